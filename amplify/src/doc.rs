@@ -1,0 +1,244 @@
+//! The automerge document every model wraps, and the helpers the models share.
+
+use automerge::{
+    ActorId, AutoCommit, Automerge, AutomergeError, LoadOptions, OnPartialLoad, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::{CommitOptions, Transactable},
+};
+
+use crate::error::DocError;
+
+/// What a document holds. Stored in the document itself (`schema` at the root) so that a
+/// document of one kind is never opened as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Journal,
+    Profile,
+}
+
+impl DocKind {
+    /// The tag written at the root of every document of this kind.
+    pub fn schema(self) -> &'static str {
+        match self {
+            DocKind::Journal => "amplify/journal/1",
+            DocKind::Profile => "amplify/profile/1",
+        }
+    }
+
+    /// Words a person would use for this kind of document, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocKind::Journal => "journal",
+            DocKind::Profile => "profile",
+        }
+    }
+}
+
+/// The actor that writes every document's first change. Because that change is the same bytes
+/// on every device, two devices that create the same document while offline share its
+/// containers instead of each creating a rival `entries` map that would hide the other's.
+const INIT_ACTOR: &[u8] = b"amplify-init-v1";
+
+/// An automerge document of a known kind.
+///
+/// Reads go through `&self`; writes through `&mut self` and are committed at once, so every
+/// edit becomes one change that can be saved incrementally.
+#[derive(Debug)]
+pub struct Doc {
+    kind: DocKind,
+    inner: AutoCommit,
+}
+
+impl Doc {
+    /// A new, empty document. `containers` lists the root objects the kind needs; they are
+    /// created in the deterministic first change.
+    pub(crate) fn create(kind: DocKind, containers: &[(&str, ObjType)]) -> Doc {
+        let mut inner = AutoCommit::new().with_actor(ActorId::from(INIT_ACTOR));
+        inner
+            .put(ROOT, "schema", kind.schema())
+            .expect("putting on the root of a new document cannot fail");
+        for (name, ty) in containers {
+            inner
+                .put_object(ROOT, *name, *ty)
+                .expect("putting on the root of a new document cannot fail");
+        }
+        inner.commit_with(CommitOptions::default().with_time(0));
+        inner.set_actor(ActorId::random());
+        Doc { kind, inner }
+    }
+
+    /// Loads a document saved by [`Doc::save`] (optionally followed by incremental changes).
+    ///
+    /// # Errors
+    /// [`DocError::Corrupt`] if the bytes are not an automerge document, and
+    /// [`DocError::WrongKind`] if they hold a document of another kind.
+    pub(crate) fn load(kind: DocKind, bytes: &[u8]) -> Result<Doc, DocError> {
+        let mut inner = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        inner.set_actor(ActorId::random());
+        let doc = Doc { kind, inner };
+        match doc.get_str(&ROOT, "schema") {
+            Some(schema) if schema == kind.schema() => Ok(doc),
+            found => Err(DocError::WrongKind { expected: kind.schema(), found }),
+        }
+    }
+
+    pub fn kind(&self) -> DocKind {
+        self.kind
+    }
+
+    /// Applies changes saved elsewhere (an incremental save, or another copy's whole save).
+    /// Applying the same bytes twice changes nothing.
+    ///
+    /// # Errors
+    /// [`DocError::Corrupt`] if the bytes cannot be parsed; the document is unchanged then.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        validate_changes(bytes)?;
+        self.inner.load_incremental(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Merges another copy of the same document into this one.
+    ///
+    /// # Errors
+    /// [`DocError::Corrupt`] if automerge refuses the other copy's changes.
+    pub fn merge(&mut self, other: &mut Doc) -> Result<(), DocError> {
+        self.inner.merge(&mut other.inner).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The whole document, compressed: what a snapshot stores.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.inner.save()
+    }
+
+    /// The changes made since `heads`: what an incremental save appends.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.inner.save_after(heads)
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.inner.get_heads()
+    }
+
+    /// A copy that shares this document's history, with its own actor: a second device.
+    pub fn fork(&mut self) -> Doc {
+        Doc { kind: self.kind, inner: self.inner.fork() }
+    }
+
+    pub(crate) fn inner(&self) -> &AutoCommit {
+        &self.inner
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut AutoCommit {
+        &mut self.inner
+    }
+
+    /// The object at `key` in the root map, which the kind's first change created.
+    pub(crate) fn root_obj(&self, key: &str) -> ObjId {
+        match self.inner.get(ROOT, key) {
+            Ok(Some((Value::Object(_), id))) => id,
+            _ => panic!("a loaded {} document always has its `{key}` container", self.kind.label()),
+        }
+    }
+
+    pub(crate) fn get_obj(&self, obj: &ObjId, key: &str) -> Option<ObjId> {
+        match self.inner.get(obj, key) {
+            Ok(Some((Value::Object(_), id))) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn get_str(&self, obj: &ObjId, key: &str) -> Option<String> {
+        match self.inner.get(obj, key) {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Str(s) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub(crate) fn get_i64(&self, obj: &ObjId, key: &str) -> Option<i64> {
+        match self.inner.get(obj, key) {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Int(i) => Some(*i),
+                ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+                ScalarValue::Timestamp(t) => Some(*t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The text of the text object at `key`, or "" if there is none.
+    pub(crate) fn get_text(&self, obj: &ObjId, key: &str) -> String {
+        self.get_obj(obj, key).and_then(|text| self.inner.text(&text).ok()).unwrap_or_default()
+    }
+
+    /// Replaces the text at `key` with `value`, as the smallest splice that gets there, so a
+    /// concurrent edit elsewhere in the same text survives the merge.
+    pub(crate) fn set_text(&mut self, obj: &ObjId, key: &str, value: &str) {
+        let text = match self.get_obj(obj, key) {
+            Some(text) => text,
+            None => self.inner.put_object(obj, key, ObjType::Text).expect("obj is a map"),
+        };
+        self.inner.update_text(&text, value).expect("text is a text object");
+        self.inner.commit();
+    }
+
+    pub(crate) fn put(&mut self, obj: &ObjId, key: &str, value: impl Into<ScalarValue>) {
+        self.inner.put(obj, key, value).expect("obj is a map");
+        self.inner.commit();
+    }
+
+    pub(crate) fn delete(&mut self, obj: &ObjId, key: &str) {
+        self.inner.delete(obj, key).expect("obj is a map");
+        self.inner.commit();
+    }
+
+    /// The keys of a map object.
+    pub(crate) fn keys(&self, obj: &ObjId) -> impl Iterator<Item = String> + '_ {
+        self.inner.keys(obj)
+    }
+}
+
+/// Checks that `bytes` parse as automerge chunks, without applying them anywhere.
+///
+/// `load_incremental` alone skips a chunk it cannot parse and reports success, which would hide
+/// a damaged record; here any damage is an error. Changes whose dependencies live elsewhere are
+/// fine: an incremental save always has them.
+///
+/// # Errors
+/// [`DocError::Corrupt`] naming what automerge could not parse.
+pub fn validate_changes(bytes: &[u8]) -> Result<(), DocError> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let strict = LoadOptions::new().on_partial_load(OnPartialLoad::Error);
+    match Automerge::load_with_options(bytes, strict) {
+        Ok(_) | Err(AutomergeError::MissingDeps) => Ok(()),
+        Err(e) => Err(DocError::Corrupt(e.to_string())),
+    }
+}
+
+/// A model of one kind of document: a typed view over a [`Doc`].
+pub trait Model: Sized {
+    const KIND: DocKind;
+
+    /// A new, empty document of this kind.
+    fn new() -> Self;
+
+    /// Wraps a loaded document.
+    fn from_doc(doc: Doc) -> Self;
+
+    fn doc(&self) -> &Doc;
+
+    fn doc_mut(&mut self) -> &mut Doc;
+
+    /// Loads a document of this kind from saved bytes.
+    ///
+    /// # Errors
+    /// See [`Doc::load`].
+    fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        Doc::load(Self::KIND, bytes).map(Self::from_doc)
+    }
+}

@@ -1,0 +1,476 @@
+//! A participant's journal: dated entries, free or answering a prompt, with tags and an energy
+//! mark. One automerge document per participant (see ARCHITECTURE.md for why one, not many).
+//!
+//! Layout: `entries` is a map from entry id to an entry map with `at` (UTC ms), `offset`
+//! (minutes east of UTC), `prompt` (string, optional), `body` (text), `tags` (map of tag to
+//! `true`, so two devices adding the same tag merge into one), `energy` (1-5, optional) and
+//! `deleted` (UTC ms, optional).
+
+use std::fmt;
+
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    doc::{Doc, DocKind, Model},
+    time::{Date, Moment},
+};
+
+/// Identifies an entry within its journal: 32 lowercase hex digits, random.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntryId(String);
+
+impl EntryId {
+    pub fn random() -> EntryId {
+        EntryId(crate::random_hex::<16>())
+    }
+
+    /// Accepts what [`EntryId`]'s `Display` wrote; anything else is `None`, so a made-up id in
+    /// a URL never reaches the document.
+    pub fn parse(s: &str) -> Option<EntryId> {
+        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| EntryId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the writer felt: a mark from 1 (drained) to 5 (energised).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Energy(u8);
+
+impl Energy {
+    pub const ALL: [Energy; 5] = [Energy(1), Energy(2), Energy(3), Energy(4), Energy(5)];
+
+    pub fn new(level: u8) -> Option<Energy> {
+        (1..=5).contains(&level).then_some(Energy(level))
+    }
+
+    pub fn level(self) -> u8 {
+        self.0
+    }
+
+    pub fn label(self) -> &'static str {
+        ["Drained", "Low", "Steady", "Good", "Energised"][usize::from(self.0 - 1)]
+    }
+}
+
+/// One journal entry, read out of the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    pub written: Moment,
+    pub prompt: Option<String>,
+    pub body: String,
+    /// Sorted, lowercase, without `#`.
+    pub tags: Vec<String>,
+    pub energy: Option<Energy>,
+    /// When it was deleted (UTC ms); deleted entries stay in the document so that a delete can
+    /// be undone and a concurrent edit on another device is never silently dropped.
+    pub deleted: Option<i64>,
+}
+
+impl Entry {
+    /// A one-line title: the prompt if there is one, else the first line of the body.
+    pub fn title(&self) -> String {
+        if let Some(prompt) = &self.prompt {
+            return prompt.clone();
+        }
+        let first = self.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        match first.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &first[..cut]),
+            None if first.is_empty() => "Untitled entry".to_owned(),
+            None => first.to_owned(),
+        }
+    }
+
+    fn matches(&self, query: &Query) -> bool {
+        if !query.tags.iter().all(|t| self.tags.contains(t)) {
+            return false;
+        }
+        if query.words.is_empty() {
+            return true;
+        }
+        let haystack = format!(
+            "{}\n{}\n{}",
+            self.prompt.as_deref().unwrap_or(""),
+            self.body,
+            self.tags.join(" ")
+        )
+        .to_lowercase();
+        query.words.iter().all(|w| haystack.contains(w.as_str()))
+    }
+}
+
+/// The entries written on one day, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Day {
+    pub date: Date,
+    pub entries: Vec<Entry>,
+}
+
+/// A search: every word must appear (case-insensitively) in the prompt, body or tags, and every
+/// `#tag` must be on the entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub words: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+impl Query {
+    /// Parses what a person types into the search box: `conflict #feedback`.
+    pub fn parse(input: &str) -> Query {
+        let mut query = Query::default();
+        for token in input.split_whitespace() {
+            if token.starts_with('#') {
+                if let Some(tag) = normalize_tag(token) {
+                    query.tags.push(tag);
+                }
+            } else {
+                query.words.push(token.to_lowercase());
+            }
+        }
+        query
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.tags.is_empty()
+    }
+}
+
+/// Turns what someone typed as a tag into its stored form: trimmed, without `#`, lowercase,
+/// inner spaces as `-`, at most 40 characters. `None` if nothing is left.
+pub fn normalize_tag(raw: &str) -> Option<String> {
+    let tag: String = raw
+        .trim()
+        .trim_start_matches('#')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control() && *c != ',')
+        .take(40)
+        .collect();
+    (!tag.is_empty()).then_some(tag)
+}
+
+/// A participant's journal.
+#[derive(Debug)]
+pub struct Journal {
+    doc: Doc,
+}
+
+impl Model for Journal {
+    const KIND: DocKind = DocKind::Journal;
+
+    fn new() -> Journal {
+        Journal { doc: Doc::create(DocKind::Journal, &[("entries", ObjType::Map)]) }
+    }
+
+    fn from_doc(doc: Doc) -> Journal {
+        Journal { doc }
+    }
+
+    fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    fn doc_mut(&mut self) -> &mut Doc {
+        &mut self.doc
+    }
+}
+
+impl Journal {
+    /// Starts a new entry written at `written`, optionally answering `prompt`.
+    pub fn add_entry(&mut self, written: Moment, prompt: Option<&str>) -> EntryId {
+        let id = EntryId::random();
+        let entries = self.entries_obj();
+        let am = self.doc.inner_mut();
+        let entry = am.put_object(&entries, id.as_str(), ObjType::Map).expect("entries is a map");
+        am.put(&entry, "at", written.utc_ms).expect("entry is a map");
+        am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
+        if let Some(prompt) = prompt {
+            am.put(&entry, "prompt", prompt).expect("entry is a map");
+        }
+        am.put_object(&entry, "body", ObjType::Text).expect("entry is a map");
+        am.put_object(&entry, "tags", ObjType::Map).expect("entry is a map");
+        am.commit();
+        id
+    }
+
+    /// The entry with this id, deleted or not.
+    pub fn entry(&self, id: &EntryId) -> Option<Entry> {
+        let obj = self.doc.get_obj(&self.entries_obj(), id.as_str())?;
+        self.read_entry(id.clone(), &obj)
+    }
+
+    /// Every entry that is not deleted, newest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.search(&Query::default())
+    }
+
+    /// The entries that match `query`, newest first.
+    pub fn search(&self, query: &Query) -> Vec<Entry> {
+        let entries = self.entries_obj();
+        let mut found: Vec<Entry> = self
+            .doc
+            .keys(&entries)
+            .filter_map(|key| {
+                let id = EntryId::parse(&key)?;
+                let obj = self.doc.get_obj(&entries, &key)?;
+                self.read_entry(id, &obj)
+            })
+            .filter(|e| e.deleted.is_none() && e.matches(query))
+            .collect();
+        found.sort_by(|a, b| b.written.utc_ms.cmp(&a.written.utc_ms).then_with(|| a.id.cmp(&b.id)));
+        found
+    }
+
+    /// The entries that match `query`, grouped by the day they were written, newest first.
+    pub fn days(&self, query: &Query) -> Vec<Day> {
+        let mut days: Vec<Day> = Vec::new();
+        for entry in self.search(query) {
+            let date = entry.written.local_date();
+            match days.last_mut() {
+                Some(day) if day.date == date => day.entries.push(entry),
+                _ => days.push(Day { date, entries: vec![entry] }),
+            }
+        }
+        days
+    }
+
+    /// Every tag in use on a live entry, with how many entries carry it, most used first.
+    pub fn tags(&self) -> Vec<(String, usize)> {
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for entry in self.entries() {
+            for tag in entry.tags {
+                *counts.entry(tag).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<_> = counts.into_iter().collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags
+    }
+
+    /// Replaces the body with `text`. Returns `false` if there is no such entry.
+    pub fn set_body(&mut self, id: &EntryId, text: &str) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        if self.doc.get_text(&obj, "body") != text {
+            self.doc.set_text(&obj, "body", text);
+        }
+        true
+    }
+
+    /// Sets or clears the prompt the entry answers.
+    pub fn set_prompt(&mut self, id: &EntryId, prompt: Option<&str>) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        match prompt.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => self.doc.put(&obj, "prompt", p),
+            None if self.doc.get_str(&obj, "prompt").is_some() => self.doc.delete(&obj, "prompt"),
+            None => {}
+        }
+        true
+    }
+
+    pub fn set_energy(&mut self, id: &EntryId, energy: Option<Energy>) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        match energy {
+            Some(e) => self.doc.put(&obj, "energy", i64::from(e.level())),
+            None if self.doc.get_i64(&obj, "energy").is_some() => self.doc.delete(&obj, "energy"),
+            None => {}
+        }
+        true
+    }
+
+    /// Adds a tag (normalized by [`normalize_tag`]). Returns the stored tag.
+    pub fn add_tag(&mut self, id: &EntryId, raw: &str) -> Option<String> {
+        let obj = self.entry_obj(id)?;
+        let tag = normalize_tag(raw)?;
+        let tags = self.tags_obj(&obj);
+        self.doc.put(&tags, &tag, true);
+        Some(tag)
+    }
+
+    pub fn remove_tag(&mut self, id: &EntryId, tag: &str) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        let tags = self.tags_obj(&obj);
+        if self.doc.keys(&tags).any(|t| t == tag) {
+            self.doc.delete(&tags, tag);
+        }
+        true
+    }
+
+    /// Marks the entry deleted; [`Journal::restore`] undoes it.
+    pub fn delete(&mut self, id: &EntryId, now_ms: i64) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        self.doc.put(&obj, "deleted", ScalarValue::Timestamp(now_ms));
+        true
+    }
+
+    pub fn restore(&mut self, id: &EntryId) -> bool {
+        let Some(obj) = self.entry_obj(id) else { return false };
+        if self.doc.get_i64(&obj, "deleted").is_some() {
+            self.doc.delete(&obj, "deleted");
+        }
+        true
+    }
+
+    fn entries_obj(&self) -> ObjId {
+        self.doc.root_obj("entries")
+    }
+
+    fn entry_obj(&self, id: &EntryId) -> Option<ObjId> {
+        self.doc.get_obj(&self.entries_obj(), id.as_str())
+    }
+
+    fn tags_obj(&mut self, entry: &ObjId) -> ObjId {
+        match self.doc.get_obj(entry, "tags") {
+            Some(tags) => tags,
+            None => {
+                let tags = self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map");
+                self.doc.inner_mut().commit();
+                tags
+            }
+        }
+    }
+
+    fn read_entry(&self, id: EntryId, obj: &ObjId) -> Option<Entry> {
+        let utc_ms = self.doc.get_i64(obj, "at")?;
+        let offset_min = self.doc.get_i64(obj, "offset").and_then(|o| i32::try_from(o).ok()).unwrap_or(0);
+        let mut tags: Vec<String> = match self.doc.get_obj(obj, "tags") {
+            Some(tags) => self
+                .doc
+                .inner()
+                .map_range(&tags, ..)
+                .filter(|item| matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true))))
+                .map(|item| item.key.to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        tags.sort();
+        Some(Entry {
+            id,
+            written: Moment::new(utc_ms, offset_min),
+            prompt: self.doc.get_str(obj, "prompt"),
+            body: self.doc.get_text(obj, "body"),
+            tags,
+            energy: self.doc.get_i64(obj, "energy").and_then(|e| u8::try_from(e).ok()).and_then(Energy::new),
+            deleted: self.doc.get_i64(obj, "deleted"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn at(day: i64, hour: i64) -> Moment {
+        Moment::new(20_000 * DAY + day * DAY + hour * 3_600_000, 0)
+    }
+
+    #[test]
+    fn entries_are_listed_newest_first_and_grouped_by_day() {
+        let mut journal = Journal::new();
+        let a = journal.add_entry(at(0, 9), None);
+        let b = journal.add_entry(at(0, 18), Some(CORE));
+        let c = journal.add_entry(at(2, 7), None);
+        let days = journal.days(&Query::default());
+        assert_eq!(days.len(), 2);
+        assert_eq!(days[0].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&c]);
+        assert_eq!(days[1].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&b, &a]);
+        assert_eq!(days[1].entries[0].prompt.as_deref(), Some(CORE));
+    }
+
+    const CORE: &str = crate::prompts::CORE_PROMPTS[0];
+
+    #[test]
+    fn edits_are_read_back() {
+        let mut journal = Journal::new();
+        let id = journal.add_entry(at(0, 9), None);
+        assert!(journal.set_body(&id, "Spoke up in the forest.\nIt felt odd."));
+        journal.set_energy(&id, Energy::new(4));
+        assert_eq!(journal.add_tag(&id, " #Comfort Zone ").as_deref(), Some("comfort-zone"));
+        journal.add_tag(&id, "feedback");
+        let entry = journal.entry(&id).unwrap();
+        assert_eq!(entry.body, "Spoke up in the forest.\nIt felt odd.");
+        assert_eq!(entry.title(), "Spoke up in the forest.");
+        assert_eq!(entry.energy.map(Energy::label), Some("Good"));
+        assert_eq!(entry.tags, ["comfort-zone", "feedback"]);
+        journal.remove_tag(&id, "feedback");
+        journal.set_energy(&id, None);
+        let entry = journal.entry(&id).unwrap();
+        assert_eq!(entry.tags, ["comfort-zone"]);
+        assert_eq!(entry.energy, None);
+    }
+
+    #[test]
+    fn delete_hides_and_restore_brings_back() {
+        let mut journal = Journal::new();
+        let id = journal.add_entry(at(0, 9), None);
+        journal.set_body(&id, "keep me");
+        assert!(journal.delete(&id, 1));
+        assert!(journal.entries().is_empty());
+        assert!(journal.entry(&id).unwrap().deleted.is_some());
+        assert!(journal.restore(&id));
+        assert_eq!(journal.entries()[0].body, "keep me");
+    }
+
+    #[test]
+    fn unknown_ids_change_nothing() {
+        let mut journal = Journal::new();
+        let ghost = EntryId::random();
+        assert!(!journal.set_body(&ghost, "x"));
+        assert!(!journal.delete(&ghost, 1));
+        assert_eq!(journal.add_tag(&ghost, "x"), None);
+        assert!(journal.entries().is_empty());
+    }
+
+    #[test]
+    fn search_matches_words_anywhere_and_all_tags() {
+        let mut journal = Journal::new();
+        let a = journal.add_entry(at(0, 9), Some("What do I stand for?"));
+        journal.set_body(&a, "Honesty, even when it costs me.");
+        journal.add_tag(&a, "values");
+        let b = journal.add_entry(at(1, 9), None);
+        journal.set_body(&b, "Gave honest feedback to Sam.");
+        journal.add_tag(&b, "feedback");
+        journal.add_tag(&b, "values");
+        let ids = |q: &str| journal.search(&Query::parse(q)).into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids("HONEST"), [b.clone(), a.clone()]);
+        assert_eq!(ids("stand"), [a.clone()]);
+        assert_eq!(ids("#values"), [b.clone(), a.clone()]);
+        assert_eq!(ids("#values #feedback"), [b.clone()]);
+        assert_eq!(ids("honest #feedback"), [b.clone()]);
+        assert_eq!(ids("sam costs"), Vec::<EntryId>::new());
+        assert_eq!(journal.tags(), [("values".to_owned(), 2), ("feedback".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn a_saved_journal_loads_with_everything() {
+        let mut journal = Journal::new();
+        let id = journal.add_entry(at(0, 9), Some(CORE));
+        journal.set_body(&id, "مرحبا — RTL text survives too");
+        let bytes = journal.doc_mut().save();
+        let loaded = Journal::load(&bytes).unwrap();
+        assert_eq!(loaded.entries(), journal.entries());
+    }
+
+    #[test]
+    fn entry_ids_reject_anything_but_their_own_form() {
+        let id = EntryId::random();
+        assert_eq!(EntryId::parse(id.as_str()), Some(id));
+        assert_eq!(EntryId::parse("../../etc"), None);
+        assert_eq!(EntryId::parse(&"A".repeat(32)), None);
+    }
+}

@@ -1,0 +1,48 @@
+//! Amplify's shared core: the documents people keep, as automerge documents, with no I/O.
+//!
+//! The app and the server both build on this crate; it knows no DOM, socket or database.
+//! Callers pass in the time; randomness comes from the platform through `getrandom`.
+//!
+//! ```
+//! use amplify::{Journal, Model, Moment, Query};
+//!
+//! let mut phone = Journal::new();
+//! let id = phone.add_entry(Moment::new(1_764_000_000_000, 60), Some("What do I stand for?"));
+//! phone.set_body(&id, "Candour, kindly.");
+//!
+//! // A second device starts from the phone's save and edits offline.
+//! let mut laptop = Journal::load(&phone.doc_mut().save()).unwrap();
+//! laptop.add_tag(&id, "values");
+//! phone.set_body(&id, "Candour, kindly. Always.");
+//!
+//! // Exchanging changes in either order gives both the same journal.
+//! let from_laptop = laptop.doc_mut().save();
+//! phone.doc_mut().apply(&from_laptop).unwrap();
+//! let entry = &phone.search(&Query::parse("#values"))[0];
+//! assert_eq!(entry.body, "Candour, kindly. Always.");
+//! ```
+
+mod doc;
+mod error;
+mod journal;
+mod profile;
+mod prompts;
+mod time;
+
+pub use automerge::ChangeHash;
+
+pub use crate::{
+    doc::{Doc, DocKind, Model, validate_changes},
+    error::{DocError, Error},
+    journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag},
+    profile::{Profile, ProfileField, ProfileFields},
+    prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
+    time::{Date, Moment},
+};
+
+/// `N` random bytes as lowercase hex, from the platform's secure random source.
+pub(crate) fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the platform has a random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
