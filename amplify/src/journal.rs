@@ -16,30 +16,38 @@ use crate::{
     time::{Date, Moment},
 };
 
-/// Identifies an entry within its journal: 32 lowercase hex digits, random.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct EntryId(String);
+/// Identifies an entry within its journal: 16 random bytes, written as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId([u8; 16]);
 
 impl EntryId {
     pub fn random() -> EntryId {
-        EntryId(crate::random_hex::<16>())
+        EntryId(crate::random_bytes())
     }
 
     /// Accepts what [`EntryId`]'s `Display` wrote; anything else is `None`, so a made-up id in
     /// a URL never reaches the document.
     pub fn parse(s: &str) -> Option<EntryId> {
-        let ok = s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        ok.then(|| EntryId(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        crate::parse_hex(s).map(EntryId)
     }
 }
 
 impl fmt::Display for EntryId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&crate::hex(&self.0))
+    }
+}
+
+impl Serialize for EntryId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        EntryId::parse(&s).ok_or_else(|| serde::de::Error::custom("not an entry id"))
     }
 }
 
@@ -195,7 +203,7 @@ impl Journal {
         let id = EntryId::random();
         let entries = self.entries_obj();
         let am = self.doc.inner_mut();
-        let entry = am.put_object(&entries, id.as_str(), ObjType::Map).expect("entries is a map");
+        let entry = am.put_object(&entries, &id.to_string(), ObjType::Map).expect("entries is a map");
         am.put(&entry, "at", written.utc_ms).expect("entry is a map");
         am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
         if let Some(prompt) = prompt {
@@ -209,8 +217,8 @@ impl Journal {
 
     /// The entry with this id, deleted or not.
     pub fn entry(&self, id: &EntryId) -> Option<Entry> {
-        let obj = self.doc.get_obj(&self.entries_obj(), id.as_str())?;
-        self.read_entry(id.clone(), &obj)
+        let obj = self.doc.get_obj(&self.entries_obj(), &id.to_string())?;
+        self.read_entry(*id, &obj)
     }
 
     /// Every entry that is not deleted, newest first.
@@ -329,7 +337,7 @@ impl Journal {
     }
 
     fn entry_obj(&self, id: &EntryId) -> Option<ObjId> {
-        self.doc.get_obj(&self.entries_obj(), id.as_str())
+        self.doc.get_obj(&self.entries_obj(), &id.to_string())
     }
 
     fn tags_obj(&mut self, entry: &ObjId) -> ObjId {
@@ -469,7 +477,7 @@ mod tests {
     #[test]
     fn entry_ids_reject_anything_but_their_own_form() {
         let id = EntryId::random();
-        assert_eq!(EntryId::parse(id.as_str()), Some(id));
+        assert_eq!(EntryId::parse(&id.to_string()), Some(id));
         assert_eq!(EntryId::parse("../../etc"), None);
         assert_eq!(EntryId::parse(&"A".repeat(32)), None);
     }

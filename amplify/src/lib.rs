@@ -40,9 +40,32 @@ pub use crate::{
     time::{Date, Moment},
 };
 
-/// `N` random bytes as lowercase hex, from the platform's secure random source.
-pub(crate) fn random_hex<const N: usize>() -> String {
+/// `N` random bytes from the platform's secure random source.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the platform has a random source");
+    bytes
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Exactly `2 * N` lowercase hex digits back into bytes.
+pub(crate) fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let digits = s.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let value = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; N];
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        bytes[i] = value(pair[0])? << 4 | value(pair[1])?;
+    }
+    Some(bytes)
 }

@@ -1,1 +1,81 @@
+//! Amplify's client: a Leptos app that keeps every document on the device (IndexedDB) and works
+//! with no network at all. `main.rs` only mounts; everything lives here so tests can use it.
 
+pub mod notice;
+pub mod pages;
+pub mod platform;
+pub mod repo;
+pub mod storage;
+pub mod update;
+pub mod widgets;
+
+use leptos::{ev, prelude::*, task::spawn_local};
+use leptos_router::{
+    components::{A, Route, Router, Routes},
+    path,
+};
+
+pub use crate::{
+    repo::{DocHandle, Health, Repo, SaveState},
+    storage::{ChangeKey, SetAside, Storage, StorageError, Stored},
+};
+use crate::{notice::Notices, update::Update};
+
+/// The IndexedDB database the app keeps its documents in.
+pub const DATABASE: &str = "amplify";
+
+/// Starts the app in the page's `<body>`.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    platform::Theme::load().apply();
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let repo = Repo::start(DATABASE);
+    provide_context(repo);
+    provide_context(Notices::new());
+    let update = Update::register();
+    provide_context(update);
+
+    // A phone may kill a hidden tab without warning: save the moment the page is hidden.
+    let _ = window_event_listener(ev::pagehide, move |_| spawn_local(repo.flush_all()));
+    let _ = window_event_listener(ev::visibilitychange, move |_| {
+        let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
+        if hidden {
+            spawn_local(repo.flush_all());
+        } else {
+            update.check();
+        }
+    });
+
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Amplify"</A>
+                <widgets::SaveStatus />
+            </header>
+            <widgets::UpdateBanner />
+            <widgets::StorageProblem />
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=path!("/") view=pages::Journal />
+                    <Route path=path!("/entry/:id") view=pages::Entry />
+                    <Route path=path!("/profile") view=pages::Profile />
+                    <Route path=path!("/settings") view=pages::Settings />
+                </Routes>
+            </main>
+            <notice::NoticeBar />
+            <nav class="tabbar" aria-label="Main">
+                <A href="/" exact=true>"Journal"</A>
+                <A href="/profile">"Profile"</A>
+                <A href="/settings">"Settings"</A>
+            </nav>
+        </Router>
+    }
+}

@@ -1,0 +1,230 @@
+//! One journal entry, edited in place: every keystroke is saved on its own.
+
+use amplify::{CORE_PROMPTS, Energy, EntryId, prompt_of_the_day};
+use leptos::{html, prelude::*};
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_navigate, use_params_map},
+};
+
+use crate::{
+    notice::Notices,
+    platform,
+    repo::{Health, Repo},
+    widgets::HealthAlert,
+};
+
+#[component]
+pub fn Entry() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
+    let exists = move || {
+        id.get().is_some_and(|id| repo.journal.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none())))
+    };
+    view! {
+        <section class="page entry">
+            <A href="/" attr:class="back">"← Journal"</A>
+            <HealthAlert handle=repo.journal name="journal" />
+            {move || match (repo.journal.health(), exists()) {
+                (Health::Loading, _) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
+                (_, true) => view! { <Editor id=id.get().expect("exists checked the id") /> }.into_any(),
+                (_, false) => view! {
+                    <h1>"Entry not found"</h1>
+                    <p>"This entry does not exist on this device, or it was deleted."</p>
+                }
+                .into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Editor(id: EntryId) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let notices = expect_context::<Notices>();
+    let navigate = use_navigate();
+    let journal = repo.journal;
+    let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
+    let field = move |f: fn(&amplify::Entry) -> String| move || entry.with(|e| e.as_ref().map(f).unwrap_or_default());
+    let body_ref = NodeRef::<html::Textarea>::new();
+    let tag_draft = RwSignal::new(String::new());
+    let today_prompt = prompt_of_the_day(platform::now().local_date());
+
+    // The textarea is not re-rendered on each keystroke; when the document changes under it
+    // (another tab, later another device), copy the new text in and keep the caret near where
+    // it was.
+    Effect::new(move |_| {
+        let text = entry.with(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default());
+        if let Some(area) = body_ref.get() {
+            if area.value() != text {
+                let caret = area.selection_start().ok().flatten();
+                area.set_value(&text);
+                if let Some(caret) = caret {
+                    let _ = area.set_selection_range(caret, caret);
+                }
+            }
+        }
+    });
+
+    let prompts = {
+        let current = entry.with_untracked(|e| e.as_ref().and_then(|e| e.prompt.clone()));
+        let mut list: Vec<String> = CORE_PROMPTS.iter().map(|p| p.to_string()).collect();
+        for extra in [Some(today_prompt.to_owned()), current] {
+            if let Some(extra) = extra.filter(|p| !list.contains(p)) {
+                list.push(extra);
+            }
+        }
+        list
+    };
+
+    let add_tag = move || {
+        let draft = tag_draft.get_untracked();
+        for raw in draft.split(',') {
+            journal.edit(|j| j.add_tag(&id, raw));
+        }
+        tag_draft.set(String::new());
+    };
+    let add_tag_on_key = add_tag.clone();
+    let delete = move |_| {
+        journal.edit(|j| j.delete(&id, platform::now().utc_ms));
+        notices.show_with_action("Entry deleted.", "Undo", move || {
+            journal.edit(|j| j.restore(&id));
+        });
+        navigate("/", NavigateOptions::default());
+    };
+
+    // An entry left with nothing in it is a draft nobody wants to see in the list.
+    on_cleanup(move || {
+        let empty = journal.with(|j| {
+            j.entry(&id).is_some_and(|e| e.deleted.is_none() && e.body.trim().is_empty() && e.tags.is_empty() && e.energy.is_none())
+        });
+        if empty {
+            journal.edit(|j| j.delete(&id, platform::now().utc_ms));
+        }
+    });
+
+    let written = entry.with_untracked(|e| e.as_ref().map(|e| e.written)).unwrap_or_else(platform::now);
+    let when = format!(
+        "{} at {}",
+        platform::day_label(written.local_date(), platform::now().local_date()),
+        platform::clock(written)
+    );
+
+    view! {
+        <h1 class="visually-hidden">"Journal entry"</h1>
+        <p class="when">{when}</p>
+
+        <label for="prompt">"Prompt"</label>
+        <select
+            id="prompt"
+            on:change=move |ev| {
+                let value = event_target_value(&ev);
+                journal.edit(|j| j.set_prompt(&id, (!value.is_empty()).then_some(value.as_str())));
+            }
+        >
+            <option value="" selected=move || entry.with(|e| e.as_ref().is_none_or(|e| e.prompt.is_none()))>
+                "Free writing (no prompt)"
+            </option>
+            {prompts
+                .into_iter()
+                .map(|p| {
+                    let value = p.clone();
+                    let is_current = move || entry.with(|e| e.as_ref().and_then(|e| e.prompt.as_ref()) == Some(&value));
+                    view! { <option value=p.clone() selected=is_current>{p.clone()}</option> }
+                })
+                .collect_view()}
+        </select>
+
+        <label for="body">{move || entry.with(|e| e.as_ref().and_then(|e| e.prompt.clone())).unwrap_or_else(|| "Your entry".to_owned())}</label>
+        <textarea
+            id="body"
+            node_ref=body_ref
+            dir="auto"
+            rows="10"
+            autofocus=true
+            prop:value=entry.with_untracked(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default())
+            on:input=move |ev| {
+                let text = event_target_value(&ev);
+                journal.edit(|j| j.set_body(&id, &text));
+            }
+        ></textarea>
+
+        <fieldset class="energy">
+            <legend>"Energy"</legend>
+            <div class="scale">
+                {Energy::ALL
+                    .into_iter()
+                    .map(|level| {
+                        let input_id = format!("energy-{}", level.level());
+                        view! {
+                            <input
+                                type="radio"
+                                name="energy"
+                                id=input_id.clone()
+                                prop:checked=move || entry.with(|e| e.as_ref().and_then(|e| e.energy) == Some(level))
+                                on:change=move |_| {
+                                    journal.edit(|j| j.set_energy(&id, Some(level)));
+                                }
+                            />
+                            <label for=input_id>{level.label()}</label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </fieldset>
+
+        <div class="tag-editor">
+            <label for="tag-input">"Add a tag"</label>
+            <div class="row">
+                <input
+                    id="tag-input"
+                    type="text"
+                    dir="auto"
+                    placeholder="e.g. feedback"
+                    enterkeyhint="done"
+                    prop:value=move || tag_draft.get()
+                    on:input=move |ev| tag_draft.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" || ev.key() == "," {
+                            ev.prevent_default();
+                            add_tag_on_key();
+                        }
+                    }
+                />
+                <button class="secondary" on:click=move |_| add_tag()>"Add"</button>
+            </div>
+            <ul class="tags" aria-label="Tags">
+                {move || {
+                    entry
+                        .with(|e| e.as_ref().map(|e| e.tags.clone()).unwrap_or_default())
+                        .into_iter()
+                        .map(|tag| {
+                            let remove = tag.clone();
+                            view! {
+                                <li class="chip">
+                                    <span dir="auto">{format!("#{tag}")}</span>
+                                    <button
+                                        class="icon-button"
+                                        aria-label=format!("Remove tag {tag}")
+                                        on:click=move |_| {
+                                            journal.edit(|j| j.remove_tag(&id, &remove));
+                                        }
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+
+        <div class="entry-actions">
+            <button class="danger" on:click=delete>"Delete entry"</button>
+        </div>
+        <p class="hint">{move || field(|e| format!("{} words", e.body.split_whitespace().count()))()}</p>
+    }
+}

@@ -1,0 +1,190 @@
+//! The journal: today's prompt, search, and every entry grouped by day, newest first.
+
+use amplify::{Entry, Query, prompt_of_the_day};
+use leptos::prelude::*;
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
+
+use crate::{
+    platform,
+    repo::{Health, Repo},
+    widgets::{HealthAlert, writable},
+};
+
+/// How many entries are drawn at first; more on request, so a long journal opens fast.
+const PAGE: usize = 40;
+
+#[component]
+pub fn Journal() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let journal = repo.journal;
+    let navigate = use_navigate();
+    let query_map = use_query_map();
+    let search = RwSignal::new(query_map.with_untracked(|q| q.get("q").unwrap_or_default()));
+    let shown = RwSignal::new(PAGE);
+    let today = platform::now().local_date();
+    let daily = prompt_of_the_day(today);
+
+    let new_entry = move |prompt: Option<&'static str>| {
+        let id = journal.edit(|j| j.add_entry(platform::now(), prompt));
+        navigate(&format!("/entry/{id}"), NavigateOptions::default());
+    };
+    let new_entry_free = new_entry.clone();
+    let can_write = move || writable(&journal.health());
+
+    let query = Memo::new(move |_| Query::parse(&search.get()));
+    let days = Memo::new(move |_| journal.with(|j| j.days(&query.get())));
+    let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
+    let tags = Memo::new(move |_| journal.with(|j| j.tags()));
+
+    // Keep the search in the address, so Back from an entry returns to the same list.
+    Effect::new(move |_| {
+        let q = search.get();
+        if let Some(window) = web_sys::window() {
+            let url = if q.is_empty() { "/".to_owned() } else { format!("/?q={}", js_sys::encode_uri_component(&q)) };
+            if let Ok(history) = window.history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+    });
+
+    let toggle_tag = move |tag: String| {
+        let token = format!("#{tag}");
+        search.update(|s| {
+            let mut tokens: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
+            match tokens.iter().position(|t| *t == token) {
+                Some(i) => {
+                    tokens.remove(i);
+                }
+                None => tokens.push(token),
+            }
+            *s = tokens.join(" ");
+        });
+    };
+
+    view! {
+        <section class="page journal">
+            <h1 class="visually-hidden">"Journal"</h1>
+            <HealthAlert handle=journal name="journal" />
+            <section class="card today" aria-labelledby="today-heading">
+                <h2 id="today-heading">"Today's prompt"</h2>
+                <p class="prompt">{daily}</p>
+                <div class="actions">
+                    <button disabled=move || !can_write() on:click=move |_| new_entry(Some(daily))>
+                        "Write about this"
+                    </button>
+                    <button
+                        class="secondary"
+                        disabled=move || !can_write()
+                        on:click=move |_| new_entry_free(None)
+                    >
+                        "New entry"
+                    </button>
+                </div>
+            </section>
+
+            <search class="search">
+                <label for="search">"Search entries"</label>
+                <input
+                    id="search"
+                    type="search"
+                    dir="auto"
+                    placeholder="Words or #tags"
+                    prop:value=move || search.get()
+                    on:input=move |ev| {
+                        search.set(event_target_value(&ev));
+                        shown.set(PAGE);
+                    }
+                />
+            </search>
+            <Show when=move || !tags.with(Vec::is_empty)>
+                <div class="tags" role="group" aria-label="Filter by tag">
+                    {move || {
+                        tags.get()
+                            .into_iter()
+                            .map(|(tag, count)| {
+                                let pressed = {
+                                    let tag = tag.clone();
+                                    move || query.with(|q| q.tags.contains(&tag))
+                                };
+                                let label = format!("#{tag} ({count})");
+                                view! {
+                                    <button
+                                        class="chip"
+                                        aria-pressed=move || pressed().to_string()
+                                        on:click=move |_| toggle_tag(tag.clone())
+                                    >
+                                        {label}
+                                    </button>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </div>
+            </Show>
+
+            <p class="count" role="status">
+                {move || match (journal.health(), total(), query.with(Query::is_empty)) {
+                    (Health::Loading, _, _) => "Opening your journal…".to_owned(),
+                    (_, 0, true) => "No entries yet. Your first one is a tap away.".to_owned(),
+                    (_, 0, false) => "No entries match.".to_owned(),
+                    (_, 1, _) => "1 entry".to_owned(),
+                    (_, n, _) => format!("{n} entries"),
+                }}
+            </p>
+
+            <div class="days" data-testid="entries">
+                {move || {
+                    let mut budget = shown.get();
+                    days.get()
+                        .into_iter()
+                        .map_while(|day| {
+                            if budget == 0 {
+                                return None;
+                            }
+                            let take = day.entries.len().min(budget);
+                            budget -= take;
+                            let label = platform::day_label(day.date, today);
+                            let heading = format!("day-{}", day.date);
+                            Some(view! {
+                                <section class="day" aria-labelledby=heading.clone()>
+                                    <h2 id=heading.clone()>{label}</h2>
+                                    <ul class="entries">
+                                        {day.entries.into_iter().take(take).map(|e| view! { <EntryCard entry=e /> }).collect_view()}
+                                    </ul>
+                                </section>
+                            })
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <Show when=move || { total() > shown.get() }>
+                <button class="secondary wide" on:click=move |_| shown.update(|n| *n += PAGE)>
+                    {move || format!("Show older entries ({} more)", total() - shown.get())}
+                </button>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn EntryCard(entry: Entry) -> impl IntoView {
+    let excerpt: String = entry.body.chars().take(160).collect();
+    let show_excerpt = entry.prompt.is_some() || entry.body.lines().nth(1).is_some();
+    let energy = entry.energy.map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
+    let tags = (!entry.tags.is_empty())
+        .then(|| view! { <span class="entry-tags">{entry.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ")}</span> });
+    view! {
+        <li>
+            <A href=format!("/entry/{}", entry.id) attr:class="entry-card">
+                <span class="time">{platform::clock(entry.written)}</span>
+                <span class="title" dir="auto">{entry.title()}</span>
+                {show_excerpt.then(|| view! { <span class="excerpt" dir="auto">{excerpt}</span> })}
+                <span class="meta">{energy} {tags}</span>
+            </A>
+        </li>
+    }
+}

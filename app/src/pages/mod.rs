@@ -1,0 +1,9 @@
+//! One file per page, named after what it shows.
+
+pub mod entry;
+pub mod journal;
+pub mod not_found;
+pub mod profile;
+pub mod settings;
+
+pub use self::{entry::Entry, journal::Journal, not_found::NotFound, profile::Profile, settings::Settings};

@@ -1,0 +1,168 @@
+//! Settings: how safe the data on this device is, the theme, and data that was set aside.
+
+use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::JsCast;
+
+use crate::{
+    platform::{self, StorageReport, Theme},
+    repo::Repo,
+    storage::SetAside,
+};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    view! {
+        <section class="page settings">
+            <h1>"Settings"</h1>
+            <StorageSection />
+            <ThemeSection />
+            <SetAsideSection />
+            <section class="card" aria-labelledby="about-heading">
+                <h2 id="about-heading">"About"</h2>
+                <p>{concat!("Amplify ", env!("CARGO_PKG_VERSION"))}</p>
+            </section>
+        </section>
+    }
+}
+
+#[component]
+fn StorageSection() -> impl IntoView {
+    let report = RwSignal::new(None::<StorageReport>);
+    let outcome = RwSignal::new(String::new());
+    let refresh = move || spawn_local(async move { report.set(Some(platform::storage_report().await)) });
+    refresh();
+    let persist = move |_| {
+        spawn_local(async move {
+            let message = match platform::request_persistence().await {
+                Some(true) => "Done: this browser will keep Amplify's data.",
+                Some(false) => {
+                    "The browser said no for now. Installing Amplify to your home screen and using it \
+                     regularly usually changes its mind."
+                }
+                None => "This browser cannot be asked to keep data.",
+            };
+            outcome.set(message.to_owned());
+            report.set(Some(platform::storage_report().await));
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="storage-heading">
+            <h2 id="storage-heading">"Data on this device"</h2>
+            {move || {
+                report
+                    .get()
+                    .map(|r| {
+                        let usage = match (r.usage_bytes, r.quota_bytes) {
+                            (Some(used), Some(quota)) => format!(
+                                "Amplify uses {} of the {} this browser allows it.",
+                                platform::human_bytes(used),
+                                platform::human_bytes(quota),
+                            ),
+                            _ => "This browser does not say how much space Amplify uses.".to_owned(),
+                        };
+                        let persisted = match r.persisted {
+                            Some(true) => "Protected: the browser will not clear Amplify's data to free space.",
+                            Some(false) => {
+                                "Not protected yet: under storage pressure, or after weeks without a visit, \
+                                 the browser may clear it."
+                            }
+                            None => "This browser cannot protect Amplify's data from being cleared.",
+                        };
+                        view! {
+                            <p data-testid="storage-usage">{usage}</p>
+                            <p data-testid="storage-persisted">{persisted}</p>
+                            {(r.persisted == Some(false)).then(|| view! {
+                                <button on:click=persist>"Keep my data on this device"</button>
+                            })}
+                        }
+                    })
+            }}
+            <p role="status">{move || outcome.get()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn ThemeSection() -> impl IntoView {
+    let theme = RwSignal::new(Theme::load());
+    view! {
+        <section class="card" aria-labelledby="theme-heading">
+            <fieldset>
+                <legend id="theme-heading">"Theme"</legend>
+                {Theme::ALL
+                    .into_iter()
+                    .map(|t| {
+                        let id = format!("theme-{t:?}").to_lowercase();
+                        view! {
+                            <div class="choice">
+                                <input
+                                    type="radio"
+                                    name="theme"
+                                    id=id.clone()
+                                    prop:checked=move || theme.get() == t
+                                    on:change=move |_| {
+                                        t.apply();
+                                        theme.set(t);
+                                    }
+                                />
+                                <label for=id>{t.label()}</label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+        </section>
+    }
+}
+
+#[component]
+fn SetAsideSection() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let records = LocalResource::new(move || async move {
+        match repo.storage() {
+            Some(storage) => storage.set_aside().await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="set-aside-heading">
+            <h2 id="set-aside-heading">"Set-aside data"</h2>
+            {move || {
+                let records = records.get().unwrap_or_default();
+                if records.is_empty() {
+                    return view! { <p>"Nothing has been set aside. All saved data could be read."</p> }.into_any();
+                }
+                view! {
+                    <p>
+                        "Amplify could not read these records, so it moved them aside instead of deleting them. "
+                        "Support can use a download to recover what is in them."
+                    </p>
+                    <ul class="set-aside">{records.into_iter().map(|r| view! { <SetAsideItem record=r /> }).collect_view()}</ul>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn SetAsideItem(record: SetAside) -> impl IntoView {
+    let when = js_sys::Date::new(&record.at_ms.into()).to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+    let name = format!("amplify-{}-{}-{}.bin", record.doc, record.kind, record.at_ms as i64);
+    let bytes = record
+        .bytes
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+        .unwrap_or_else(|| format!("{:?}", record.bytes).into_bytes());
+    view! {
+        <li>
+            <p>
+                <strong>{format!("Your {} ({})", record.doc, record.kind)}</strong>
+                {format!(", set aside {}: {}", String::from(when), record.reason)}
+            </p>
+            <button class="secondary" on:click=move |_| {
+                let _ = platform::download(&name, "application/octet-stream", &bytes);
+            }>"Download"</button>
+        </li>
+    }
+}

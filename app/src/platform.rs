@@ -1,0 +1,154 @@
+//! What the browser provides: the clock, dates in the reader's language, small settings in
+//! localStorage, and the Storage API (persistence and usage).
+
+use amplify::{Date, Moment};
+use gloo_storage::{LocalStorage, Storage as _};
+use js_sys::{Object, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Now, with this device's current UTC offset.
+pub fn now() -> Moment {
+    let date = js_sys::Date::new_0();
+    // `getTimezoneOffset` counts minutes *west* of UTC.
+    Moment::new(date.get_time() as i64, -(date.get_timezone_offset() as i32))
+}
+
+/// "Today", "Yesterday", or the date written out in the reader's language.
+pub fn day_label(date: Date, today: Date) -> String {
+    match today.days() - date.days() {
+        0 => "Today".to_owned(),
+        1 => "Yesterday".to_owned(),
+        _ => {
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"weekday".into(), &"long".into());
+            let _ = Reflect::set(&options, &"day".into(), &"numeric".into());
+            let _ = Reflect::set(&options, &"month".into(), &"long".into());
+            if date.year != today.year {
+                let _ = Reflect::set(&options, &"year".into(), &"numeric".into());
+            }
+            // Noon UTC on that date: the same calendar day in every time zone we format in.
+            let _ = Reflect::set(&options, &"timeZone".into(), &"UTC".into());
+            let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
+            js_sys::Date::new(&JsValue::from_f64(ms))
+                .to_locale_date_string("default", &options)
+                .into()
+        }
+    }
+}
+
+/// "09:05", on the clock of the place the moment was lived.
+pub fn clock(moment: Moment) -> String {
+    let (h, m) = moment.local_time();
+    format!("{h:02}:{m:02}")
+}
+
+/// Small per-device settings, kept in localStorage (never documents, never keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::System => "Same as this device",
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
+        }
+    }
+
+    pub fn load() -> Theme {
+        LocalStorage::get("amplify.theme").unwrap_or_default()
+    }
+
+    /// Remembers the choice and applies it to the page.
+    pub fn apply(self) {
+        let _ = LocalStorage::set("amplify.theme", self);
+        if let Some(root) = document_element() {
+            let value = match self {
+                Theme::System => "",
+                Theme::Light => "light",
+                Theme::Dark => "dark",
+            };
+            let _ = root.set_attribute("data-theme", value);
+        }
+    }
+}
+
+fn document_element() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
+/// What the browser says about this site's storage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageReport {
+    /// `None` if the browser has no Storage API.
+    pub persisted: Option<bool>,
+    pub usage_bytes: Option<f64>,
+    pub quota_bytes: Option<f64>,
+}
+
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    let navigator = web_sys::window()?.navigator();
+    // Older Safari has no `navigator.storage`; web-sys would hand back `undefined` typed as a
+    // StorageManager, so check before using it.
+    let storage = Reflect::get(&navigator, &"storage".into()).ok()?;
+    (!storage.is_undefined()).then(|| storage.unchecked_into())
+}
+
+pub async fn storage_report() -> StorageReport {
+    let Some(manager) = storage_manager() else { return StorageReport::default() };
+    let persisted = match manager.persisted() {
+        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()),
+        Err(_) => None,
+    };
+    let (mut usage_bytes, mut quota_bytes) = (None, None);
+    if let Ok(promise) = manager.estimate() {
+        if let Ok(estimate) = JsFuture::from(promise).await {
+            usage_bytes = Reflect::get(&estimate, &"usage".into()).ok().and_then(|v| v.as_f64());
+            quota_bytes = Reflect::get(&estimate, &"quota".into()).ok().and_then(|v| v.as_f64());
+        }
+    }
+    StorageReport { persisted, usage_bytes, quota_bytes }
+}
+
+/// Asks the browser to keep this site's data even under storage pressure. Returns whether it
+/// agreed (`None` if it cannot be asked).
+pub async fn request_persistence() -> Option<bool> {
+    let promise = storage_manager()?.persist().ok()?;
+    JsFuture::from(promise).await.ok().and_then(|v| v.as_bool())
+}
+
+/// "2.4 MB" and the like.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{value:.0} {}", UNITS[0]) } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Offers `bytes` to the person as a downloaded file called `name`.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
+    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)
+}

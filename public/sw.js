@@ -1,0 +1,45 @@
+/* Amplify's service worker: the app shell, cached per version, so the app opens offline.
+ * scripts/precache.sh fills in VERSION and ASSETS at build time. */
+const VERSION = "__AMPLIFY_VERSION__";
+const ASSETS = ["__AMPLIFY_ASSETS__"];
+const CACHE = `amplify-shell-${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  // `reload` skips the HTTP cache, so the shell is exactly this version's files.
+  const requests = ASSETS.map((path) => new Request(path, { cache: "reload" }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)));
+  // No skipWaiting here: a new version waits until the person chooses to reload.
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key.startsWith("amplify-shell-") && key !== CACHE) await caches.delete(key);
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "skip-waiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  // The relay and the health check always go to the network.
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/sync") || url.pathname === "/healthz") {
+    return;
+  }
+  if (request.mode === "navigate") {
+    // Every route of the app is the same shell.
+    event.respondWith(
+      caches.open(CACHE).then((cache) => cache.match("/index.html")).then((hit) => hit || fetch(request)),
+    );
+    return;
+  }
+  event.respondWith(caches.open(CACHE).then((cache) => cache.match(request)).then((hit) => hit || fetch(request)));
+});
