@@ -1,7 +1,7 @@
 //! The automerge document every model wraps, and the helpers the models share.
 
 use automerge::{
-    ActorId, AutoCommit, Automerge, AutomergeError, LoadOptions, OnPartialLoad, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    ActorId, AutoCommit, Automerge, AutomergeError, LoadOptions, OnPartialLoad, TextEncoding, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
     transaction::{CommitOptions, Transactable},
 };
 
@@ -174,14 +174,34 @@ impl Doc {
         self.get_obj(obj, key).and_then(|text| self.inner.text(&text).ok()).unwrap_or_default()
     }
 
-    /// Replaces the text at `key` with `value`, as the smallest splice that gets there, so a
-    /// concurrent edit elsewhere in the same text survives the merge.
+    /// Replaces the text at `key` with `value` by splicing only what lies between the common
+    /// prefix and the common suffix, so a concurrent edit elsewhere in the same text survives
+    /// the merge.
+    ///
+    /// Every edit a text field reports (typing, deleting a selection, pasting) is one such span.
+    /// automerge's `update_text` would find the same splice with a diff that takes quadratic
+    /// time on a large paste; this takes linear time.
     pub(crate) fn set_text(&mut self, obj: &ObjId, key: &str, value: &str) {
-        let text = match self.get_obj(obj, key) {
-            Some(text) => text,
-            None => self.inner.put_object(obj, key, ObjType::Text).expect("obj is a map"),
+        let (text, old) = match self.get_obj(obj, key) {
+            Some(text) => {
+                let old = self.inner.text(&text).expect("text is a text object");
+                (text, old)
+            }
+            None => (self.inner.put_object(obj, key, ObjType::Text).expect("obj is a map"), String::new()),
         };
-        self.inner.update_text(&text, value).expect("text is a text object");
+        let Splice { start, deleted, inserted } = splice(&old, value);
+        let width = |s: &str| match self.inner.text_encoding() {
+            TextEncoding::Utf8CodeUnit => s.len(),
+            TextEncoding::Utf16CodeUnit => s.encode_utf16().count(),
+            TextEncoding::UnicodeCodePoint | TextEncoding::GraphemeCluster => s.chars().count(),
+        };
+        let (pos, del) = (width(&old[..start]), width(deleted));
+        if matches!(self.inner.text_encoding(), TextEncoding::GraphemeCluster) {
+            self.inner.update_text(&text, value).expect("text is a text object");
+        } else {
+            let del = isize::try_from(del).expect("a text fits in memory");
+            self.inner.splice_text(&text, pos, del, inserted).expect("the span lies within the text");
+        }
         self.inner.commit();
     }
 
@@ -198,6 +218,33 @@ impl Doc {
     /// The keys of a map object.
     pub(crate) fn keys(&self, obj: &ObjId) -> impl Iterator<Item = String> + '_ {
         self.inner.keys(obj)
+    }
+}
+
+/// The one contiguous change that turns `old` into `new`: `old[start..start + deleted.len()]`
+/// becomes `inserted`. Byte offsets, always on character boundaries.
+#[derive(Debug, PartialEq, Eq)]
+struct Splice<'a> {
+    start: usize,
+    deleted: &'a str,
+    inserted: &'a str,
+}
+
+fn splice<'a>(old: &'a str, new: &'a str) -> Splice<'a> {
+    let start: usize =
+        old.chars().zip(new.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+    let (old_rest, new_rest) = (&old[start..], &new[start..]);
+    let end: usize = old_rest
+        .chars()
+        .rev()
+        .zip(new_rest.chars().rev())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len_utf8())
+        .sum();
+    Splice {
+        start,
+        deleted: &old_rest[..old_rest.len() - end],
+        inserted: &new_rest[..new_rest.len() - end],
     }
 }
 
@@ -240,5 +287,33 @@ pub trait Model: Sized {
     /// See [`Doc::load`].
     fn load(bytes: &[u8]) -> Result<Self, DocError> {
         Doc::load(Self::KIND, bytes).map(Self::from_doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn splice_finds_the_one_changed_span() {
+        assert_eq!(splice("abc", "abXc"), Splice { start: 2, deleted: "", inserted: "X" });
+        assert_eq!(splice("hello world", "hello"), Splice { start: 5, deleted: " world", inserted: "" });
+        assert_eq!(splice("aaa", "aa"), Splice { start: 2, deleted: "a", inserted: "" });
+        assert_eq!(splice("", "new"), Splice { start: 0, deleted: "", inserted: "new" });
+        // Multi-byte characters are never split.
+        assert_eq!(splice("café", "cafè"), Splice { start: 3, deleted: "é", inserted: "è" });
+    }
+
+    proptest! {
+        #[test]
+        fn set_text_always_ends_at_the_new_value(old in "[aé😀 \n]{0,30}", new in "[aé😀 \n]{0,30}") {
+            let mut doc = Doc::create(DocKind::Profile, &[("fields", ObjType::Map)]);
+            let fields = doc.root_obj("fields");
+            doc.set_text(&fields, "x", &old);
+            doc.set_text(&fields, "x", &new);
+            prop_assert_eq!(doc.get_text(&fields, "x"), new);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Short messages at the bottom of the screen, announced to screen readers, with an optional
 //! action ("Undo").
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use leptos::prelude::*;
 
@@ -9,7 +9,9 @@ use leptos::prelude::*;
 struct Notice {
     serial: u64,
     text: String,
-    action: Option<(String, Callback<()>)>,
+    /// A plain closure, not a `Callback`: the component that raised the notice is often gone
+    /// (deleting an entry leaves its page) before the person presses the button.
+    action: Option<(String, Arc<dyn Fn() + Send + Sync>)>,
 }
 
 /// The notice bar's handle. Provided as context.
@@ -27,10 +29,10 @@ impl Notices {
     }
 
     pub fn show_with_action(&self, text: impl Into<String>, action: &str, on_action: impl Fn() + Send + Sync + 'static) {
-        self.push(text.into(), Some((action.to_owned(), Callback::new(move |()| on_action()))));
+        self.push(text.into(), Some((action.to_owned(), Arc::new(on_action))));
     }
 
-    fn push(&self, text: String, action: Option<(String, Callback<()>)>) {
+    fn push(&self, text: String, action: Option<(String, Arc<dyn Fn() + Send + Sync>)>) {
         let serial = self.current.with_untracked(|n| n.as_ref().map_or(0, |n| n.serial + 1));
         self.current.set(Some(Notice { serial, text, action }));
         let current = self.current;
@@ -61,7 +63,7 @@ pub fn NoticeBar() -> impl IntoView {
                                 <button
                                     class="link-button"
                                     on:click=move |_| {
-                                        callback.run(());
+                                        callback();
                                         current.set(None);
                                     }
                                 >

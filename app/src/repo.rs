@@ -78,7 +78,8 @@ impl<M> Clone for DocHandle<M> {
 impl<M> Copy for DocHandle<M> {}
 
 impl<M: Model + 'static> DocHandle<M> {
-    fn new(id: &'static str) -> DocHandle<M> {
+    /// A handle on the document stored under `id`; nothing is read until [`DocHandle::load`].
+    pub fn new(id: &'static str) -> DocHandle<M> {
         let state = State {
             id,
             model: M::new(),

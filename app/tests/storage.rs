@@ -1,0 +1,187 @@
+//! The IndexedDB layer and the document handles on top of it, in a real browser.
+//!
+//! Each test uses its own database, so they can run in any order. "Reload" means closing the
+//! connection and opening a new one, as a new page load would.
+
+use amplify::{Journal, Model, Moment, Profile, ProfileField};
+use app::{DocHandle, Health, SaveState, Storage};
+use idb::{Factory, TransactionMode};
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn db_name(test: &str) -> String {
+    format!("amplify-test-{test}-{}", js_sys::Math::random())
+}
+
+async fn open(name: &str) -> Storage {
+    Storage::open(name).await.expect("storage opens")
+}
+
+/// Writes `value` under `key` in `store`, bypassing the app: how damage gets in.
+async fn poke(db: &str, store: &str, key: Option<JsValue>, value: JsValue) {
+    let database = Factory::new().unwrap().open(db, None).unwrap().await.unwrap();
+    let tx = database.transaction(&[store], TransactionMode::ReadWrite).unwrap();
+    tx.object_store(store).unwrap().put(&value, key.as_ref()).unwrap().await.unwrap();
+    tx.commit().unwrap().await.unwrap();
+    database.close();
+}
+
+async fn loaded<M: Model + 'static>(id: &'static str, storage: &Storage) -> DocHandle<M> {
+    let handle = DocHandle::<M>::new(id);
+    handle.load(storage.clone()).await;
+    handle
+}
+
+fn bodies(handle: &DocHandle<Journal>) -> Vec<String> {
+    handle.with(|j| j.entries().into_iter().map(|e| e.body).collect())
+}
+
+fn write(handle: &DocHandle<Journal>, hour: i64, body: &str) {
+    handle.edit(|j| {
+        let id = j.add_entry(Moment::new(hour * 3_600_000, 0), None);
+        j.set_body(&id, body);
+    });
+}
+
+#[wasm_bindgen_test]
+async fn appended_changes_survive_a_reload() {
+    let name = db_name("reload");
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert_eq!(journal.health(), Health::Ready);
+    for (hour, body) in [(1, "first"), (2, "second"), (3, "third")] {
+        write(&journal, hour, body);
+        journal.flush().await;
+    }
+    assert_eq!(journal.save_state(), SaveState::Saved);
+    storage.close();
+
+    let storage = open(&name).await;
+    let stored = storage.load("journal").await.unwrap();
+    assert!(stored.snapshot.is_none(), "three saves do not compact yet");
+    assert_eq!(stored.changes.len(), 3, "one record per save");
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert_eq!(bodies(&journal), ["third", "second", "first"]);
+}
+
+#[wasm_bindgen_test]
+async fn compaction_replaces_changes_with_one_snapshot() {
+    let name = db_name("compact");
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    for i in 0..70 {
+        write(&journal, i, &format!("entry {i}"));
+        journal.flush().await;
+    }
+    let stored = storage.load("journal").await.unwrap();
+    assert!(matches!(stored.snapshot, Some(Ok(_))), "64 changes trigger a snapshot");
+    assert!(stored.changes.len() < 64, "compacted changes are gone: {}", stored.changes.len());
+    storage.close();
+
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert_eq!(journal.with(|j| j.entries().len()), 70);
+}
+
+#[wasm_bindgen_test]
+async fn compaction_keeps_what_another_tab_appended() {
+    let name = db_name("tabs");
+    let (one, two) = (open(&name).await, open(&name).await);
+    let first = loaded::<Journal>("journal", &one).await;
+    write(&first, 1, "from the first tab");
+    first.flush().await;
+    let second = loaded::<Journal>("journal", &two).await;
+    write(&second, 2, "from the second tab");
+    second.flush().await;
+    // The first tab never reloads; its compaction must fold the second tab's entry in.
+    for i in 0..64 {
+        write(&first, 10 + i, "filler");
+        first.flush().await;
+    }
+    assert!(first.with(|j| j.entries().iter().any(|e| e.body == "from the second tab")));
+    one.close();
+    two.close();
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    let all = bodies(&journal);
+    assert!(all.contains(&"from the second tab".to_owned()), "{all:?}");
+    assert!(all.contains(&"from the first tab".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
+    let name = db_name("garbage");
+    let storage = open(&name).await;
+    let profile = loaded::<Profile>("profile", &storage).await;
+    profile.edit(|p| p.set(ProfileField::Name, "Maya"));
+    profile.flush().await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    write(&journal, 1, "a change on top of the snapshot");
+    journal.flush().await;
+    storage.close();
+
+    let garbage = Uint8Array::from(&b"this is not an automerge document"[..]);
+    poke(&name, "docs", Some("journal".into()), garbage.into()).await;
+
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    let Health::Unreadable { reason } = journal.health() else { panic!("{:?}", journal.health()) };
+    assert!(reason.contains("damaged"), "{reason}");
+    let aside = storage.set_aside().await.unwrap();
+    assert_eq!(aside.len(), 2, "the snapshot and the change that built on it");
+    assert!(aside.iter().all(|r| r.doc == "journal"));
+    let snapshot = aside.iter().find(|r| r.kind == "snapshot").unwrap();
+    assert_eq!(Uint8Array::new(&snapshot.bytes).to_vec(), b"this is not an automerge document");
+    let stored = storage.load("journal").await.unwrap();
+    assert!(stored.snapshot.is_none() && stored.changes.is_empty(), "moved, not copied");
+
+    let profile = loaded::<Profile>("profile", &storage).await;
+    assert_eq!(profile.health(), Health::Ready);
+    assert_eq!(profile.with(|p| p.get(ProfileField::Name)), "Maya");
+
+    // Starting again writes a new journal; the set-aside bytes stay.
+    journal.start_fresh();
+    write(&journal, 5, "a new beginning");
+    journal.flush().await;
+    storage.close();
+    let storage = open(&name).await;
+    assert_eq!(bodies(&loaded::<Journal>("journal", &storage).await), ["a new beginning"]);
+    assert_eq!(storage.set_aside().await.unwrap().len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
+    let name = db_name("bad-change");
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    write(&journal, 1, "kept");
+    journal.flush().await;
+    storage.close();
+
+    for value in [JsValue::from_str("not even bytes"), Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into()] {
+        let record = Object::new();
+        Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+        Reflect::set(&record, &"bytes".into(), &value).unwrap();
+        poke(&name, "changes", None, record.into()).await;
+    }
+
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
+    assert_eq!(bodies(&journal), ["kept"]);
+    assert_eq!(storage.set_aside().await.unwrap().len(), 2);
+    assert_eq!(storage.load("journal").await.unwrap().changes.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_record_of_the_wrong_kind_is_refused() {
+    let name = db_name("kind");
+    let storage = open(&name).await;
+    let mut profile = Profile::new();
+    storage.replace("journal", &profile.doc_mut().save()).await.unwrap();
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
+}

@@ -1,0 +1,104 @@
+// Writing, finding, editing and deleting journal entries, with everything kept on reload.
+import { test, expect } from "@playwright/test";
+import { JournalPage } from "../support/journal.js";
+
+test("three entries are all there after a reload, newest first under Today", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await expect(page.locator(".count")).toHaveText("No entries yet. Your first one is a tap away.");
+  await journal.writeEntry("Boarding in Heathrow. Nervous about the pitch.");
+  await journal.writeEntry("Practised the pitch with Sam on the plane.", { tags: ["pitch"] });
+  await journal.writeEntry("Landed. The pitch went well!", { energy: "Energised" });
+
+  await page.reload();
+  await journal.ready();
+  await expect(page.locator(".count")).toHaveText("3 entries");
+  await journal.expectTitles([
+    "Landed. The pitch went well!",
+    "Practised the pitch with Sam on the plane.",
+    "Boarding in Heathrow. Nervous about the pitch.",
+  ]);
+  await expect(page.locator(".day h2")).toHaveText(["Today"]);
+  await expect(journal.entries.locator(".entry-card").first()).toContainText("Energy: Energised");
+});
+
+test("an entry answering today's prompt is titled by the prompt", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  const prompt = await page.locator(".today .prompt").textContent();
+  await journal.newEntry({ prompt: true });
+  await expect(page.getByLabel("Prompt")).toHaveValue(prompt);
+  await expect(page.locator("label[for=body]")).toHaveText(prompt);
+  await journal.write("I held back when the MD asked for ideas.");
+  await journal.backToJournal();
+  await journal.expectTitles([prompt]);
+  await expect(journal.entries).toContainText("I held back when the MD asked for ideas.");
+});
+
+test("search finds entries by words and by tags", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Gave honest feedback to my team lead.", { tags: ["feedback", "courage"] });
+  await journal.writeEntry("Forest walk with the home group.", { tags: ["immersion"] });
+  await journal.writeEntry("Asked for feedback on my experiment.", { tags: ["feedback"] });
+
+  await journal.search.fill("FOREST");
+  await journal.expectTitles(["Forest walk with the home group."]);
+
+  await journal.search.fill("#feedback");
+  await expect(page.locator(".count")).toHaveText("2 entries");
+
+  await journal.search.fill("");
+  await page.getByRole("button", { name: "#courage (1)" }).click();
+  await expect(page.getByRole("button", { name: "#courage (1)" })).toHaveAttribute("aria-pressed", "true");
+  await journal.expectTitles(["Gave honest feedback to my team lead."]);
+
+  await journal.search.fill("nothing like this");
+  await expect(page.locator(".count")).toHaveText("No entries match.");
+});
+
+test("an entry can be edited, and deleted with undo", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("First draft of my leadership statement.", { tags: ["statement"] });
+
+  await journal.entries.getByRole("link").first().click();
+  await journal.write("Second draft: I lead by listening first.");
+  await page.getByRole("button", { name: "Remove tag statement" }).click();
+  await journal.saved();
+  await page.reload();
+  await expect(journal.body).toHaveValue("Second draft: I lead by listening first.");
+  await expect(page.getByRole("list", { name: "Tags" }).locator("li")).toHaveCount(0);
+
+  await page.getByRole("button", { name: "Delete entry" }).click();
+  await journal.ready();
+  await expect(page.locator(".count")).toHaveText("No entries yet. Your first one is a tap away.");
+  await expect(page.getByRole("status").filter({ hasText: "Entry deleted." })).toBeVisible();
+  await page.getByRole("button", { name: "Undo" }).click();
+  await journal.expectTitles(["Second draft: I lead by listening first."]);
+  await journal.saved();
+  await page.reload();
+  await journal.ready();
+  await journal.expectTitles(["Second draft: I lead by listening first."]);
+});
+
+test("an entry left empty is not kept", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.newEntry();
+  await journal.backToJournal();
+  await expect(page.locator(".count")).toHaveText("No entries yet. Your first one is a tap away.");
+});
+
+test("entries are shown as text, never as markup, and right-to-left text reads right", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry('<img src=x onerror="document.body.dataset.owned=1"> bold <b>claim</b>');
+  await journal.writeEntry("اليوم تعلمت أن أستمع أولاً");
+  await expect(page.locator("img[src=x]")).toHaveCount(0);
+  expect(await page.evaluate(() => document.body.dataset.owned)).toBeUndefined();
+  await expect(journal.entries).toContainText("<b>claim</b>");
+  const arabic = journal.entries.locator(".title", { hasText: "اليوم" });
+  await expect(arabic).toHaveAttribute("dir", "auto");
+  expect(await arabic.evaluate((el) => getComputedStyle(el).direction)).toBe("rtl");
+});

@@ -1,0 +1,35 @@
+// Starts a server of our own for specs that need to restart it (a new deploy, say).
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, SERVER } from "./env.js";
+
+/** A copy of the built app that a spec may change, as a new deploy would. */
+export function copyOfDist() {
+  const dir = mkdtempSync(join(tmpdir(), "amplify-dist-"));
+  cpSync(join(ROOT, "dist"), dir, { recursive: true });
+  return dir;
+}
+
+/** Starts the server on `port` serving `dist`; resolves once it listens. */
+export function startServer({ port, dist, dataDir = mkdtempSync(join(tmpdir(), "amplify-data-")) }) {
+  const child = spawn(SERVER, ["--port", String(port), "--dist", dist, "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("Amplify is running at")) resolve({ child, dataDir, url: `http://127.0.0.1:${port}` });
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+export async function stopServer({ child }) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
