@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable};
+use automerge::{
+    ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -92,7 +94,12 @@ impl Entry {
         if let Some(prompt) = &self.prompt {
             return prompt.clone();
         }
-        let first = self.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let first = self
+            .body
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         match first.char_indices().nth(80) {
             Some((cut, _)) => format!("{}…", &first[..cut]),
             None if first.is_empty() => "Untitled entry".to_owned(),
@@ -181,7 +188,9 @@ impl Model for Journal {
     const KIND: DocKind = DocKind::Journal;
 
     fn new() -> Journal {
-        Journal { doc: Doc::create(DocKind::Journal, &[("entries", ObjType::Map)]) }
+        Journal {
+            doc: Doc::create(DocKind::Journal, &[("entries", ObjType::Map)]),
+        }
     }
 
     fn from_doc(doc: Doc) -> Journal {
@@ -203,15 +212,20 @@ impl Journal {
         let id = EntryId::random();
         let entries = self.entries_obj();
         let am = self.doc.inner_mut();
-        let entry = am.put_object(&entries, &id.to_string(), ObjType::Map).expect("entries is a map");
-        am.put(&entry, "at", written.utc_ms).expect("entry is a map");
-        am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
+        let entry = am
+            .put_object(&entries, &id.to_string(), ObjType::Map)
+            .expect("entries is a map");
+        am.put(&entry, "at", written.utc_ms)
+            .expect("entry is a map");
+        am.put(&entry, "offset", i64::from(written.offset_min))
+            .expect("entry is a map");
         if let Some(prompt) = prompt {
             am.put(&entry, "prompt", prompt).expect("entry is a map");
         }
-        am.put_object(&entry, "body", ObjType::Text).expect("entry is a map");
-        am.put_object(&entry, "tags", ObjType::Map).expect("entry is a map");
-        am.commit();
+        am.put_object(&entry, "body", ObjType::Text)
+            .expect("entry is a map");
+        am.put_object(&entry, "tags", ObjType::Map)
+            .expect("entry is a map");
         id
     }
 
@@ -239,7 +253,12 @@ impl Journal {
             })
             .filter(|e| e.deleted.is_none() && e.matches(query))
             .collect();
-        found.sort_by(|a, b| b.written.utc_ms.cmp(&a.written.utc_ms).then_with(|| a.id.cmp(&b.id)));
+        found.sort_by(|a, b| {
+            b.written
+                .utc_ms
+                .cmp(&a.written.utc_ms)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         found
     }
 
@@ -250,7 +269,10 @@ impl Journal {
             let date = entry.written.local_date();
             match days.last_mut() {
                 Some(day) if day.date == date => day.entries.push(entry),
-                _ => days.push(Day { date, entries: vec![entry] }),
+                _ => days.push(Day {
+                    date,
+                    entries: vec![entry],
+                }),
             }
         }
         days
@@ -271,7 +293,9 @@ impl Journal {
 
     /// Replaces the body with `text`. Returns `false` if there is no such entry.
     pub fn set_body(&mut self, id: &EntryId, text: &str) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
         if self.doc.get_text(&obj, "body") != text {
             self.doc.set_text(&obj, "body", text);
         }
@@ -280,7 +304,9 @@ impl Journal {
 
     /// Sets or clears the prompt the entry answers.
     pub fn set_prompt(&mut self, id: &EntryId, prompt: Option<&str>) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
         match prompt.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => self.doc.put(&obj, "prompt", p),
             None if self.doc.get_str(&obj, "prompt").is_some() => self.doc.delete(&obj, "prompt"),
@@ -290,7 +316,9 @@ impl Journal {
     }
 
     pub fn set_energy(&mut self, id: &EntryId, energy: Option<Energy>) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
         match energy {
             Some(e) => self.doc.put(&obj, "energy", i64::from(e.level())),
             None if self.doc.get_i64(&obj, "energy").is_some() => self.doc.delete(&obj, "energy"),
@@ -309,7 +337,9 @@ impl Journal {
     }
 
     pub fn remove_tag(&mut self, id: &EntryId, tag: &str) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
         let tags = self.tags_obj(&obj);
         if self.doc.keys(&tags).any(|t| t == tag) {
             self.doc.delete(&tags, tag);
@@ -319,13 +349,18 @@ impl Journal {
 
     /// Marks the entry deleted; [`Journal::restore`] undoes it.
     pub fn delete(&mut self, id: &EntryId, now_ms: i64) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
-        self.doc.put(&obj, "deleted", ScalarValue::Timestamp(now_ms));
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
+        self.doc
+            .put(&obj, "deleted", ScalarValue::Timestamp(now_ms));
         true
     }
 
     pub fn restore(&mut self, id: &EntryId) -> bool {
-        let Some(obj) = self.entry_obj(id) else { return false };
+        let Some(obj) = self.entry_obj(id) else {
+            return false;
+        };
         if self.doc.get_i64(&obj, "deleted").is_some() {
             self.doc.delete(&obj, "deleted");
         }
@@ -344,8 +379,11 @@ impl Journal {
         match self.doc.get_obj(entry, "tags") {
             Some(tags) => tags,
             None => {
-                let tags = self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map");
-                self.doc.inner_mut().commit();
+                let tags = self
+                    .doc
+                    .inner_mut()
+                    .put_object(entry, "tags", ObjType::Map)
+                    .expect("entry is a map");
                 tags
             }
         }
@@ -353,13 +391,19 @@ impl Journal {
 
     fn read_entry(&self, id: EntryId, obj: &ObjId) -> Option<Entry> {
         let utc_ms = self.doc.get_i64(obj, "at")?;
-        let offset_min = self.doc.get_i64(obj, "offset").and_then(|o| i32::try_from(o).ok()).unwrap_or(0);
+        let offset_min = self
+            .doc
+            .get_i64(obj, "offset")
+            .and_then(|o| i32::try_from(o).ok())
+            .unwrap_or(0);
         let mut tags: Vec<String> = match self.doc.get_obj(obj, "tags") {
             Some(tags) => self
                 .doc
                 .inner()
                 .map_range(&tags, ..)
-                .filter(|item| matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true))))
+                .filter(|item| {
+                    matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true)))
+                })
                 .map(|item| item.key.to_string())
                 .collect(),
             None => Vec::new(),
@@ -371,7 +415,11 @@ impl Journal {
             prompt: self.doc.get_str(obj, "prompt"),
             body: self.doc.get_text(obj, "body"),
             tags,
-            energy: self.doc.get_i64(obj, "energy").and_then(|e| u8::try_from(e).ok()).and_then(Energy::new),
+            energy: self
+                .doc
+                .get_i64(obj, "energy")
+                .and_then(|e| u8::try_from(e).ok())
+                .and_then(Energy::new),
             deleted: self.doc.get_i64(obj, "deleted"),
         })
     }
@@ -395,8 +443,14 @@ mod tests {
         let c = journal.add_entry(at(2, 7), None);
         let days = journal.days(&Query::default());
         assert_eq!(days.len(), 2);
-        assert_eq!(days[0].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&c]);
-        assert_eq!(days[1].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&b, &a]);
+        assert_eq!(
+            days[0].entries.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            [&c]
+        );
+        assert_eq!(
+            days[1].entries.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            [&b, &a]
+        );
         assert_eq!(days[1].entries[0].prompt.as_deref(), Some(CORE));
     }
 
@@ -408,7 +462,10 @@ mod tests {
         let id = journal.add_entry(at(0, 9), None);
         assert!(journal.set_body(&id, "Spoke up in the forest.\nIt felt odd."));
         journal.set_energy(&id, Energy::new(4));
-        assert_eq!(journal.add_tag(&id, " #Comfort Zone ").as_deref(), Some("comfort-zone"));
+        assert_eq!(
+            journal.add_tag(&id, " #Comfort Zone ").as_deref(),
+            Some("comfort-zone")
+        );
         journal.add_tag(&id, "feedback");
         let entry = journal.entry(&id).unwrap();
         assert_eq!(entry.body, "Spoke up in the forest.\nIt felt odd.");
@@ -454,14 +511,23 @@ mod tests {
         journal.set_body(&b, "Gave honest feedback to Sam.");
         journal.add_tag(&b, "feedback");
         journal.add_tag(&b, "values");
-        let ids = |q: &str| journal.search(&Query::parse(q)).into_iter().map(|e| e.id).collect::<Vec<_>>();
+        let ids = |q: &str| {
+            journal
+                .search(&Query::parse(q))
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids("HONEST"), [b.clone(), a.clone()]);
         assert_eq!(ids("stand"), [a.clone()]);
         assert_eq!(ids("#values"), [b.clone(), a.clone()]);
         assert_eq!(ids("#values #feedback"), [b.clone()]);
         assert_eq!(ids("honest #feedback"), [b.clone()]);
         assert_eq!(ids("sam costs"), Vec::<EntryId>::new());
-        assert_eq!(journal.tags(), [("values".to_owned(), 2), ("feedback".to_owned(), 1)]);
+        assert_eq!(
+            journal.tags(),
+            [("values".to_owned(), 2), ("feedback".to_owned(), 1)]
+        );
     }
 
     #[test]

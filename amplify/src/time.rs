@@ -92,16 +92,38 @@ mod tests {
         assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_days(20_416).to_string(), "2025-11-24");
         assert_eq!(Date::from_days(-1).to_string(), "1969-12-31");
-        assert_eq!(Date { year: 2024, month: 2, day: 29 }.days(), 19_782);
+        assert_eq!(
+            Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            }
+            .days(),
+            19_782
+        );
     }
 
     #[test]
     fn the_writer_s_offset_decides_the_day() {
         // 2026-11-24T15:30Z is already the 25th in Tokyo and still the 24th in New York.
-        let utc_ms = Date { year: 2026, month: 11, day: 24 }.days() * MS_PER_DAY + 15 * 3_600_000 + 30 * 60_000;
-        assert_eq!(Moment::new(utc_ms, 540).local_date().to_string(), "2026-11-25");
+        let utc_ms = Date {
+            year: 2026,
+            month: 11,
+            day: 24,
+        }
+        .days()
+            * MS_PER_DAY
+            + 15 * 3_600_000
+            + 30 * 60_000;
+        assert_eq!(
+            Moment::new(utc_ms, 540).local_date().to_string(),
+            "2026-11-25"
+        );
         assert_eq!(Moment::new(utc_ms, 540).local_time(), (0, 30));
-        assert_eq!(Moment::new(utc_ms, -300).local_date().to_string(), "2026-11-24");
+        assert_eq!(
+            Moment::new(utc_ms, -300).local_date().to_string(),
+            "2026-11-24"
+        );
         assert_eq!(Moment::new(utc_ms, -300).local_time(), (10, 30));
     }
 

@@ -15,11 +15,11 @@ use leptos_router::{
     path,
 };
 
+use crate::{notice::Notices, update::Update};
 pub use crate::{
     repo::{DocHandle, Health, Repo, SaveState},
     storage::{ChangeKey, SetAside, Storage, StorageError, Stored},
 };
-use crate::{notice::Notices, update::Update};
 
 /// The IndexedDB database the app keeps its documents in.
 pub const DATABASE: &str = "amplify";

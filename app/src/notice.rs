@@ -25,16 +25,29 @@ const SHOW_FOR: Duration = Duration::from_secs(10);
 
 impl Notices {
     pub fn new() -> Notices {
-        Notices { current: RwSignal::new(None) }
+        Notices {
+            current: RwSignal::new(None),
+        }
     }
 
-    pub fn show_with_action(&self, text: impl Into<String>, action: &str, on_action: impl Fn() + Send + Sync + 'static) {
+    pub fn show_with_action(
+        &self,
+        text: impl Into<String>,
+        action: &str,
+        on_action: impl Fn() + Send + Sync + 'static,
+    ) {
         self.push(text.into(), Some((action.to_owned(), Arc::new(on_action))));
     }
 
     fn push(&self, text: String, action: Option<(String, Arc<dyn Fn() + Send + Sync>)>) {
-        let serial = self.current.with_untracked(|n| n.as_ref().map_or(0, |n| n.serial + 1));
-        self.current.set(Some(Notice { serial, text, action }));
+        let serial = self
+            .current
+            .with_untracked(|n| n.as_ref().map_or(0, |n| n.serial + 1));
+        self.current.set(Some(Notice {
+            serial,
+            text,
+            action,
+        }));
         let current = self.current;
         set_timeout(
             move || {

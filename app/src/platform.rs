@@ -104,7 +104,9 @@ fn storage_manager() -> Option<web_sys::StorageManager> {
 }
 
 pub async fn storage_report() -> StorageReport {
-    let Some(manager) = storage_manager() else { return StorageReport::default() };
+    let Some(manager) = storage_manager() else {
+        return StorageReport::default();
+    };
     let persisted = match manager.persisted() {
         Ok(promise) => JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()),
         Err(_) => None,
@@ -112,11 +114,19 @@ pub async fn storage_report() -> StorageReport {
     let (mut usage_bytes, mut quota_bytes) = (None, None);
     if let Ok(promise) = manager.estimate() {
         if let Ok(estimate) = JsFuture::from(promise).await {
-            usage_bytes = Reflect::get(&estimate, &"usage".into()).ok().and_then(|v| v.as_f64());
-            quota_bytes = Reflect::get(&estimate, &"quota".into()).ok().and_then(|v| v.as_f64());
+            usage_bytes = Reflect::get(&estimate, &"usage".into())
+                .ok()
+                .and_then(|v| v.as_f64());
+            quota_bytes = Reflect::get(&estimate, &"quota".into())
+                .ok()
+                .and_then(|v| v.as_f64());
         }
     }
-    StorageReport { persisted, usage_bytes, quota_bytes }
+    StorageReport {
+        persisted,
+        usage_bytes,
+        quota_bytes,
+    }
 }
 
 /// Asks the browser to keep this site's data even under storage pressure. Returns whether it
@@ -135,7 +145,11 @@ pub fn human_bytes(bytes: f64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{value:.0} {}", UNITS[0]) } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[0])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Offers `bytes` to the person as a downloaded file called `name`.
@@ -145,7 +159,9 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
     link.set_href(&url);
     link.set_download(name);

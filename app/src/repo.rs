@@ -14,9 +14,13 @@ pub enum Health {
     Loading,
     Ready,
     /// Opened, but some saved edits could not be read and were set aside.
-    Damaged { reason: String },
+    Damaged {
+        reason: String,
+    },
     /// Could not be opened at all; its bytes were set aside. Writing starts a new document.
-    Unreadable { reason: String },
+    Unreadable {
+        reason: String,
+    },
 }
 
 /// Whether the latest edits are on the device's storage.
@@ -33,9 +37,11 @@ impl SaveState {
         match self {
             SaveState::Saved => "Saved on this device".to_owned(),
             SaveState::Pending => "Saving…".to_owned(),
-            SaveState::Failed(StorageError::Quota) => "Not saved: this device is out of storage space. \
+            SaveState::Failed(StorageError::Quota) => {
+                "Not saved: this device is out of storage space. \
                 Your text is still here; free some space and Amplify will keep trying."
-                .to_owned(),
+                    .to_owned()
+            }
             SaveState::Failed(e) => {
                 format!("Not saved: {e}. Your text is still here and Amplify will keep trying.")
             }
@@ -144,7 +150,9 @@ impl<M: Model + 'static> DocHandle<M> {
         let stored = match storage.load(id).await {
             Ok(stored) => stored,
             Err(e) => {
-                self.health.set(Health::Unreadable { reason: e.to_string() });
+                self.health.set(Health::Unreadable {
+                    reason: e.to_string(),
+                });
                 return;
             }
         };
@@ -159,18 +167,20 @@ impl<M: Model + 'static> DocHandle<M> {
                 let reason = e.to_string();
                 // The changes were made on top of the unreadable snapshot: they go aside with it.
                 let outcome = storage.set_aside_doc(id, &reason).await;
-                self.health.set(Health::Unreadable { reason: match outcome {
-                    Ok(()) => reason,
-                    Err(store) => format!("{reason} (and setting it aside failed: {store})"),
-                } });
+                self.health.set(Health::Unreadable {
+                    reason: match outcome {
+                        Ok(()) => reason,
+                        Err(store) => format!("{reason} (and setting it aside failed: {store})"),
+                    },
+                });
                 return;
             }
         };
         let mut damaged = None;
         for (key, change) in stored.changes {
-            let applied = change
-                .map_err(|_| not_bytes())
-                .and_then(|bytes| validate_changes(&bytes).and_then(|()| model.doc_mut().apply(&bytes)));
+            let applied = change.map_err(|_| not_bytes()).and_then(|bytes| {
+                validate_changes(&bytes).and_then(|()| model.doc_mut().apply(&bytes))
+            });
             if let Err(e) = applied {
                 let reason = e.to_string();
                 let _ = storage.set_aside_change(id, &key, &reason).await;
@@ -211,7 +221,9 @@ impl<M: Model + 'static> DocHandle<M> {
                 let mut state = shared.borrow_mut();
                 match &outcome {
                     Ok(()) => state.retry_delay = Duration::from_secs(2),
-                    Err(_) => state.retry_delay = (state.retry_delay * 2).min(Duration::from_secs(60)),
+                    Err(_) => {
+                        state.retry_delay = (state.retry_delay * 2).min(Duration::from_secs(60))
+                    }
                 }
                 state.dirty && outcome.is_ok()
             };
@@ -247,7 +259,9 @@ impl<M: Model + 'static> DocHandle<M> {
     async fn save_once(&self, shared: &Rc<RefCell<State<M>>>) -> Result<(), StorageError> {
         let (id, storage, bytes, heads) = {
             let mut state = shared.borrow_mut();
-            let Some(storage) = state.storage.clone() else { return Ok(()) };
+            let Some(storage) = state.storage.clone() else {
+                return Ok(());
+            };
             let persisted = state.persisted.clone();
             let bytes = state.model.doc_mut().save_after(&persisted);
             let heads = state.model.doc_mut().heads();
@@ -264,7 +278,11 @@ impl<M: Model + 'static> DocHandle<M> {
         Ok(())
     }
 
-    async fn compact(&self, shared: &Rc<RefCell<State<M>>>, storage: &Storage) -> Result<(), StorageError> {
+    async fn compact(
+        &self,
+        shared: &Rc<RefCell<State<M>>>,
+        storage: &Storage,
+    ) -> Result<(), StorageError> {
         let id = shared.borrow().id;
         let mut changed = false;
         let mut covered = Vec::new();
@@ -323,7 +341,9 @@ impl Repo {
                 Err(e) => {
                     repo.storage_error.set(Some(e.clone()));
                     for health in [repo.journal.health, repo.profile.health] {
-                        health.set(Health::Unreadable { reason: e.to_string() });
+                        health.set(Health::Unreadable {
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }
@@ -343,6 +363,8 @@ impl Repo {
 
     /// Whether any document has edits not yet on storage.
     pub fn has_unsaved(&self) -> bool {
-        [self.journal.save.get(), self.profile.save.get()].iter().any(|s| *s != SaveState::Saved)
+        [self.journal.save.get(), self.profile.save.get()]
+            .iter()
+            .any(|s| *s != SaveState::Saved)
     }
 }

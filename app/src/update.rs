@@ -20,10 +20,17 @@ impl Update {
     /// Registers `/sw.js` (where the browser has service workers) and starts watching for
     /// new versions.
     pub fn register() -> Update {
-        let update = Update { ready: RwSignal::new(false), registration: StoredValue::new_local(None) };
-        let Some(container) = container() else { return update };
+        let update = Update {
+            ready: RwSignal::new(false),
+            registration: StoredValue::new_local(None),
+        };
+        let Some(container) = container() else {
+            return update;
+        };
         spawn_local(async move {
-            let Ok(registration) = JsFuture::from(container.register("/sw.js")).await else { return };
+            let Ok(registration) = JsFuture::from(container.register("/sw.js")).await else {
+                return;
+            };
             let registration: ServiceWorkerRegistration = registration.unchecked_into();
             update.registration.set_value(Some(registration.clone()));
             update.watch(&container, &registration);
@@ -38,11 +45,14 @@ impl Update {
         }
         let (reg, sw) = (registration.clone(), container.clone());
         let on_update_found = Closure::<dyn FnMut()>::new(move || {
-            let Some(worker) = reg.installing() else { return };
+            let Some(worker) = reg.installing() else {
+                return;
+            };
             let (installing, sw) = (worker.clone(), sw.clone());
             let on_state = Closure::<dyn FnMut()>::new(move || {
                 // With no controller this is the first install, not an update.
-                if installing.state() == ServiceWorkerState::Installed && sw.controller().is_some() {
+                if installing.state() == ServiceWorkerState::Installed && sw.controller().is_some()
+                {
                     self.ready.set(true);
                 }
             });
@@ -67,10 +77,13 @@ impl Update {
     /// Saves everything, then lets the waiting worker take over and reloads into it.
     pub async fn apply(self, repo: Repo) {
         repo.flush_all().await;
-        let (Some(container), Some(registration)) = (container(), self.registration.get_value()) else {
+        let (Some(container), Some(registration)) = (container(), self.registration.get_value())
+        else {
             return;
         };
-        let Some(waiting) = registration.waiting() else { return };
+        let Some(waiting) = registration.waiting() else {
+            return;
+        };
         let reload = Closure::<dyn FnMut()>::new(|| {
             if let Some(window) = web_sys::window() {
                 let _ = window.location().reload();

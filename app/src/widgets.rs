@@ -13,9 +13,16 @@ pub fn SaveStatus() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let state = move || {
         let states = [repo.journal.save_state(), repo.profile.save_state()];
-        let failed = states.iter().find(|s| matches!(s, SaveState::Failed(_))).cloned();
+        let failed = states
+            .iter()
+            .find(|s| matches!(s, SaveState::Failed(_)))
+            .cloned();
         let pending = states.iter().any(|s| *s == SaveState::Pending);
-        failed.unwrap_or(if pending { SaveState::Pending } else { SaveState::Saved })
+        failed.unwrap_or(if pending {
+            SaveState::Pending
+        } else {
+            SaveState::Saved
+        })
     };
     view! {
         <p
@@ -73,9 +80,13 @@ pub fn StorageProblem() -> impl IntoView {
 
 /// What went wrong opening one document, in words, with a way forward.
 #[component]
-pub fn HealthAlert<M: amplify::Model + 'static>(handle: DocHandle<M>, name: &'static str) -> impl IntoView {
+pub fn HealthAlert<M: amplify::Model + 'static>(
+    handle: DocHandle<M>,
+    name: &'static str,
+) -> impl IntoView {
     let dismissed = RwSignal::new(false);
-    move || match handle.health() {
+    move || {
+        match handle.health() {
         Health::Unreadable { reason } => Some(
             view! {
                 <div class="alert" role="alert" data-testid="health-alert">
@@ -105,6 +116,7 @@ pub fn HealthAlert<M: amplify::Model + 'static>(handle: DocHandle<M>, name: &'st
             .into_any(),
         ),
         _ => None,
+    }
     }
 }
 

@@ -22,9 +22,21 @@ async fn open(name: &str) -> Storage {
 
 /// Writes `value` under `key` in `store`, bypassing the app: how damage gets in.
 async fn poke(db: &str, store: &str, key: Option<JsValue>, value: JsValue) {
-    let database = Factory::new().unwrap().open(db, None).unwrap().await.unwrap();
-    let tx = database.transaction(&[store], TransactionMode::ReadWrite).unwrap();
-    tx.object_store(store).unwrap().put(&value, key.as_ref()).unwrap().await.unwrap();
+    let database = Factory::new()
+        .unwrap()
+        .open(db, None)
+        .unwrap()
+        .await
+        .unwrap();
+    let tx = database
+        .transaction(&[store], TransactionMode::ReadWrite)
+        .unwrap();
+    tx.object_store(store)
+        .unwrap()
+        .put(&value, key.as_ref())
+        .unwrap()
+        .await
+        .unwrap();
     tx.commit().unwrap().await.unwrap();
     database.close();
 }
@@ -77,8 +89,15 @@ async fn compaction_replaces_changes_with_one_snapshot() {
         journal.flush().await;
     }
     let stored = storage.load("journal").await.unwrap();
-    assert!(matches!(stored.snapshot, Some(Ok(_))), "64 changes trigger a snapshot");
-    assert!(stored.changes.len() < 64, "compacted changes are gone: {}", stored.changes.len());
+    assert!(
+        matches!(stored.snapshot, Some(Ok(_))),
+        "64 changes trigger a snapshot"
+    );
+    assert!(
+        stored.changes.len() < 64,
+        "compacted changes are gone: {}",
+        stored.changes.len()
+    );
     storage.close();
 
     let storage = open(&name).await;
@@ -128,15 +147,27 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
 
     let storage = open(&name).await;
     let journal = loaded::<Journal>("journal", &storage).await;
-    let Health::Unreadable { reason } = journal.health() else { panic!("{:?}", journal.health()) };
+    let Health::Unreadable { reason } = journal.health() else {
+        panic!("{:?}", journal.health())
+    };
     assert!(reason.contains("damaged"), "{reason}");
     let aside = storage.set_aside().await.unwrap();
-    assert_eq!(aside.len(), 2, "the snapshot and the change that built on it");
+    assert_eq!(
+        aside.len(),
+        2,
+        "the snapshot and the change that built on it"
+    );
     assert!(aside.iter().all(|r| r.doc == "journal"));
     let snapshot = aside.iter().find(|r| r.kind == "snapshot").unwrap();
-    assert_eq!(Uint8Array::new(&snapshot.bytes).to_vec(), b"this is not an automerge document");
+    assert_eq!(
+        Uint8Array::new(&snapshot.bytes).to_vec(),
+        b"this is not an automerge document"
+    );
     let stored = storage.load("journal").await.unwrap();
-    assert!(stored.snapshot.is_none() && stored.changes.is_empty(), "moved, not copied");
+    assert!(
+        stored.snapshot.is_none() && stored.changes.is_empty(),
+        "moved, not copied"
+    );
 
     let profile = loaded::<Profile>("profile", &storage).await;
     assert_eq!(profile.health(), Health::Ready);
@@ -148,7 +179,10 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
     journal.flush().await;
     storage.close();
     let storage = open(&name).await;
-    assert_eq!(bodies(&loaded::<Journal>("journal", &storage).await), ["a new beginning"]);
+    assert_eq!(
+        bodies(&loaded::<Journal>("journal", &storage).await),
+        ["a new beginning"]
+    );
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
 }
 
@@ -161,7 +195,10 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
     journal.flush().await;
     storage.close();
 
-    for value in [JsValue::from_str("not even bytes"), Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into()] {
+    for value in [
+        JsValue::from_str("not even bytes"),
+        Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into(),
+    ] {
         let record = Object::new();
         Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
         Reflect::set(&record, &"bytes".into(), &value).unwrap();
@@ -170,7 +207,11 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
 
     let storage = open(&name).await;
     let journal = loaded::<Journal>("journal", &storage).await;
-    assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
+    assert!(
+        matches!(journal.health(), Health::Damaged { .. }),
+        "{:?}",
+        journal.health()
+    );
     assert_eq!(bodies(&journal), ["kept"]);
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
     assert_eq!(storage.load("journal").await.unwrap().changes.len(), 1);
@@ -181,7 +222,14 @@ async fn a_record_of_the_wrong_kind_is_refused() {
     let name = db_name("kind");
     let storage = open(&name).await;
     let mut profile = Profile::new();
-    storage.replace("journal", &profile.doc_mut().save()).await.unwrap();
+    storage
+        .replace("journal", &profile.doc_mut().save())
+        .await
+        .unwrap();
     let journal = loaded::<Journal>("journal", &storage).await;
-    assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
+    assert!(
+        matches!(journal.health(), Health::Unreadable { .. }),
+        "{:?}",
+        journal.health()
+    );
 }

@@ -22,7 +22,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> AppState {
-        AppState { dist: config.dist.clone() }
+        AppState {
+            dist: config.dist.clone(),
+        }
     }
 }
 
@@ -44,5 +46,8 @@ struct Health {
 }
 
 async fn healthz(State(_state): State<Arc<AppState>>) -> Json<Health> {
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }

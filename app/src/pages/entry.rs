@@ -21,7 +21,10 @@ pub fn Entry() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
     let exists = move || {
-        id.get().is_some_and(|id| repo.journal.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none())))
+        id.get().is_some_and(|id| {
+            repo.journal
+                .with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()))
+        })
     };
     view! {
         <section class="page entry">
@@ -47,7 +50,9 @@ fn Editor(id: EntryId) -> impl IntoView {
     let navigate = use_navigate();
     let journal = repo.journal;
     let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
-    let field = move |f: fn(&amplify::Entry) -> String| move || entry.with(|e| e.as_ref().map(f).unwrap_or_default());
+    let field = move |f: fn(&amplify::Entry) -> String| {
+        move || entry.with(|e| e.as_ref().map(f).unwrap_or_default())
+    };
     let body_ref = NodeRef::<html::Textarea>::new();
     let tag_draft = RwSignal::new(String::new());
     let today_prompt = prompt_of_the_day(platform::now().local_date());
@@ -98,14 +103,21 @@ fn Editor(id: EntryId) -> impl IntoView {
     // An entry left with nothing in it is a draft nobody wants to see in the list.
     on_cleanup(move || {
         let empty = journal.with(|j| {
-            j.entry(&id).is_some_and(|e| e.deleted.is_none() && e.body.trim().is_empty() && e.tags.is_empty() && e.energy.is_none())
+            j.entry(&id).is_some_and(|e| {
+                e.deleted.is_none()
+                    && e.body.trim().is_empty()
+                    && e.tags.is_empty()
+                    && e.energy.is_none()
+            })
         });
         if empty {
             journal.edit(|j| j.delete(&id, platform::now().utc_ms));
         }
     });
 
-    let written = entry.with_untracked(|e| e.as_ref().map(|e| e.written)).unwrap_or_else(platform::now);
+    let written = entry
+        .with_untracked(|e| e.as_ref().map(|e| e.written))
+        .unwrap_or_else(platform::now);
     let when = format!(
         "{} at {}",
         platform::day_label(written.local_date(), platform::now().local_date()),

@@ -44,9 +44,14 @@ pub fn Journal() -> impl IntoView {
     Effect::new(move |_| {
         let q = search.get();
         if let Some(window) = web_sys::window() {
-            let url = if q.is_empty() { "/".to_owned() } else { format!("/?q={}", js_sys::encode_uri_component(&q)) };
+            let url = if q.is_empty() {
+                "/".to_owned()
+            } else {
+                format!("/?q={}", js_sys::encode_uri_component(&q))
+            };
             if let Ok(history) = window.history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
     });
@@ -174,7 +179,9 @@ pub fn Journal() -> impl IntoView {
 fn EntryCard(entry: Entry) -> impl IntoView {
     let excerpt: String = entry.body.chars().take(160).collect();
     let show_excerpt = entry.prompt.is_some() || entry.body.lines().nth(1).is_some();
-    let energy = entry.energy.map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
+    let energy = entry
+        .energy
+        .map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
     let tags = (!entry.tags.is_empty())
         .then(|| view! { <span class="entry-tags">{entry.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ")}</span> });
     view! {

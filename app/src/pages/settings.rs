@@ -29,7 +29,8 @@ pub fn Settings() -> impl IntoView {
 fn StorageSection() -> impl IntoView {
     let report = RwSignal::new(None::<StorageReport>);
     let outcome = RwSignal::new(String::new());
-    let refresh = move || spawn_local(async move { report.set(Some(platform::storage_report().await)) });
+    let refresh =
+        move || spawn_local(async move { report.set(Some(platform::storage_report().await)) });
     refresh();
     let persist = move |_| {
         spawn_local(async move {
@@ -147,8 +148,12 @@ fn SetAsideSection() -> impl IntoView {
 
 #[component]
 fn SetAsideItem(record: SetAside) -> impl IntoView {
-    let when = js_sys::Date::new(&record.at_ms.into()).to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
-    let name = format!("amplify-{}-{}-{}.bin", record.doc, record.kind, record.at_ms as i64);
+    let when = js_sys::Date::new(&record.at_ms.into())
+        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+    let name = format!(
+        "amplify-{}-{}-{}.bin",
+        record.doc, record.kind, record.at_ms as i64
+    );
     let bytes = record
         .bytes
         .dyn_ref::<js_sys::Uint8Array>()

@@ -1,0 +1,22 @@
+// Prints the size of each shipped file in dist/ raw, gzip (level 9) and brotli (quality 11).
+// Usage: node scripts/bundle-size.mjs [dist]
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
+const dist = process.argv[2] ?? "dist";
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`.padStart(11);
+const rows = [];
+for (const name of readdirSync(dist)) {
+  const path = join(dist, name);
+  if (!statSync(path).isFile() || !/\.(wasm|js|css|html)$/.test(name)) continue;
+  const bytes = readFileSync(path);
+  const gzip = gzipSync(bytes, { level: 9 }).length;
+  const brotli = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  rows.push({ name, raw: bytes.length, gzip, brotli });
+}
+rows.sort((a, b) => b.raw - a.raw);
+console.log(`${"file".padEnd(36)}${"raw".padStart(11)}${"gzip".padStart(11)}${"brotli".padStart(11)}`);
+for (const r of rows) console.log(`${r.name.padEnd(36)}${kb(r.raw)}${kb(r.gzip)}${kb(r.brotli)}`);
+const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+console.log(`${"total".padEnd(36)}${kb(total.raw)}${kb(total.gzip)}${kb(total.brotli)}`);
