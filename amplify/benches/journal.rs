@@ -168,35 +168,29 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(journal.search(&query)))
     });
 
-    c.bench_function(
-        "one keystroke in a 300-word entry + incremental save",
-        |b| {
-            let id = journal.entries()[0].id;
-            let body = journal.entry(&id).unwrap().body;
-            b.iter_batched(
-                || {
-                    let mut copy = Journal::load(&snapshot).unwrap();
-                    let heads = copy.doc_mut().heads();
-                    (copy, heads)
-                },
-                |(mut copy, heads)| {
-                    copy.set_body(&id, &format!("{body}!"));
-                    black_box(copy.doc_mut().save_after(&heads))
-                },
-                BatchSize::PerIteration,
-            )
-        },
-    );
+    c.bench_function("one keystroke in a 300-word entry + incremental save", |b| {
+        let id = journal.entries()[0].id;
+        let body = journal.entry(&id).unwrap().body;
+        b.iter_batched(
+            || {
+                let mut copy = Journal::load(&snapshot).unwrap();
+                let heads = copy.doc_mut().heads();
+                (copy, heads)
+            },
+            |(mut copy, heads)| {
+                copy.set_body(&id, &format!("{body}!"));
+                black_box(copy.doc_mut().save_after(&heads))
+            },
+            BatchSize::PerIteration,
+        )
+    });
 
     let mut copy = Journal::load(&snapshot).unwrap();
     let heads = copy.doc_mut().heads();
     let id = copy.entries()[0].id;
     let body = copy.entry(&id).unwrap().body;
     copy.set_body(&id, &format!("{body}!"));
-    println!(
-        "one keystroke's incremental save: {} bytes",
-        copy.doc_mut().save_after(&heads).len()
-    );
+    println!("one keystroke's incremental save: {} bytes", copy.doc_mut().save_after(&heads).len());
 
     c.bench_function("compact: save the whole 1,000-entry journal", |b| {
         b.iter_batched(

@@ -1,8 +1,8 @@
 //! The automerge document every model wraps, and the helpers the models share.
 
 use automerge::{
-    ActorId, AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, ObjId, ObjType,
-    OnPartialLoad, ROOT, ReadDoc, ScalarValue, TextEncoding, Value,
+    ActorId, AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, ObjId, ObjType, OnPartialLoad,
+    ROOT, ReadDoc, ScalarValue, TextEncoding, Value,
     transaction::{CommitOptions, Transactable},
 };
 
@@ -55,13 +55,9 @@ impl Doc {
     /// created in the deterministic first change.
     pub(crate) fn create(kind: DocKind, containers: &[(&str, ObjType)]) -> Doc {
         let mut inner = AutoCommit::new().with_actor(ActorId::from(INIT_ACTOR));
-        inner
-            .put(ROOT, "schema", kind.schema())
-            .expect("putting on the root of a new document cannot fail");
+        inner.put(ROOT, "schema", kind.schema()).expect("putting on the root of a new document cannot fail");
         for (name, ty) in containers {
-            inner
-                .put_object(ROOT, *name, *ty)
-                .expect("putting on the root of a new document cannot fail");
+            inner.put_object(ROOT, *name, *ty).expect("putting on the root of a new document cannot fail");
         }
         inner.commit_with(CommitOptions::default().with_time(0));
         inner.set_actor(ActorId::random());
@@ -79,10 +75,7 @@ impl Doc {
         let doc = Doc { kind, inner };
         match doc.get_str(&ROOT, "schema") {
             Some(schema) if schema == kind.schema() => Ok(doc),
-            found => Err(DocError::WrongKind {
-                expected: kind.schema(),
-                found,
-            }),
+            found => Err(DocError::WrongKind { expected: kind.schema(), found }),
         }
     }
 
@@ -97,9 +90,7 @@ impl Doc {
     /// [`DocError::Corrupt`] if the bytes cannot be parsed; the document is unchanged then.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         validate_changes(bytes)?;
-        self.inner
-            .load_incremental(bytes)
-            .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        self.inner.load_incremental(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
         Ok(())
     }
 
@@ -108,9 +99,7 @@ impl Doc {
     /// # Errors
     /// [`DocError::Corrupt`] if automerge refuses the other copy's changes.
     pub fn merge(&mut self, other: &mut Doc) -> Result<(), DocError> {
-        self.inner
-            .merge(&mut other.inner)
-            .map_err(|e| DocError::Corrupt(e.to_string()))?;
+        self.inner.merge(&mut other.inner).map_err(|e| DocError::Corrupt(e.to_string()))?;
         Ok(())
     }
 
@@ -130,10 +119,7 @@ impl Doc {
 
     /// A copy that shares this document's history, with its own actor: a second device.
     pub fn fork(&mut self) -> Doc {
-        Doc {
-            kind: self.kind,
-            inner: self.inner.fork(),
-        }
+        Doc { kind: self.kind, inner: self.inner.fork() }
     }
 
     pub(crate) fn inner(&self) -> &AutoCommit {
@@ -148,10 +134,7 @@ impl Doc {
     pub(crate) fn root_obj(&self, key: &str) -> ObjId {
         match self.inner.get(ROOT, key) {
             Ok(Some((Value::Object(_), id))) => id,
-            _ => panic!(
-                "a loaded {} document always has its `{key}` container",
-                self.kind.label()
-            ),
+            _ => panic!("a loaded {} document always has its `{key}` container", self.kind.label()),
         }
     }
 
@@ -186,9 +169,7 @@ impl Doc {
 
     /// The text of the text object at `key`, or "" if there is none.
     pub(crate) fn get_text(&self, obj: &ObjId, key: &str) -> String {
-        self.get_obj(obj, key)
-            .and_then(|text| self.inner.text(&text).ok())
-            .unwrap_or_default()
+        self.get_obj(obj, key).and_then(|text| self.inner.text(&text).ok()).unwrap_or_default()
     }
 
     /// Replaces the text at `key` with `value` by splicing only what lies between the common
@@ -204,18 +185,9 @@ impl Doc {
                 let old = self.inner.text(&text).expect("text is a text object");
                 (text, old)
             }
-            None => (
-                self.inner
-                    .put_object(obj, key, ObjType::Text)
-                    .expect("obj is a map"),
-                String::new(),
-            ),
+            None => (self.inner.put_object(obj, key, ObjType::Text).expect("obj is a map"), String::new()),
         };
-        let Splice {
-            start,
-            deleted,
-            inserted,
-        } = splice(&old, value);
+        let Splice { start, deleted, inserted } = splice(&old, value);
         let width = |s: &str| match self.inner.text_encoding() {
             TextEncoding::Utf8CodeUnit => s.len(),
             TextEncoding::Utf16CodeUnit => s.encode_utf16().count(),
@@ -223,14 +195,10 @@ impl Doc {
         };
         let (pos, del) = (width(&old[..start]), width(deleted));
         if matches!(self.inner.text_encoding(), TextEncoding::GraphemeCluster) {
-            self.inner
-                .update_text(&text, value)
-                .expect("text is a text object");
+            self.inner.update_text(&text, value).expect("text is a text object");
         } else {
             let del = isize::try_from(del).expect("a text fits in memory");
-            self.inner
-                .splice_text(&text, pos, del, inserted)
-                .expect("the span lies within the text");
+            self.inner.splice_text(&text, pos, del, inserted).expect("the span lies within the text");
         }
     }
 
@@ -258,12 +226,8 @@ struct Splice<'a> {
 }
 
 fn splice<'a>(old: &'a str, new: &'a str) -> Splice<'a> {
-    let start: usize = old
-        .chars()
-        .zip(new.chars())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a.len_utf8())
-        .sum();
+    let start: usize =
+        old.chars().zip(new.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
     let (old_rest, new_rest) = (&old[start..], &new[start..]);
     let end: usize = old_rest
         .chars()
@@ -272,11 +236,7 @@ fn splice<'a>(old: &'a str, new: &'a str) -> Splice<'a> {
         .take_while(|(a, b)| a == b)
         .map(|(a, _)| a.len_utf8())
         .sum();
-    Splice {
-        start,
-        deleted: &old_rest[..old_rest.len() - end],
-        inserted: &new_rest[..new_rest.len() - end],
-    }
+    Splice { start, deleted: &old_rest[..old_rest.len() - end], inserted: &new_rest[..new_rest.len() - end] }
 }
 
 /// Checks that `bytes` parse as automerge chunks, without applying them anywhere.
@@ -329,47 +289,12 @@ mod tests {
 
     #[test]
     fn splice_finds_the_one_changed_span() {
-        assert_eq!(
-            splice("abc", "abXc"),
-            Splice {
-                start: 2,
-                deleted: "",
-                inserted: "X"
-            }
-        );
-        assert_eq!(
-            splice("hello world", "hello"),
-            Splice {
-                start: 5,
-                deleted: " world",
-                inserted: ""
-            }
-        );
-        assert_eq!(
-            splice("aaa", "aa"),
-            Splice {
-                start: 2,
-                deleted: "a",
-                inserted: ""
-            }
-        );
-        assert_eq!(
-            splice("", "new"),
-            Splice {
-                start: 0,
-                deleted: "",
-                inserted: "new"
-            }
-        );
+        assert_eq!(splice("abc", "abXc"), Splice { start: 2, deleted: "", inserted: "X" });
+        assert_eq!(splice("hello world", "hello"), Splice { start: 5, deleted: " world", inserted: "" });
+        assert_eq!(splice("aaa", "aa"), Splice { start: 2, deleted: "a", inserted: "" });
+        assert_eq!(splice("", "new"), Splice { start: 0, deleted: "", inserted: "new" });
         // Multi-byte characters are never split.
-        assert_eq!(
-            splice("café", "cafè"),
-            Splice {
-                start: 3,
-                deleted: "é",
-                inserted: "è"
-            }
-        );
+        assert_eq!(splice("café", "cafè"), Splice { start: 3, deleted: "é", inserted: "è" });
     }
 
     proptest! {

@@ -10,10 +10,7 @@ pub enum DocError {
     Corrupt(String),
     /// The bytes hold a document, but of another kind.
     #[error("expected a document of kind {expected}, found {}", found.as_deref().unwrap_or("none"))]
-    WrongKind {
-        expected: &'static str,
-        found: Option<String>,
-    },
+    WrongKind { expected: &'static str, found: Option<String> },
 }
 
 /// Everything that can go wrong in the shared crate.

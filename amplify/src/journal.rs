@@ -1,5 +1,7 @@
 //! A participant's journal: dated entries, free or answering a prompt, with tags and an energy
-//! mark. One automerge document per participant (see ARCHITECTURE.md for why one, not many).
+//! mark. A journal is a set of volumes, one automerge document per calendar month, so that no
+//! document grows without bound (see ARCHITECTURE.md). An entry lives in the volume of the month
+//! it was written in, on the writer's clock.
 //!
 //! Layout: `entries` is a map from entry id to an entry map with `at` (UTC ms), `offset`
 //! (minutes east of UTC), `prompt` (string, optional), `body` (text), `tags` (map of tag to
@@ -8,15 +10,23 @@
 
 use std::fmt;
 
-use automerge::{
-    ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable,
-};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     doc::{Doc, DocKind, Model},
-    time::{Date, Moment},
+    time::{Date, Moment, Month},
 };
+
+/// The document id of the journal volume for `month`: `journal/2026-11`.
+pub fn volume_id(month: Month) -> String {
+    format!("journal/{month}")
+}
+
+/// The month of a journal volume's document id, or `None` if `id` is not one.
+pub fn volume_month(id: &str) -> Option<Month> {
+    id.strip_prefix("journal/").and_then(Month::parse)
+}
 
 /// Identifies an entry within its journal: 16 random bytes, written as 32 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,12 +104,7 @@ impl Entry {
         if let Some(prompt) = &self.prompt {
             return prompt.clone();
         }
-        let first = self
-            .body
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim();
+        let first = self.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
         match first.char_indices().nth(80) {
             Some((cut, _)) => format!("{}…", &first[..cut]),
             None if first.is_empty() => "Untitled entry".to_owned(),
@@ -114,13 +119,9 @@ impl Entry {
         if query.words.is_empty() {
             return true;
         }
-        let haystack = format!(
-            "{}\n{}\n{}",
-            self.prompt.as_deref().unwrap_or(""),
-            self.body,
-            self.tags.join(" ")
-        )
-        .to_lowercase();
+        let haystack =
+            format!("{}\n{}\n{}", self.prompt.as_deref().unwrap_or(""), self.body, self.tags.join(" "))
+                .to_lowercase();
         query.words.iter().all(|w| haystack.contains(w.as_str()))
     }
 }
@@ -188,9 +189,7 @@ impl Model for Journal {
     const KIND: DocKind = DocKind::Journal;
 
     fn new() -> Journal {
-        Journal {
-            doc: Doc::create(DocKind::Journal, &[("entries", ObjType::Map)]),
-        }
+        Journal { doc: Doc::create(DocKind::Journal, &[("entries", ObjType::Map)]) }
     }
 
     fn from_doc(doc: Doc) -> Journal {
@@ -212,20 +211,14 @@ impl Journal {
         let id = EntryId::random();
         let entries = self.entries_obj();
         let am = self.doc.inner_mut();
-        let entry = am
-            .put_object(&entries, &id.to_string(), ObjType::Map)
-            .expect("entries is a map");
-        am.put(&entry, "at", written.utc_ms)
-            .expect("entry is a map");
-        am.put(&entry, "offset", i64::from(written.offset_min))
-            .expect("entry is a map");
+        let entry = am.put_object(&entries, &id.to_string(), ObjType::Map).expect("entries is a map");
+        am.put(&entry, "at", written.utc_ms).expect("entry is a map");
+        am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
         if let Some(prompt) = prompt {
             am.put(&entry, "prompt", prompt).expect("entry is a map");
         }
-        am.put_object(&entry, "body", ObjType::Text)
-            .expect("entry is a map");
-        am.put_object(&entry, "tags", ObjType::Map)
-            .expect("entry is a map");
+        am.put_object(&entry, "body", ObjType::Text).expect("entry is a map");
+        am.put_object(&entry, "tags", ObjType::Map).expect("entry is a map");
         id
     }
 
@@ -253,12 +246,7 @@ impl Journal {
             })
             .filter(|e| e.deleted.is_none() && e.matches(query))
             .collect();
-        found.sort_by(|a, b| {
-            b.written
-                .utc_ms
-                .cmp(&a.written.utc_ms)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        found.sort_by(|a, b| b.written.utc_ms.cmp(&a.written.utc_ms).then_with(|| a.id.cmp(&b.id)));
         found
     }
 
@@ -269,10 +257,7 @@ impl Journal {
             let date = entry.written.local_date();
             match days.last_mut() {
                 Some(day) if day.date == date => day.entries.push(entry),
-                _ => days.push(Day {
-                    date,
-                    entries: vec![entry],
-                }),
+                _ => days.push(Day { date, entries: vec![entry] }),
             }
         }
         days
@@ -352,8 +337,7 @@ impl Journal {
         let Some(obj) = self.entry_obj(id) else {
             return false;
         };
-        self.doc
-            .put(&obj, "deleted", ScalarValue::Timestamp(now_ms));
+        self.doc.put(&obj, "deleted", ScalarValue::Timestamp(now_ms));
         true
     }
 
@@ -379,11 +363,8 @@ impl Journal {
         match self.doc.get_obj(entry, "tags") {
             Some(tags) => tags,
             None => {
-                let tags = self
-                    .doc
-                    .inner_mut()
-                    .put_object(entry, "tags", ObjType::Map)
-                    .expect("entry is a map");
+                let tags =
+                    self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map");
                 tags
             }
         }
@@ -391,19 +372,13 @@ impl Journal {
 
     fn read_entry(&self, id: EntryId, obj: &ObjId) -> Option<Entry> {
         let utc_ms = self.doc.get_i64(obj, "at")?;
-        let offset_min = self
-            .doc
-            .get_i64(obj, "offset")
-            .and_then(|o| i32::try_from(o).ok())
-            .unwrap_or(0);
+        let offset_min = self.doc.get_i64(obj, "offset").and_then(|o| i32::try_from(o).ok()).unwrap_or(0);
         let mut tags: Vec<String> = match self.doc.get_obj(obj, "tags") {
             Some(tags) => self
                 .doc
                 .inner()
                 .map_range(&tags, ..)
-                .filter(|item| {
-                    matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true)))
-                })
+                .filter(|item| matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true))))
                 .map(|item| item.key.to_string())
                 .collect(),
             None => Vec::new(),
@@ -415,11 +390,7 @@ impl Journal {
             prompt: self.doc.get_str(obj, "prompt"),
             body: self.doc.get_text(obj, "body"),
             tags,
-            energy: self
-                .doc
-                .get_i64(obj, "energy")
-                .and_then(|e| u8::try_from(e).ok())
-                .and_then(Energy::new),
+            energy: self.doc.get_i64(obj, "energy").and_then(|e| u8::try_from(e).ok()).and_then(Energy::new),
             deleted: self.doc.get_i64(obj, "deleted"),
         })
     }
@@ -443,14 +414,8 @@ mod tests {
         let c = journal.add_entry(at(2, 7), None);
         let days = journal.days(&Query::default());
         assert_eq!(days.len(), 2);
-        assert_eq!(
-            days[0].entries.iter().map(|e| &e.id).collect::<Vec<_>>(),
-            [&c]
-        );
-        assert_eq!(
-            days[1].entries.iter().map(|e| &e.id).collect::<Vec<_>>(),
-            [&b, &a]
-        );
+        assert_eq!(days[0].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&c]);
+        assert_eq!(days[1].entries.iter().map(|e| &e.id).collect::<Vec<_>>(), [&b, &a]);
         assert_eq!(days[1].entries[0].prompt.as_deref(), Some(CORE));
     }
 
@@ -462,10 +427,7 @@ mod tests {
         let id = journal.add_entry(at(0, 9), None);
         assert!(journal.set_body(&id, "Spoke up in the forest.\nIt felt odd."));
         journal.set_energy(&id, Energy::new(4));
-        assert_eq!(
-            journal.add_tag(&id, " #Comfort Zone ").as_deref(),
-            Some("comfort-zone")
-        );
+        assert_eq!(journal.add_tag(&id, " #Comfort Zone ").as_deref(), Some("comfort-zone"));
         journal.add_tag(&id, "feedback");
         let entry = journal.entry(&id).unwrap();
         assert_eq!(entry.body, "Spoke up in the forest.\nIt felt odd.");
@@ -511,23 +473,14 @@ mod tests {
         journal.set_body(&b, "Gave honest feedback to Sam.");
         journal.add_tag(&b, "feedback");
         journal.add_tag(&b, "values");
-        let ids = |q: &str| {
-            journal
-                .search(&Query::parse(q))
-                .into_iter()
-                .map(|e| e.id)
-                .collect::<Vec<_>>()
-        };
+        let ids = |q: &str| journal.search(&Query::parse(q)).into_iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(ids("HONEST"), [b.clone(), a.clone()]);
         assert_eq!(ids("stand"), [a.clone()]);
         assert_eq!(ids("#values"), [b.clone(), a.clone()]);
         assert_eq!(ids("#values #feedback"), [b.clone()]);
         assert_eq!(ids("honest #feedback"), [b.clone()]);
         assert_eq!(ids("sam costs"), Vec::<EntryId>::new());
-        assert_eq!(
-            journal.tags(),
-            [("values".to_owned(), 2), ("feedback".to_owned(), 1)]
-        );
+        assert_eq!(journal.tags(), [("values".to_owned(), 2), ("feedback".to_owned(), 1)]);
     }
 
     #[test]
@@ -538,6 +491,15 @@ mod tests {
         let bytes = journal.doc_mut().save();
         let loaded = Journal::load(&bytes).unwrap();
         assert_eq!(loaded.entries(), journal.entries());
+    }
+
+    #[test]
+    fn volume_ids_name_their_month() {
+        let month = Month { year: 2026, month: 11 };
+        assert_eq!(volume_id(month), "journal/2026-11");
+        assert_eq!(volume_month("journal/2026-11"), Some(month));
+        assert_eq!(volume_month("profile"), None);
+        assert_eq!(volume_month("journal/November"), None);
     }
 
     #[test]

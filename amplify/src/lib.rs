@@ -34,10 +34,10 @@ pub use automerge::ChangeHash;
 pub use crate::{
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},
-    journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag},
+    journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
-    time::{Date, Moment},
+    time::{Date, Moment, Month},
 };
 
 /// `N` random bytes from the platform's secure random source.

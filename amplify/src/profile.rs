@@ -25,12 +25,8 @@ pub enum ProfileField {
 }
 
 impl ProfileField {
-    pub const ALL: [ProfileField; 4] = [
-        ProfileField::Name,
-        ProfileField::Role,
-        ProfileField::Region,
-        ProfileField::Statement,
-    ];
+    pub const ALL: [ProfileField; 4] =
+        [ProfileField::Name, ProfileField::Role, ProfileField::Region, ProfileField::Statement];
 
     fn key(self) -> &'static str {
         match self {
@@ -52,9 +48,7 @@ impl Model for Profile {
     const KIND: DocKind = DocKind::Profile;
 
     fn new() -> Profile {
-        Profile {
-            doc: Doc::create(DocKind::Profile, &[("fields", ObjType::Map)]),
-        }
+        Profile { doc: Doc::create(DocKind::Profile, &[("fields", ObjType::Map)]) }
     }
 
     fn from_doc(doc: Doc) -> Profile {

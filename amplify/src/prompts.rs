@@ -40,11 +40,7 @@ mod tests {
 
     #[test]
     fn rotates_daily_and_repeats_every_fortnight() {
-        let day = Date {
-            year: 2026,
-            month: 11,
-            day: 24,
-        };
+        let day = Date { year: 2026, month: 11, day: 24 };
         let next = Date::from_days(day.days() + 1);
         let fortnight = Date::from_days(day.days() + 14);
         assert_ne!(prompt_of_the_day(day), prompt_of_the_day(next));
@@ -54,10 +50,7 @@ mod tests {
     #[test]
     fn the_rotation_includes_every_core_prompt() {
         for core in CORE_PROMPTS {
-            assert!(
-                DAILY_PROMPTS.contains(&core),
-                "{core} is missing from the rotation"
-            );
+            assert!(DAILY_PROMPTS.contains(&core), "{core} is missing from the rotation");
         }
     }
 }

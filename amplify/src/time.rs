@@ -75,9 +75,43 @@ impl Date {
     }
 }
 
+impl Date {
+    pub fn month(self) -> Month {
+        Month { year: self.year, month: self.month }
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A calendar month: how a journal is split into volumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Month {
+    pub year: i32,
+    pub month: u8,
+}
+
+impl Month {
+    /// Reads what `Display` wrote: `2026-11`.
+    pub fn parse(s: &str) -> Option<Month> {
+        let (year, month) = s.split_once('-')?;
+        let ok = year.len() == 4 && month.len() == 2;
+        let month = Month { year: year.parse().ok()?, month: month.parse().ok()? };
+        (ok && (1..=12).contains(&month.month)).then_some(month)
+    }
+
+    /// The first day of the month.
+    pub fn first_day(self) -> Date {
+        Date { year: self.year, month: self.month, day: 1 }
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
     }
 }
 
@@ -92,39 +126,28 @@ mod tests {
         assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_days(20_416).to_string(), "2025-11-24");
         assert_eq!(Date::from_days(-1).to_string(), "1969-12-31");
-        assert_eq!(
-            Date {
-                year: 2024,
-                month: 2,
-                day: 29
-            }
-            .days(),
-            19_782
-        );
+        assert_eq!(Date { year: 2024, month: 2, day: 29 }.days(), 19_782);
     }
 
     #[test]
     fn the_writer_s_offset_decides_the_day() {
         // 2026-11-24T15:30Z is already the 25th in Tokyo and still the 24th in New York.
-        let utc_ms = Date {
-            year: 2026,
-            month: 11,
-            day: 24,
-        }
-        .days()
-            * MS_PER_DAY
-            + 15 * 3_600_000
-            + 30 * 60_000;
-        assert_eq!(
-            Moment::new(utc_ms, 540).local_date().to_string(),
-            "2026-11-25"
-        );
+        let utc_ms =
+            Date { year: 2026, month: 11, day: 24 }.days() * MS_PER_DAY + 15 * 3_600_000 + 30 * 60_000;
+        assert_eq!(Moment::new(utc_ms, 540).local_date().to_string(), "2026-11-25");
         assert_eq!(Moment::new(utc_ms, 540).local_time(), (0, 30));
-        assert_eq!(
-            Moment::new(utc_ms, -300).local_date().to_string(),
-            "2026-11-24"
-        );
+        assert_eq!(Moment::new(utc_ms, -300).local_date().to_string(), "2026-11-24");
         assert_eq!(Moment::new(utc_ms, -300).local_time(), (10, 30));
+    }
+
+    #[test]
+    fn months_print_and_parse() {
+        let month = Date { year: 2026, month: 3, day: 9 }.month();
+        assert_eq!(month.to_string(), "2026-03");
+        assert_eq!(Month::parse("2026-03"), Some(month));
+        for bad in ["2026-13", "2026-3", "26-03", "2026/03", ""] {
+            assert_eq!(Month::parse(bad), None, "{bad}");
+        }
     }
 
     proptest! {

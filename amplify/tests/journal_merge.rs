@@ -121,10 +121,7 @@ fn concurrent_typing_in_one_entry_keeps_both_peoples_words() {
     laptop.set_body(&id, "Morning. Today I");
     let from_laptop = laptop.doc_mut().save();
     phone.doc_mut().apply(&from_laptop).unwrap();
-    assert_eq!(
-        phone.entry(&id).unwrap().body,
-        "Morning. Today I listened first."
-    );
+    assert_eq!(phone.entry(&id).unwrap().body, "Morning. Today I listened first.");
 }
 
 #[test]
@@ -161,10 +158,7 @@ fn garbage_is_refused_and_changes_nothing() {
     let id = journal.add_entry(Moment::new(0, 0), None);
     journal.set_body(&id, "safe");
     let before = journal.entries();
-    for garbage in [
-        &b"not automerge at all"[..],
-        &[0x85, 0x6f, 0x4a, 0x83, 1, 2, 3][..],
-    ] {
+    for garbage in [&b"not automerge at all"[..], &[0x85, 0x6f, 0x4a, 0x83, 1, 2, 3][..]] {
         assert!(journal.doc_mut().apply(garbage).is_err());
         assert!(Journal::load(garbage).is_err());
     }

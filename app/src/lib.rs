@@ -1,6 +1,7 @@
 //! Amplify's client: a Leptos app that keeps every document on the device (IndexedDB) and works
 //! with no network at all. `main.rs` only mounts; everything lives here so tests can use it.
 
+pub mod journal_book;
 pub mod notice;
 pub mod pages;
 pub mod platform;
@@ -15,11 +16,12 @@ use leptos_router::{
     path,
 };
 
-use crate::{notice::Notices, update::Update};
 pub use crate::{
+    journal_book::{JournalBook, Volume},
     repo::{DocHandle, Health, Repo, SaveState},
     storage::{ChangeKey, SetAside, Storage, StorageError, Stored},
 };
+use crate::{notice::Notices, update::Update};
 
 /// The IndexedDB database the app keeps its documents in.
 pub const DATABASE: &str = "amplify";

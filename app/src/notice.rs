@@ -25,9 +25,7 @@ const SHOW_FOR: Duration = Duration::from_secs(10);
 
 impl Notices {
     pub fn new() -> Notices {
-        Notices {
-            current: RwSignal::new(None),
-        }
+        Notices { current: RwSignal::new(None) }
     }
 
     pub fn show_with_action(
@@ -40,14 +38,8 @@ impl Notices {
     }
 
     fn push(&self, text: String, action: Option<(String, Arc<dyn Fn() + Send + Sync>)>) {
-        let serial = self
-            .current
-            .with_untracked(|n| n.as_ref().map_or(0, |n| n.serial + 1));
-        self.current.set(Some(Notice {
-            serial,
-            text,
-            action,
-        }));
+        let serial = self.current.with_untracked(|n| n.as_ref().map_or(0, |n| n.serial + 1));
+        self.current.set(Some(Notice { serial, text, action }));
         let current = self.current;
         set_timeout(
             move || {

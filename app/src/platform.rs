@@ -1,7 +1,7 @@
 //! What the browser provides: the clock, dates in the reader's language, small settings in
 //! localStorage, and the Storage API (persistence and usage).
 
-use amplify::{Date, Moment};
+use amplify::{Date, Moment, Month};
 use gloo_storage::{LocalStorage, Storage as _};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize};
@@ -31,11 +31,19 @@ pub fn day_label(date: Date, today: Date) -> String {
             // Noon UTC on that date: the same calendar day in every time zone we format in.
             let _ = Reflect::set(&options, &"timeZone".into(), &"UTC".into());
             let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
-            js_sys::Date::new(&JsValue::from_f64(ms))
-                .to_locale_date_string("default", &options)
-                .into()
+            js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
         }
     }
+}
+
+/// "November 2026", in the reader's language.
+pub fn month_label(month: Month) -> String {
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"month".into(), &"long".into());
+    let _ = Reflect::set(&options, &"year".into(), &"numeric".into());
+    let _ = Reflect::set(&options, &"timeZone".into(), &"UTC".into());
+    let ms = month.first_day().days() as f64 * 86_400_000.0 + 43_200_000.0;
+    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
 }
 
 /// "09:05", on the clock of the place the moment was lived.
@@ -114,19 +122,11 @@ pub async fn storage_report() -> StorageReport {
     let (mut usage_bytes, mut quota_bytes) = (None, None);
     if let Ok(promise) = manager.estimate() {
         if let Ok(estimate) = JsFuture::from(promise).await {
-            usage_bytes = Reflect::get(&estimate, &"usage".into())
-                .ok()
-                .and_then(|v| v.as_f64());
-            quota_bytes = Reflect::get(&estimate, &"quota".into())
-                .ok()
-                .and_then(|v| v.as_f64());
+            usage_bytes = Reflect::get(&estimate, &"usage".into()).ok().and_then(|v| v.as_f64());
+            quota_bytes = Reflect::get(&estimate, &"quota".into()).ok().and_then(|v| v.as_f64());
         }
     }
-    StorageReport {
-        persisted,
-        usage_bytes,
-        quota_bytes,
-    }
+    StorageReport { persisted, usage_bytes, quota_bytes }
 }
 
 /// Asks the browser to keep this site's data even under storage pressure. Returns whether it
@@ -145,11 +145,7 @@ pub fn human_bytes(bytes: f64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{value:.0} {}", UNITS[0])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{value:.0} {}", UNITS[0]) } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 /// Offers `bytes` to the person as a downloaded file called `name`.
@@ -159,9 +155,7 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
     link.set_href(&url);
     link.set_download(name);

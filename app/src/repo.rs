@@ -3,10 +3,13 @@
 
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocError, Journal, Model, Profile, validate_changes};
+use amplify::{ChangeHash, DocError, Model, Profile, validate_changes};
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::storage::{Storage, StorageError};
+use crate::{
+    journal_book::JournalBook,
+    storage::{Storage, StorageError},
+};
 
 /// Whether a document could be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +40,9 @@ impl SaveState {
         match self {
             SaveState::Saved => "Saved on this device".to_owned(),
             SaveState::Pending => "Saving…".to_owned(),
-            SaveState::Failed(StorageError::Quota) => {
-                "Not saved: this device is out of storage space. \
+            SaveState::Failed(StorageError::Quota) => "Not saved: this device is out of storage space. \
                 Your text is still here; free some space and Amplify will keep trying."
-                    .to_owned()
-            }
+                .to_owned(),
             SaveState::Failed(e) => {
                 format!("Not saved: {e}. Your text is still here and Amplify will keep trying.")
             }
@@ -55,7 +56,7 @@ const SAVE_DELAY: Duration = Duration::from_millis(300);
 const COMPACT_AFTER: u32 = 64;
 
 struct State<M> {
-    id: &'static str,
+    id: String,
     model: M,
     storage: Option<Storage>,
     /// Heads of what is on storage: the next save appends everything after them.
@@ -83,11 +84,18 @@ impl<M> Clone for DocHandle<M> {
 }
 impl<M> Copy for DocHandle<M> {}
 
+impl<M> PartialEq for DocHandle<M> {
+    fn eq(&self, other: &Self) -> bool {
+        // Each handle owns its own signals, so one of them identifies it.
+        self.version == other.version
+    }
+}
+
 impl<M: Model + 'static> DocHandle<M> {
     /// A handle on the document stored under `id`; nothing is read until [`DocHandle::load`].
-    pub fn new(id: &'static str) -> DocHandle<M> {
+    pub fn new(id: impl Into<String>) -> DocHandle<M> {
         let state = State {
-            id,
+            id: id.into(),
             model: M::new(),
             storage: None,
             persisted: Vec::new(),
@@ -109,8 +117,17 @@ impl<M: Model + 'static> DocHandle<M> {
         self.state.get_value()
     }
 
-    pub fn id(&self) -> &'static str {
-        self.shared().borrow().id
+    /// A handle on a document that storage does not hold yet (a new month's journal volume):
+    /// ready at once, created on storage by its first save.
+    pub fn new_empty(id: impl Into<String>, storage: Storage) -> DocHandle<M> {
+        let handle = DocHandle::new(id);
+        handle.shared().borrow_mut().storage = Some(storage);
+        handle.health.set(Health::Ready);
+        handle
+    }
+
+    pub fn id(&self) -> String {
+        self.shared().borrow().id.clone()
     }
 
     /// Reads the document; a view calling this re-renders when the document changes.
@@ -131,6 +148,14 @@ impl<M: Model + 'static> DocHandle<M> {
         self.health.get()
     }
 
+    pub(crate) fn health_untracked(&self) -> Health {
+        self.health.get_untracked()
+    }
+
+    pub(crate) fn set_health(&self, health: Health) {
+        self.health.set(health);
+    }
+
     pub fn save_state(&self) -> SaveState {
         self.save.get()
     }
@@ -146,13 +171,12 @@ impl<M: Model + 'static> DocHandle<M> {
     /// Loads the document from `storage`. Damaged records are set aside, never dropped.
     pub async fn load(self, storage: Storage) {
         let id = self.id();
+        let id = id.as_str();
         self.shared().borrow_mut().storage = Some(storage.clone());
         let stored = match storage.load(id).await {
             Ok(stored) => stored,
             Err(e) => {
-                self.health.set(Health::Unreadable {
-                    reason: e.to_string(),
-                });
+                self.health.set(Health::Unreadable { reason: e.to_string() });
                 return;
             }
         };
@@ -178,9 +202,9 @@ impl<M: Model + 'static> DocHandle<M> {
         };
         let mut damaged = None;
         for (key, change) in stored.changes {
-            let applied = change.map_err(|_| not_bytes()).and_then(|bytes| {
-                validate_changes(&bytes).and_then(|()| model.doc_mut().apply(&bytes))
-            });
+            let applied = change
+                .map_err(|_| not_bytes())
+                .and_then(|bytes| validate_changes(&bytes).and_then(|()| model.doc_mut().apply(&bytes)));
             if let Err(e) = applied {
                 let reason = e.to_string();
                 let _ = storage.set_aside_change(id, &key, &reason).await;
@@ -221,9 +245,7 @@ impl<M: Model + 'static> DocHandle<M> {
                 let mut state = shared.borrow_mut();
                 match &outcome {
                     Ok(()) => state.retry_delay = Duration::from_secs(2),
-                    Err(_) => {
-                        state.retry_delay = (state.retry_delay * 2).min(Duration::from_secs(60))
-                    }
+                    Err(_) => state.retry_delay = (state.retry_delay * 2).min(Duration::from_secs(60)),
                 }
                 state.dirty && outcome.is_ok()
             };
@@ -265,12 +287,12 @@ impl<M: Model + 'static> DocHandle<M> {
             let persisted = state.persisted.clone();
             let bytes = state.model.doc_mut().save_after(&persisted);
             let heads = state.model.doc_mut().heads();
-            (state.id, storage, bytes, heads)
+            (state.id.clone(), storage, bytes, heads)
         };
         if bytes.is_empty() {
             return Ok(());
         }
-        let count = storage.append(id, &bytes).await?;
+        let count = storage.append(&id, &bytes).await?;
         shared.borrow_mut().persisted = heads;
         if count >= COMPACT_AFTER {
             self.compact(shared, &storage).await?;
@@ -278,16 +300,12 @@ impl<M: Model + 'static> DocHandle<M> {
         Ok(())
     }
 
-    async fn compact(
-        &self,
-        shared: &Rc<RefCell<State<M>>>,
-        storage: &Storage,
-    ) -> Result<(), StorageError> {
-        let id = shared.borrow().id;
+    async fn compact(&self, shared: &Rc<RefCell<State<M>>>, storage: &Storage) -> Result<(), StorageError> {
+        let id = shared.borrow().id.clone();
         let mut changed = false;
         let mut covered = Vec::new();
         storage
-            .compact(id, |pending| {
+            .compact(&id, |pending| {
                 let mut state = shared.borrow_mut();
                 let before = state.model.doc_mut().heads();
                 // Another tab may have appended changes this one has not seen: fold them in.
@@ -314,7 +332,7 @@ fn not_bytes() -> DocError {
 /// Every document this device holds, plus what the app knows about its storage.
 #[derive(Clone, Copy)]
 pub struct Repo {
-    pub journal: DocHandle<Journal>,
+    pub journal: JournalBook,
     pub profile: DocHandle<Profile>,
     /// Set when storage could not be opened at all.
     pub storage_error: RwSignal<Option<StorageError>>,
@@ -325,7 +343,7 @@ impl Repo {
     /// Creates the handles and starts loading every document from the database `db_name`.
     pub fn start(db_name: &'static str) -> Repo {
         let repo = Repo {
-            journal: DocHandle::new("journal"),
+            journal: JournalBook::new(),
             profile: DocHandle::new("profile"),
             storage_error: RwSignal::new(None),
             storage: StoredValue::new_local(None),
@@ -340,11 +358,8 @@ impl Repo {
                 }
                 Err(e) => {
                     repo.storage_error.set(Some(e.clone()));
-                    for health in [repo.journal.health, repo.profile.health] {
-                        health.set(Health::Unreadable {
-                            reason: e.to_string(),
-                        });
-                    }
+                    repo.journal.fail(&e);
+                    repo.profile.set_health(Health::Unreadable { reason: e.to_string() });
                 }
             }
         });
@@ -361,10 +376,13 @@ impl Repo {
         self.profile.flush().await;
     }
 
-    /// Whether any document has edits not yet on storage.
-    pub fn has_unsaved(&self) -> bool {
-        [self.journal.save.get(), self.profile.save.get()]
-            .iter()
-            .any(|s| *s != SaveState::Saved)
+    /// The save state that matters most across every document: a failure, else pending work,
+    /// else saved.
+    pub fn save_state(&self) -> SaveState {
+        let mut states = self.journal.save_states();
+        states.push(self.profile.save_state());
+        let failed = states.iter().find(|s| matches!(s, SaveState::Failed(_))).cloned();
+        let pending = states.iter().any(|s| *s == SaveState::Pending);
+        failed.unwrap_or(if pending { SaveState::Pending } else { SaveState::Saved })
     }
 }

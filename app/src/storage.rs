@@ -15,7 +15,7 @@
 use std::rc::Rc;
 
 use idb::{
-    Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
+    CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStore,
     ObjectStoreParams, Query, TransactionMode, TransactionResult,
 };
 use js_sys::{Object, Reflect, Uint8Array};
@@ -43,11 +43,7 @@ impl From<idb::Error> for StorageError {
             return from_dom_exception(ex);
         }
         let text = e.to_string();
-        if text.contains("QuotaExceeded") {
-            StorageError::Quota
-        } else {
-            StorageError::Failed(text)
-        }
+        if text.contains("QuotaExceeded") { StorageError::Quota } else { StorageError::Failed(text) }
     }
 }
 
@@ -98,9 +94,8 @@ impl Storage {
     /// Opens (and if needed creates or upgrades) the database called `name`.
     pub async fn open(name: &str) -> Result<Storage, StorageError> {
         let factory = Factory::new().map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        let mut request = factory
-            .open(name, Some(VERSION))
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let mut request =
+            factory.open(name, Some(VERSION)).map_err(|e| StorageError::Unavailable(e.to_string()))?;
         request.on_upgrade_needed(|event| {
             let Ok(db) = event.database() else { return };
             // Creating what is missing, rather than switching on the old version, keeps every
@@ -114,11 +109,7 @@ impl Storage {
                 let mut params = ObjectStoreParams::new();
                 params.auto_increment(true);
                 if let Ok(store) = db.create_object_store(CHANGES, params) {
-                    let _ = store.create_index(
-                        BY_DOC,
-                        KeyPath::new_single("doc"),
-                        Some(IndexParams::new()),
-                    );
+                    let _ = store.create_index(BY_DOC, KeyPath::new_single("doc"), Some(IndexParams::new()));
                 }
             }
             if !has(SET_ASIDE) {
@@ -130,18 +121,14 @@ impl Storage {
                 let _ = db.create_object_store(KV, ObjectStoreParams::new());
             }
         });
-        let db = request
-            .await
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let db = request.await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
         Ok(Storage { db: Rc::new(db) })
     }
 
     /// Everything stored for `doc`, read in one transaction so the snapshot and the changes
     /// agree with each other.
     pub async fn load(&self, doc: &str) -> Result<Stored, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[DOCS, CHANGES], TransactionMode::ReadOnly)?;
+        let tx = self.db.transaction(&[DOCS, CHANGES], TransactionMode::ReadOnly)?;
         let snapshot = tx.object_store(DOCS)?.get(JsValue::from_str(doc))?.await?;
         let changes = tx.object_store(CHANGES)?;
         let (keys, values) = changes_of(&changes, doc).await?;
@@ -159,19 +146,39 @@ impl Storage {
         })
     }
 
+    /// The id of every document with anything stored: a snapshot, changes, or both.
+    pub async fn doc_ids(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self.db.transaction(&[DOCS, CHANGES], TransactionMode::ReadOnly)?;
+        let mut ids: Vec<String> = tx
+            .object_store(DOCS)?
+            .get_all_keys(None, None)?
+            .await?
+            .iter()
+            .filter_map(JsValue::as_string)
+            .collect();
+        // Documents never compacted have only changes: walk the index's distinct keys.
+        let index = tx.object_store(CHANGES)?.index(BY_DOC)?;
+        if let Some(cursor) = index.open_key_cursor(None, Some(CursorDirection::NextUnique))?.await? {
+            let mut cursor = cursor.into_managed();
+            while let Some(key) = cursor.key()? {
+                ids.extend(key.as_string());
+                cursor.next(None).await?;
+            }
+        }
+        tx.await?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Appends one incremental save of `doc`. Returns how many changes the document now has
     /// since its snapshot, so the caller knows when to compact.
     pub async fn append(&self, doc: &str, bytes: &[u8]) -> Result<u32, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[CHANGES], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[CHANGES], TransactionMode::ReadWrite)?;
         let store = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = store.transaction().into();
         store.add(&change_record(doc, bytes), None)?.await?;
-        let count = store
-            .index(BY_DOC)?
-            .count(Some(Query::from(JsValue::from_str(doc))))?
-            .await?;
+        let count = store.index(BY_DOC)?.count(Some(Query::from(JsValue::from_str(doc))))?.await?;
         finish(tx.commit()?.await, &raw)?;
         Ok(count)
     }
@@ -186,9 +193,7 @@ impl Storage {
         doc: &str,
         fold: impl FnOnce(Vec<Vec<u8>>) -> Vec<u8>,
     ) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(&[DOCS, CHANGES], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, CHANGES], TransactionMode::ReadWrite)?;
         let changes = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = changes.transaction().into();
         let (keys, values) = changes_of(&changes, doc).await?;
@@ -203,12 +208,7 @@ impl Storage {
             }
         }
         let snapshot = fold(pending);
-        tx.object_store(DOCS)?
-            .put(
-                &Uint8Array::from(&snapshot[..]),
-                Some(&JsValue::from_str(doc)),
-            )?
-            .await?;
+        tx.object_store(DOCS)?.put(&Uint8Array::from(&snapshot[..]), Some(&JsValue::from_str(doc)))?.await?;
         for key in folded_keys {
             changes.delete(key)?.await?;
         }
@@ -223,26 +223,20 @@ impl Storage {
 
     /// Moves `doc`'s snapshot and every change record into `set_aside`, in one transaction.
     pub async fn set_aside_doc(&self, doc: &str, reason: &str) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(&[DOCS, CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
         let docs = tx.object_store(DOCS)?;
         let raw: IdbTransaction = docs.transaction().into();
         let aside = tx.object_store(SET_ASIDE)?;
         let key = JsValue::from_str(doc);
         if let Some(snapshot) = docs.get(key.clone())?.await? {
-            aside
-                .add(&set_aside_record(doc, "snapshot", snapshot, reason), None)?
-                .await?;
+            aside.add(&set_aside_record(doc, "snapshot", snapshot, reason), None)?.await?;
             docs.delete(key)?.await?;
         }
         let changes = tx.object_store(CHANGES)?;
         let (keys, values) = changes_of(&changes, doc).await?;
         for (key, value) in keys.into_iter().zip(values) {
             let bytes = Reflect::get(&value, &"bytes".into()).unwrap_or(JsValue::UNDEFINED);
-            aside
-                .add(&set_aside_record(doc, "change", bytes, reason), None)?
-                .await?;
+            aside.add(&set_aside_record(doc, "change", bytes, reason), None)?.await?;
             changes.delete(key)?.await?;
         }
         finish(tx.commit()?.await, &raw)
@@ -255,16 +249,12 @@ impl Storage {
         key: &ChangeKey,
         reason: &str,
     ) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(&[CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
         let changes = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = changes.transaction().into();
         if let Some(value) = changes.get(key.0.clone())?.await? {
             let bytes = Reflect::get(&value, &"bytes".into()).unwrap_or(JsValue::UNDEFINED);
-            tx.object_store(SET_ASIDE)?
-                .add(&set_aside_record(doc, "change", bytes, reason), None)?
-                .await?;
+            tx.object_store(SET_ASIDE)?.add(&set_aside_record(doc, "change", bytes, reason), None)?.await?;
             changes.delete(key.0.clone())?.await?;
         }
         finish(tx.commit()?.await, &raw)
@@ -272,9 +262,7 @@ impl Storage {
 
     /// Every record set aside so far, oldest first.
     pub async fn set_aside(&self) -> Result<Vec<SetAside>, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[SET_ASIDE], TransactionMode::ReadOnly)?;
+        let tx = self.db.transaction(&[SET_ASIDE], TransactionMode::ReadOnly)?;
         let values = tx.object_store(SET_ASIDE)?.get_all(None, None)?.await?;
         tx.await?;
         let field = |v: &JsValue, k: &str| Reflect::get(v, &k.into()).unwrap_or(JsValue::UNDEFINED);
@@ -313,10 +301,7 @@ impl Storage {
 }
 
 /// The primary keys and values of `doc`'s change records, in the order they were appended.
-async fn changes_of(
-    store: &ObjectStore,
-    doc: &str,
-) -> Result<(Vec<JsValue>, Vec<JsValue>), StorageError> {
+async fn changes_of(store: &ObjectStore, doc: &str) -> Result<(Vec<JsValue>, Vec<JsValue>), StorageError> {
     let index = store.index(BY_DOC)?;
     let range = || KeyRange::only(&JsValue::from_str(doc)).map(Query::from);
     let keys = index.get_all_keys(Some(range()?), None)?.await?;
@@ -325,10 +310,7 @@ async fn changes_of(
 }
 
 /// Turns a transaction's outcome into a `Result`, naming the quota when that is why it aborted.
-fn finish(
-    result: Result<TransactionResult, idb::Error>,
-    raw: &IdbTransaction,
-) -> Result<(), StorageError> {
+fn finish(result: Result<TransactionResult, idb::Error>, raw: &IdbTransaction) -> Result<(), StorageError> {
     match result? {
         TransactionResult::Committed => Ok(()),
         TransactionResult::Aborted => Err(match raw.error() {

@@ -20,10 +20,7 @@ impl Update {
     /// Registers `/sw.js` (where the browser has service workers) and starts watching for
     /// new versions.
     pub fn register() -> Update {
-        let update = Update {
-            ready: RwSignal::new(false),
-            registration: StoredValue::new_local(None),
-        };
+        let update = Update { ready: RwSignal::new(false), registration: StoredValue::new_local(None) };
         let Some(container) = container() else {
             return update;
         };
@@ -51,8 +48,7 @@ impl Update {
             let (installing, sw) = (worker.clone(), sw.clone());
             let on_state = Closure::<dyn FnMut()>::new(move || {
                 // With no controller this is the first install, not an update.
-                if installing.state() == ServiceWorkerState::Installed && sw.controller().is_some()
-                {
+                if installing.state() == ServiceWorkerState::Installed && sw.controller().is_some() {
                     self.ready.set(true);
                 }
             });
@@ -77,8 +73,7 @@ impl Update {
     /// Saves everything, then lets the waiting worker take over and reloads into it.
     pub async fn apply(self, repo: Repo) {
         repo.flush_all().await;
-        let (Some(container), Some(registration)) = (container(), self.registration.get_value())
-        else {
+        let (Some(container), Some(registration)) = (container(), self.registration.get_value()) else {
             return;
         };
         let Some(waiting) = registration.waiting() else {

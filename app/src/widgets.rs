@@ -3,6 +3,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
+    platform,
     repo::{DocHandle, Health, Repo, SaveState},
     update::Update,
 };
@@ -11,19 +12,7 @@ use crate::{
 #[component]
 pub fn SaveStatus() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let state = move || {
-        let states = [repo.journal.save_state(), repo.profile.save_state()];
-        let failed = states
-            .iter()
-            .find(|s| matches!(s, SaveState::Failed(_)))
-            .cloned();
-        let pending = states.iter().any(|s| *s == SaveState::Pending);
-        failed.unwrap_or(if pending {
-            SaveState::Pending
-        } else {
-            SaveState::Saved
-        })
-    };
+    let state = move || repo.save_state();
     view! {
         <p
             class="save-status"
@@ -78,25 +67,47 @@ pub fn StorageProblem() -> impl IntoView {
     }
 }
 
+/// A [`HealthAlert`] for each journal volume that needs one.
+#[component]
+pub fn JournalAlerts() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    move || {
+        repo.journal
+            .volumes()
+            .into_iter()
+            .map(|v| view! { <HealthAlert handle=v.handle name=doc_name(&v.handle.id()) /> })
+            .collect_view()
+    }
+}
+
+/// How a person would name the document stored as `id`: "journal for November 2026".
+pub fn doc_name(id: &str) -> String {
+    match amplify::volume_month(id) {
+        Some(month) => format!("journal for {}", platform::month_label(month)),
+        None => id.to_owned(),
+    }
+}
+
 /// What went wrong opening one document, in words, with a way forward.
 #[component]
 pub fn HealthAlert<M: amplify::Model + 'static>(
     handle: DocHandle<M>,
-    name: &'static str,
+    #[prop(into)] name: String,
 ) -> impl IntoView {
     let dismissed = RwSignal::new(false);
+    let name = StoredValue::new(name);
     move || {
         match handle.health() {
         Health::Unreadable { reason } => Some(
             view! {
                 <div class="alert" role="alert" data-testid="health-alert">
                     <p>
-                        <strong>{format!("Your {name} could not be read.")}</strong>
+                        <strong>{format!("Your {} could not be read.", name.get_value())}</strong>
                         " The damaged data has been set aside on this device, not deleted: you can download it from Settings. "
                         <span class="detail">{format!("({reason})")}</span>
                     </p>
                     <button on:click=move |_| handle.start_fresh()>
-                        {format!("Start a new {name}")}
+                        {format!("Start a new {}", name.get_value())}
                     </button>
                 </div>
             }
@@ -106,7 +117,7 @@ pub fn HealthAlert<M: amplify::Model + 'static>(
             view! {
                 <div class="alert" role="alert" data-testid="health-alert">
                     <p>
-                        <strong>{format!("Some recent edits to your {name} could not be read.")}</strong>
+                        <strong>{format!("Some recent edits to your {} could not be read.", name.get_value())}</strong>
                         " They have been set aside on this device; everything else is here. "
                         <span class="detail">{format!("({reason})")}</span>
                     </p>

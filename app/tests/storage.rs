@@ -3,8 +3,8 @@
 //! Each test uses its own database, so they can run in any order. "Reload" means closing the
 //! connection and opening a new one, as a new page load would.
 
-use amplify::{Journal, Model, Moment, Profile, ProfileField};
-use app::{DocHandle, Health, SaveState, Storage};
+use amplify::{Date, Journal, Model, Moment, Profile, ProfileField, Query};
+use app::{DocHandle, Health, JournalBook, SaveState, Storage};
 use idb::{Factory, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
@@ -22,21 +22,9 @@ async fn open(name: &str) -> Storage {
 
 /// Writes `value` under `key` in `store`, bypassing the app: how damage gets in.
 async fn poke(db: &str, store: &str, key: Option<JsValue>, value: JsValue) {
-    let database = Factory::new()
-        .unwrap()
-        .open(db, None)
-        .unwrap()
-        .await
-        .unwrap();
-    let tx = database
-        .transaction(&[store], TransactionMode::ReadWrite)
-        .unwrap();
-    tx.object_store(store)
-        .unwrap()
-        .put(&value, key.as_ref())
-        .unwrap()
-        .await
-        .unwrap();
+    let database = Factory::new().unwrap().open(db, None).unwrap().await.unwrap();
+    let tx = database.transaction(&[store], TransactionMode::ReadWrite).unwrap();
+    tx.object_store(store).unwrap().put(&value, key.as_ref()).unwrap().await.unwrap();
     tx.commit().unwrap().await.unwrap();
     database.close();
 }
@@ -89,15 +77,8 @@ async fn compaction_replaces_changes_with_one_snapshot() {
         journal.flush().await;
     }
     let stored = storage.load("journal").await.unwrap();
-    assert!(
-        matches!(stored.snapshot, Some(Ok(_))),
-        "64 changes trigger a snapshot"
-    );
-    assert!(
-        stored.changes.len() < 64,
-        "compacted changes are gone: {}",
-        stored.changes.len()
-    );
+    assert!(matches!(stored.snapshot, Some(Ok(_))), "64 changes trigger a snapshot");
+    assert!(stored.changes.len() < 64, "compacted changes are gone: {}", stored.changes.len());
     storage.close();
 
     let storage = open(&name).await;
@@ -147,27 +128,15 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
 
     let storage = open(&name).await;
     let journal = loaded::<Journal>("journal", &storage).await;
-    let Health::Unreadable { reason } = journal.health() else {
-        panic!("{:?}", journal.health())
-    };
+    let Health::Unreadable { reason } = journal.health() else { panic!("{:?}", journal.health()) };
     assert!(reason.contains("damaged"), "{reason}");
     let aside = storage.set_aside().await.unwrap();
-    assert_eq!(
-        aside.len(),
-        2,
-        "the snapshot and the change that built on it"
-    );
+    assert_eq!(aside.len(), 2, "the snapshot and the change that built on it");
     assert!(aside.iter().all(|r| r.doc == "journal"));
     let snapshot = aside.iter().find(|r| r.kind == "snapshot").unwrap();
-    assert_eq!(
-        Uint8Array::new(&snapshot.bytes).to_vec(),
-        b"this is not an automerge document"
-    );
+    assert_eq!(Uint8Array::new(&snapshot.bytes).to_vec(), b"this is not an automerge document");
     let stored = storage.load("journal").await.unwrap();
-    assert!(
-        stored.snapshot.is_none() && stored.changes.is_empty(),
-        "moved, not copied"
-    );
+    assert!(stored.snapshot.is_none() && stored.changes.is_empty(), "moved, not copied");
 
     let profile = loaded::<Profile>("profile", &storage).await;
     assert_eq!(profile.health(), Health::Ready);
@@ -179,10 +148,7 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
     journal.flush().await;
     storage.close();
     let storage = open(&name).await;
-    assert_eq!(
-        bodies(&loaded::<Journal>("journal", &storage).await),
-        ["a new beginning"]
-    );
+    assert_eq!(bodies(&loaded::<Journal>("journal", &storage).await), ["a new beginning"]);
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
 }
 
@@ -195,10 +161,9 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
     journal.flush().await;
     storage.close();
 
-    for value in [
-        JsValue::from_str("not even bytes"),
-        Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into(),
-    ] {
+    for value in
+        [JsValue::from_str("not even bytes"), Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into()]
+    {
         let record = Object::new();
         Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
         Reflect::set(&record, &"bytes".into(), &value).unwrap();
@@ -207,11 +172,7 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
 
     let storage = open(&name).await;
     let journal = loaded::<Journal>("journal", &storage).await;
-    assert!(
-        matches!(journal.health(), Health::Damaged { .. }),
-        "{:?}",
-        journal.health()
-    );
+    assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
     assert_eq!(bodies(&journal), ["kept"]);
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
     assert_eq!(storage.load("journal").await.unwrap().changes.len(), 1);
@@ -222,14 +183,51 @@ async fn a_record_of_the_wrong_kind_is_refused() {
     let name = db_name("kind");
     let storage = open(&name).await;
     let mut profile = Profile::new();
-    storage
-        .replace("journal", &profile.doc_mut().save())
-        .await
-        .unwrap();
+    storage.replace("journal", &profile.doc_mut().save()).await.unwrap();
     let journal = loaded::<Journal>("journal", &storage).await;
-    assert!(
-        matches!(journal.health(), Health::Unreadable { .. }),
-        "{:?}",
-        journal.health()
-    );
+    assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
+}
+
+fn noon(year: i32, month: u8, day: u8) -> Moment {
+    Moment::new(Date { year, month, day }.days() * 86_400_000 + 12 * 3_600_000, 0)
+}
+
+fn write_in(book: &JournalBook, at: Moment, body: &str) {
+    let id = book.add_entry(at, None).expect("the book is writable");
+    book.find(&id).expect("the new entry is in a volume").edit(|j| j.set_body(&id, body));
+}
+
+#[wasm_bindgen_test]
+async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_rest() {
+    let name = db_name("book");
+    let storage = open(&name).await;
+    let book = JournalBook::new();
+    book.load(storage.clone()).await;
+    write_in(&book, noon(2026, 10, 30), "October, in the forest");
+    write_in(&book, noon(2026, 11, 2), "November, back home");
+    write_in(&book, noon(2026, 11, 20), "November, the pitch");
+    book.flush().await;
+    assert_eq!(storage.doc_ids().await.unwrap(), ["journal/2026-10", "journal/2026-11"]);
+    storage.close();
+
+    let storage = open(&name).await;
+    let book = JournalBook::new();
+    book.load(storage.clone()).await;
+    let months: Vec<String> = book.volumes().iter().map(|v| v.month.to_string()).collect();
+    assert_eq!(months, ["2026-11", "2026-10"], "newest first");
+    let days: Vec<String> = book.days(&Query::default()).iter().map(|d| d.date.to_string()).collect();
+    assert_eq!(days, ["2026-11-20", "2026-11-02", "2026-10-30"]);
+    storage.close();
+
+    let garbage = Uint8Array::from(&b"not a journal"[..]);
+    poke(&name, "docs", Some("journal/2026-10".into()), garbage.into()).await;
+    let storage = open(&name).await;
+    let book = JournalBook::new();
+    book.load(storage.clone()).await;
+    let health: Vec<bool> =
+        book.volumes().iter().map(|v| matches!(v.handle.health(), Health::Unreadable { .. })).collect();
+    assert_eq!(health, [false, true], "only October is unreadable");
+    let bodies: Vec<String> =
+        book.days(&Query::default()).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
+    assert_eq!(bodies, ["November, the pitch", "November, back home"]);
 }

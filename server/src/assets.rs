@@ -57,9 +57,7 @@ fn is_hashed(name: &str) -> bool {
 pub(crate) fn router(dist: &Path) -> Router {
     let index = dist.join("index.html");
     let files = ServeDir::new(dist).fallback(ServeFile::new(index));
-    Router::new()
-        .fallback_service(files)
-        .layer(middleware::from_fn(headers))
+    Router::new().fallback_service(files).layer(middleware::from_fn(headers))
 }
 
 async fn headers(request: Request, next: Next) -> Response {
@@ -68,28 +66,16 @@ async fn headers(request: Request, next: Next) -> Response {
     let wants_file = last.contains('.') && !last.ends_with(".html");
     let mut response = next.run(request).await;
     // ServeDir fell back to index.html for a path that names a file: say it is missing instead.
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let is_html =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if wants_file && is_html {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let caching = if is_html {
-        Caching::Revalidate
-    } else {
-        Caching::for_path(&path)
-    };
+    let caching = if is_html { Caching::Revalidate } else { Caching::for_path(&path) };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, caching.header());
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if is_html {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -109,24 +95,12 @@ mod tests {
 
     #[test]
     fn hashed_names_are_immutable_and_the_rest_revalidate() {
-        assert_eq!(
-            Caching::for_path("/app-7c86f44bd373b58f.js"),
-            Caching::Immutable
-        );
-        assert_eq!(
-            Caching::for_path("/app-7c86f44bd373b58f_bg.wasm"),
-            Caching::Immutable
-        );
-        assert_eq!(
-            Caching::for_path("/style-2d3a0e76a7aa9888.css"),
-            Caching::Immutable
-        );
+        assert_eq!(Caching::for_path("/app-7c86f44bd373b58f.js"), Caching::Immutable);
+        assert_eq!(Caching::for_path("/app-7c86f44bd373b58f_bg.wasm"), Caching::Immutable);
+        assert_eq!(Caching::for_path("/style-2d3a0e76a7aa9888.css"), Caching::Immutable);
         assert_eq!(Caching::for_path("/sw.js"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/index.html"), Caching::Revalidate);
-        assert_eq!(
-            Caching::for_path("/manifest.webmanifest"),
-            Caching::Revalidate
-        );
+        assert_eq!(Caching::for_path("/manifest.webmanifest"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/my-notes.js"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/icons/icon-192.png"), Caching::Day);
     }

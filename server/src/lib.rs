@@ -22,9 +22,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config) -> AppState {
-        AppState {
-            dist: config.dist.clone(),
-        }
+        AppState { dist: config.dist.clone() }
     }
 }
 
@@ -46,8 +44,5 @@ struct Health {
 }
 
 async fn healthz(State(_state): State<Arc<AppState>>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
 }

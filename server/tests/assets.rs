@@ -12,11 +12,7 @@ use tower::ServiceExt;
 
 fn dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("index.html"),
-        "<!doctype html><title>Amplify</title>",
-    )
-    .unwrap();
+    fs::write(dir.path().join("index.html"), "<!doctype html><title>Amplify</title>").unwrap();
     fs::write(dir.path().join("app-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
     fs::write(dir.path().join("sw.js"), "// worker").unwrap();
     fs::write(dir.path().join("manifest.webmanifest"), "{}").unwrap();
@@ -24,22 +20,12 @@ fn dist() -> tempfile::TempDir {
 }
 
 async fn get(dir: &tempfile::TempDir, path: &str) -> axum::response::Response {
-    let state = Arc::new(AppState {
-        dist: dir.path().to_owned(),
-    });
-    app(state)
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap()
+    let state = Arc::new(AppState { dist: dir.path().to_owned() });
+    app(state).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
 }
 
 fn cache_control(response: &axum::response::Response) -> &str {
-    response
-        .headers()
-        .get(header::CACHE_CONTROL)
-        .unwrap()
-        .to_str()
-        .unwrap()
+    response.headers().get(header::CACHE_CONTROL).unwrap().to_str().unwrap()
 }
 
 #[tokio::test]
@@ -47,10 +33,7 @@ async fn hashed_assets_are_immutable() {
     let dir = dist();
     let response = get(&dir, "/app-0123456789abcdef_bg.wasm").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        cache_control(&response),
-        "public, max-age=31536000, immutable"
-    );
+    assert_eq!(cache_control(&response), "public, max-age=31536000, immutable");
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/wasm");
 }
 
@@ -74,17 +57,11 @@ async fn app_routes_get_the_page_and_missing_files_a_404() {
     assert!(body.starts_with(b"<!doctype html>"));
     assert!(response_csp(&get(&dir, "/settings").await).contains("object-src 'none'"));
 
-    assert_eq!(
-        get(&dir, "/app-ffffffffffffffff.js").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&dir, "/app-ffffffffffffffff.js").await.status(), StatusCode::NOT_FOUND);
 }
 
 fn response_csp(response: &axum::response::Response) -> String {
-    response.headers()[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .to_owned()
+    response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]

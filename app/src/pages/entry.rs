@@ -1,6 +1,6 @@
 //! One journal entry, edited in place: every keystroke is saved on its own.
 
-use amplify::{CORE_PROMPTS, Energy, EntryId, prompt_of_the_day};
+use amplify::{CORE_PROMPTS, Energy, EntryId, Journal, prompt_of_the_day};
 use leptos::{html, prelude::*};
 use leptos_router::{
     NavigateOptions,
@@ -11,8 +11,7 @@ use leptos_router::{
 use crate::{
     notice::Notices,
     platform,
-    repo::{Health, Repo},
-    widgets::HealthAlert,
+    repo::{DocHandle, Repo},
 };
 
 #[component]
@@ -20,20 +19,21 @@ pub fn Entry() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
-    let exists = move || {
-        id.get().is_some_and(|id| {
-            repo.journal
-                .with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()))
-        })
-    };
+    // Which volume holds the entry, and whether it is still there. A memo, so that typing in
+    // the entry (which changes the volume) does not rebuild the editor.
+    let found = Memo::new(move |_| {
+        let id = id.get()?;
+        let handle = repo.journal.find(&id)?;
+        let live = handle.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()));
+        Some((handle, id, live))
+    });
     view! {
         <section class="page entry">
             <A href="/" attr:class="back">"← Journal"</A>
-            <HealthAlert handle=repo.journal name="journal" />
-            {move || match (repo.journal.health(), exists()) {
-                (Health::Loading, _) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
-                (_, true) => view! { <Editor id=id.get().expect("exists checked the id") /> }.into_any(),
-                (_, false) => view! {
+            {move || match (found.get(), repo.journal.is_loading()) {
+                (Some((handle, id, true)), _) => view! { <Editor handle id /> }.into_any(),
+                (None, true) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
+                _ => view! {
                     <h1>"Entry not found"</h1>
                     <p>"This entry does not exist on this device, or it was deleted."</p>
                 }
@@ -44,15 +44,13 @@ pub fn Entry() -> impl IntoView {
 }
 
 #[component]
-fn Editor(id: EntryId) -> impl IntoView {
-    let repo = expect_context::<Repo>();
+fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
     let notices = expect_context::<Notices>();
     let navigate = use_navigate();
-    let journal = repo.journal;
+    let journal = handle;
     let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
-    let field = move |f: fn(&amplify::Entry) -> String| {
-        move || entry.with(|e| e.as_ref().map(f).unwrap_or_default())
-    };
+    let field =
+        move |f: fn(&amplify::Entry) -> String| move || entry.with(|e| e.as_ref().map(f).unwrap_or_default());
     let body_ref = NodeRef::<html::Textarea>::new();
     let tag_draft = RwSignal::new(String::new());
     let today_prompt = prompt_of_the_day(platform::now().local_date());
@@ -104,10 +102,7 @@ fn Editor(id: EntryId) -> impl IntoView {
     on_cleanup(move || {
         let empty = journal.with(|j| {
             j.entry(&id).is_some_and(|e| {
-                e.deleted.is_none()
-                    && e.body.trim().is_empty()
-                    && e.tags.is_empty()
-                    && e.energy.is_none()
+                e.deleted.is_none() && e.body.trim().is_empty() && e.tags.is_empty() && e.energy.is_none()
             })
         });
         if empty {
@@ -115,9 +110,7 @@ fn Editor(id: EntryId) -> impl IntoView {
         }
     });
 
-    let written = entry
-        .with_untracked(|e| e.as_ref().map(|e| e.written))
-        .unwrap_or_else(platform::now);
+    let written = entry.with_untracked(|e| e.as_ref().map(|e| e.written)).unwrap_or_else(platform::now);
     let when = format!(
         "{} at {}",
         platform::day_label(written.local_date(), platform::now().local_date()),

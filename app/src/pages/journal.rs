@@ -8,11 +8,7 @@ use leptos_router::{
     hooks::{use_navigate, use_query_map},
 };
 
-use crate::{
-    platform,
-    repo::{Health, Repo},
-    widgets::{HealthAlert, writable},
-};
+use crate::{platform, repo::Repo, widgets::JournalAlerts};
 
 /// How many entries are drawn at first; more on request, so a long journal opens fast.
 const PAGE: usize = 40;
@@ -29,16 +25,17 @@ pub fn Journal() -> impl IntoView {
     let daily = prompt_of_the_day(today);
 
     let new_entry = move |prompt: Option<&'static str>| {
-        let id = journal.edit(|j| j.add_entry(platform::now(), prompt));
-        navigate(&format!("/entry/{id}"), NavigateOptions::default());
+        if let Some(id) = journal.add_entry(platform::now(), prompt) {
+            navigate(&format!("/entry/{id}"), NavigateOptions::default());
+        }
     };
     let new_entry_free = new_entry.clone();
-    let can_write = move || writable(&journal.health());
+    let can_write = move || journal.can_write();
 
     let query = Memo::new(move |_| Query::parse(&search.get()));
-    let days = Memo::new(move |_| journal.with(|j| j.days(&query.get())));
+    let days = Memo::new(move |_| journal.days(&query.get()));
     let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
-    let tags = Memo::new(move |_| journal.with(|j| j.tags()));
+    let tags = Memo::new(move |_| journal.tags());
 
     // Keep the search in the address, so Back from an entry returns to the same list.
     Effect::new(move |_| {
@@ -50,8 +47,7 @@ pub fn Journal() -> impl IntoView {
                 format!("/?q={}", js_sys::encode_uri_component(&q))
             };
             if let Ok(history) = window.history() {
-                let _ =
-                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
     });
@@ -73,7 +69,7 @@ pub fn Journal() -> impl IntoView {
     view! {
         <section class="page journal">
             <h1 class="visually-hidden">"Journal"</h1>
-            <HealthAlert handle=journal name="journal" />
+            <JournalAlerts />
             <section class="card today" aria-labelledby="today-heading">
                 <h2 id="today-heading">"Today's prompt"</h2>
                 <p class="prompt">{daily}</p>
@@ -132,12 +128,15 @@ pub fn Journal() -> impl IntoView {
             </Show>
 
             <p class="count" role="status">
-                {move || match (journal.health(), total(), query.with(Query::is_empty)) {
-                    (Health::Loading, _, _) => "Opening your journal…".to_owned(),
-                    (_, 0, true) => "No entries yet. Your first one is a tap away.".to_owned(),
-                    (_, 0, false) => "No entries match.".to_owned(),
-                    (_, 1, _) => "1 entry".to_owned(),
-                    (_, n, _) => format!("{n} entries"),
+                {move || {
+                    let count = match (total(), query.with(Query::is_empty)) {
+                        (0, true) if journal.is_loading() => return "Opening your journal…".to_owned(),
+                        (0, true) => "No entries yet. Your first one is a tap away.".to_owned(),
+                        (0, false) => "No entries match.".to_owned(),
+                        (1, _) => "1 entry".to_owned(),
+                        (n, _) => format!("{n} entries"),
+                    };
+                    if journal.is_loading() { format!("{count} so far, opening older months…") } else { count }
                 }}
             </p>
 
@@ -179,9 +178,8 @@ pub fn Journal() -> impl IntoView {
 fn EntryCard(entry: Entry) -> impl IntoView {
     let excerpt: String = entry.body.chars().take(160).collect();
     let show_excerpt = entry.prompt.is_some() || entry.body.lines().nth(1).is_some();
-    let energy = entry
-        .energy
-        .map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
+    let energy =
+        entry.energy.map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
     let tags = (!entry.tags.is_empty())
         .then(|| view! { <span class="entry-tags">{entry.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ")}</span> });
     view! {

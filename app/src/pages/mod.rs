@@ -6,6 +6,4 @@ pub mod not_found;
 pub mod profile;
 pub mod settings;
 
-pub use self::{
-    entry::Entry, journal::Journal, not_found::NotFound, profile::Profile, settings::Settings,
-};
+pub use self::{entry::Entry, journal::Journal, not_found::NotFound, profile::Profile, settings::Settings};

@@ -7,6 +7,7 @@ use crate::{
     platform::{self, StorageReport, Theme},
     repo::Repo,
     storage::SetAside,
+    widgets::doc_name,
 };
 
 #[component]
@@ -29,8 +30,7 @@ pub fn Settings() -> impl IntoView {
 fn StorageSection() -> impl IntoView {
     let report = RwSignal::new(None::<StorageReport>);
     let outcome = RwSignal::new(String::new());
-    let refresh =
-        move || spawn_local(async move { report.set(Some(platform::storage_report().await)) });
+    let refresh = move || spawn_local(async move { report.set(Some(platform::storage_report().await)) });
     refresh();
     let persist = move |_| {
         spawn_local(async move {
@@ -150,10 +150,8 @@ fn SetAsideSection() -> impl IntoView {
 fn SetAsideItem(record: SetAside) -> impl IntoView {
     let when = js_sys::Date::new(&record.at_ms.into())
         .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
-    let name = format!(
-        "amplify-{}-{}-{}.bin",
-        record.doc, record.kind, record.at_ms as i64
-    );
+    let name =
+        format!("amplify-{}-{}-{}.bin", record.doc.replace('/', "-"), record.kind, record.at_ms as i64);
     let bytes = record
         .bytes
         .dyn_ref::<js_sys::Uint8Array>()
@@ -162,7 +160,7 @@ fn SetAsideItem(record: SetAside) -> impl IntoView {
     view! {
         <li>
             <p>
-                <strong>{format!("Your {} ({})", record.doc, record.kind)}</strong>
+                <strong>{format!("Your {} ({})", doc_name(&record.doc), record.kind)}</strong>
                 {format!(", set aside {}: {}", String::from(when), record.reason)}
             </p>
             <button class="secondary" on:click=move |_| {

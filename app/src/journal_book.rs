@@ -1,0 +1,172 @@
+//! The journal on this device: one document per month (a volume), newest first.
+//!
+//! Splitting by month keeps every document small however long someone journals: opening the
+//! app loads this month first and older months one at a time after it, letting the page respond
+//! in between; a month nobody writes in any more is never rewritten.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use amplify::{Day, EntryId, Journal, Moment, Month, Query, volume_id, volume_month};
+use leptos::prelude::*;
+
+use crate::{
+    platform,
+    repo::{DocHandle, Health, SaveState},
+    storage::{Storage, StorageError},
+    widgets::writable,
+};
+
+/// One month of the journal.
+#[derive(Clone, Copy)]
+pub struct Volume {
+    pub month: Month,
+    pub handle: DocHandle<Journal>,
+}
+
+/// A participant's journal: its volumes, newest first. `Copy`, like a document handle.
+#[derive(Clone, Copy)]
+pub struct JournalBook {
+    volumes: RwSignal<Vec<Volume>>,
+    /// True until every stored volume has been read.
+    loading: RwSignal<bool>,
+    storage: StoredValue<Option<Storage>, LocalStorage>,
+    /// The reactive owner the book was made under. Volumes are created later (a new month, a
+    /// first entry) from inside pages; made under the page's owner, they would be disposed
+    /// when the page is left.
+    owner: StoredValue<Owner, LocalStorage>,
+}
+
+impl JournalBook {
+    pub fn new() -> JournalBook {
+        JournalBook {
+            volumes: RwSignal::new(Vec::new()),
+            loading: RwSignal::new(true),
+            storage: StoredValue::new_local(None),
+            owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
+        }
+    }
+
+    /// Runs `f` under the book's own reactive owner.
+    fn owned<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.owner.with_value(|owner| owner.with(f))
+    }
+
+    /// Reads every stored volume from `storage`, newest first.
+    pub async fn load(self, storage: Storage) {
+        self.storage.set_value(Some(storage.clone()));
+        let mut months: Vec<Month> = match storage.doc_ids().await {
+            Ok(ids) => ids.iter().filter_map(|id| volume_month(id)).collect(),
+            Err(e) => {
+                self.fail(&e);
+                return;
+            }
+        };
+        months.sort_by(|a, b| b.cmp(a));
+        let handles: Vec<Volume> = self.owned(|| {
+            months.iter().map(|&month| Volume { month, handle: DocHandle::new(volume_id(month)) }).collect()
+        });
+        self.volumes.set(handles.clone());
+        for volume in handles {
+            volume.handle.load(storage.clone()).await;
+            // Let the page paint and respond before the next, older month.
+            sleep(Duration::ZERO).await;
+        }
+        self.loading.set(false);
+    }
+
+    /// Storage could not be opened: nothing can be read or written.
+    pub(crate) fn fail(&self, error: &StorageError) {
+        let handle = self.owned(|| DocHandle::new(volume_id(platform::now().local_date().month())));
+        handle.set_health(Health::Unreadable { reason: error.to_string() });
+        self.volumes.set(vec![Volume { month: platform::now().local_date().month(), handle }]);
+        self.loading.set(false);
+    }
+
+    /// Whether older months are still being read.
+    pub fn is_loading(&self) -> bool {
+        self.loading.get()
+    }
+
+    pub fn volumes(&self) -> Vec<Volume> {
+        self.volumes.get()
+    }
+
+    /// Entries matching `query`, grouped by day, newest first, across every loaded volume.
+    pub fn days(&self, query: &Query) -> Vec<Day> {
+        // Volumes are in month order and a day never spans two months, so concatenating each
+        // volume's days keeps them in order.
+        self.volumes.get().iter().flat_map(|v| v.handle.with(|j| j.days(query))).collect()
+    }
+
+    /// Every tag in use, with how many entries carry it, most used first.
+    pub fn tags(&self) -> Vec<(String, usize)> {
+        let mut counts = BTreeMap::<String, usize>::new();
+        for volume in self.volumes.get() {
+            for (tag, n) in volume.handle.with(Journal::tags) {
+                *counts.entry(tag).or_default() += n;
+            }
+        }
+        let mut tags: Vec<_> = counts.into_iter().collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags
+    }
+
+    /// The volume holding entry `id`, if it has loaded.
+    pub fn find(&self, id: &EntryId) -> Option<DocHandle<Journal>> {
+        self.volumes.get().into_iter().map(|v| v.handle).find(|h| h.with(|j| j.entry(id).is_some()))
+    }
+
+    /// Whether a new entry written now could be saved.
+    pub fn can_write(&self) -> bool {
+        let month = platform::now().local_date().month();
+        match self.volumes.get().iter().find(|v| v.month == month) {
+            Some(volume) => writable(&volume.handle.health()),
+            None => self.storage.with_value(Option::is_some),
+        }
+    }
+
+    /// Starts an entry written at `at`, in the volume of its month (created if new).
+    pub fn add_entry(&self, at: Moment, prompt: Option<&str>) -> Option<EntryId> {
+        let month = at.local_date().month();
+        let handle = match self.volumes.get_untracked().iter().find(|v| v.month == month) {
+            Some(volume) => volume.handle,
+            None => {
+                let storage = self.storage.get_value()?;
+                let handle = self.owned(|| DocHandle::new_empty(volume_id(month), storage));
+                self.volumes.update(|volumes| {
+                    volumes.push(Volume { month, handle });
+                    volumes.sort_by(|a, b| b.month.cmp(&a.month));
+                });
+                handle
+            }
+        };
+        writable(&handle.health_untracked()).then(|| handle.edit(|j| j.add_entry(at, prompt)))
+    }
+
+    pub(crate) fn save_states(&self) -> Vec<SaveState> {
+        self.volumes.get().iter().map(|v| v.handle.save_state()).collect()
+    }
+
+    pub async fn flush(self) {
+        for volume in self.volumes.get_untracked() {
+            volume.handle.flush().await;
+        }
+    }
+}
+
+impl Default for JournalBook {
+    fn default() -> JournalBook {
+        JournalBook::new()
+    }
+}
+
+/// Resolves after `duration`, on the browser's event loop.
+async fn sleep(duration: Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
