@@ -3,12 +3,12 @@
 
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocError, Model, Profile, validate_changes};
+use amplify::{ChangeHash, DocError, Model, Profile};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     journal_book::JournalBook,
-    storage::{Storage, StorageError},
+    storage::{Storage, StorageError, Stored},
 };
 
 /// Whether a document could be opened.
@@ -52,8 +52,10 @@ impl SaveState {
 
 /// Edits are saved this long after the last keystroke; a crash loses at most this much.
 const SAVE_DELAY: Duration = Duration::from_millis(300);
-/// After this many appended changes a document is compacted into one snapshot.
+/// A document is compacted into one snapshot after this many appended changes, or after this
+/// many bytes of them: changes load several times slower than a snapshot of the same content.
 const COMPACT_AFTER: u32 = 64;
+const COMPACT_AFTER_BYTES: usize = 16 * 1024;
 
 struct State<M> {
     id: String,
@@ -62,6 +64,8 @@ struct State<M> {
     /// Heads of what is on storage: the next save appends everything after them.
     persisted: Vec<ChangeHash>,
     saving: bool,
+    /// Bytes appended since the last snapshot.
+    appended: usize,
     /// Edited while a save was running: save again when it ends.
     dirty: bool,
     timer: Option<TimeoutHandle>,
@@ -100,6 +104,7 @@ impl<M: Model + 'static> DocHandle<M> {
             storage: None,
             persisted: Vec::new(),
             saving: false,
+            appended: 0,
             dirty: false,
             timer: None,
             retry_delay: Duration::from_secs(2),
@@ -180,6 +185,39 @@ impl<M: Model + 'static> DocHandle<M> {
                 return;
             }
         };
+        let appended = stored.changes.iter().map(|(_, c)| c.as_ref().map_or(0, Vec::len)).sum();
+        // Fast path: the snapshot and every change after it, parsed in one go.
+        let (model, damaged) = match whole(&stored).map(|bytes| M::load(&bytes)) {
+            Some(Ok(model)) => (model, None),
+            // Something is damaged (or there is nothing): read record by record to find what.
+            _ => match self.load_by_record(&storage, id, stored).await {
+                Some(loaded) => loaded,
+                None => return,
+            },
+        };
+        let mut model = model;
+        {
+            let state = self.shared();
+            let mut state = state.borrow_mut();
+            state.persisted = model.doc_mut().heads();
+            state.appended = appended;
+            state.model = model;
+        }
+        self.version.update(|v| *v += 1);
+        self.health.set(match damaged {
+            Some(reason) => Health::Damaged { reason },
+            None => Health::Ready,
+        });
+    }
+
+    /// Loads record by record, setting aside what cannot be read. `None` if the document as a
+    /// whole is unreadable (its health says why).
+    async fn load_by_record(
+        &self,
+        storage: &Storage,
+        id: &str,
+        stored: Stored,
+    ) -> Option<(M, Option<String>)> {
         let model = match stored.snapshot.map(|s| s.map_err(|_| not_bytes())) {
             None => Ok(M::new()),
             Some(Ok(bytes)) => M::load(&bytes),
@@ -197,31 +235,18 @@ impl<M: Model + 'static> DocHandle<M> {
                         Err(store) => format!("{reason} (and setting it aside failed: {store})"),
                     },
                 });
-                return;
+                return None;
             }
         };
         let mut damaged = None;
         for (key, change) in stored.changes {
-            let applied = change
-                .map_err(|_| not_bytes())
-                .and_then(|bytes| validate_changes(&bytes).and_then(|()| model.doc_mut().apply(&bytes)));
-            if let Err(e) = applied {
+            if let Err(e) = change.map_err(|_| not_bytes()).and_then(|bytes| model.doc_mut().apply(&bytes)) {
                 let reason = e.to_string();
                 let _ = storage.set_aside_change(id, &key, &reason).await;
                 damaged = Some(reason);
             }
         }
-        {
-            let state = self.shared();
-            let mut state = state.borrow_mut();
-            state.persisted = model.doc_mut().heads();
-            state.model = model;
-        }
-        self.version.update(|v| *v += 1);
-        self.health.set(match damaged {
-            Some(reason) => Health::Damaged { reason },
-            None => Health::Ready,
-        });
+        Some((model, damaged))
     }
 
     /// Saves pending edits now, instead of after the debounce.
@@ -293,8 +318,13 @@ impl<M: Model + 'static> DocHandle<M> {
             return Ok(());
         }
         let count = storage.append(&id, &bytes).await?;
-        shared.borrow_mut().persisted = heads;
-        if count >= COMPACT_AFTER {
+        let appended = {
+            let mut state = shared.borrow_mut();
+            state.persisted = heads;
+            state.appended += bytes.len();
+            state.appended
+        };
+        if count >= COMPACT_AFTER || appended >= COMPACT_AFTER_BYTES {
             self.compact(shared, &storage).await?;
         }
         Ok(())
@@ -317,12 +347,29 @@ impl<M: Model + 'static> DocHandle<M> {
                 state.model.doc_mut().save()
             })
             .await?;
-        shared.borrow_mut().persisted = covered;
+        {
+            let mut state = shared.borrow_mut();
+            state.persisted = covered;
+            state.appended = 0;
+        }
         if changed {
             self.version.update(|v| *v += 1);
         }
         Ok(())
     }
+}
+
+/// The snapshot followed by every change record, as one byte string automerge loads in one
+/// pass; `None` if there is nothing stored or a record is not bytes at all.
+fn whole(stored: &Stored) -> Option<Vec<u8>> {
+    let mut parts = Vec::new();
+    if let Some(snapshot) = &stored.snapshot {
+        parts.push(snapshot.as_ref().ok()?.as_slice());
+    }
+    for (_, change) in &stored.changes {
+        parts.push(change.as_ref().ok()?.as_slice());
+    }
+    (!parts.is_empty()).then(|| parts.concat())
 }
 
 fn not_bytes() -> DocError {

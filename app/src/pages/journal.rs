@@ -37,6 +37,17 @@ pub fn Journal() -> impl IntoView {
     let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
     let tags = Memo::new(move |_| journal.tags());
 
+    // For the load benchmark (./x bench): when the whole journal is on screen.
+    Effect::new(move |marked: Option<bool>| {
+        let done = marked.unwrap_or(false) || !journal.is_loading();
+        if done && marked != Some(true) {
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark("journal-visible");
+            }
+        }
+        done
+    });
+
     // Keep the search in the address, so Back from an entry returns to the same list.
     Effect::new(move |_| {
         let q = search.get();
