@@ -22,22 +22,29 @@
 //! assert_eq!(entry.body, "Candour, kindly. Always.");
 //! ```
 
+mod crypto;
 mod doc;
 mod error;
 mod journal;
 mod profile;
 mod prompts;
 mod time;
+mod wire;
 
 pub use automerge::ChangeHash;
 
 pub use crate::{
+    crypto::{
+        Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, SealError, Sealed, SpaceId,
+        SpaceKeys, SpaceSecret, verify_challenge,
+    },
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
     time::{Date, Moment, Month},
+    wire::{ClientFrame, Fatal, Reject, RelayFrame, WireError, decode_sealed, encode_sealed},
 };
 
 /// `N` random bytes from the platform's secure random source.

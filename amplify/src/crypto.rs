@@ -1,0 +1,409 @@
+//! Keys, membership and sealed blobs: what lets a content-blind relay store and forward changes
+//! that only a space's members can read, and that only its admitted devices can write.
+//!
+//! - A **space** (a person's own documents, a coaching pair, a home group, a cohort) is born from
+//!   a 32-byte [`SpaceSecret`]. From it derive, with HKDF-SHA256, the content key
+//!   (XChaCha20-Poly1305) and the space signing key (Ed25519). The space's id *is* its verifying
+//!   key, so anyone can check a signature by the space without asking anybody.
+//! - A **device** has its own Ed25519 key. A [`Cert`] signed by the space key admits a device to
+//!   the space. Whoever holds the space secret (from an invite link or a recovery code) can
+//!   admit their own devices; whoever does not can neither read nor write.
+//! - A [`Sealed`] blob is a payload encrypted with the content key, tagged with the space, an
+//!   opaque document reference and the author, carrying the author's certificate, and signed by
+//!   the author's device key. The relay verifies admission and signature without the content
+//!   key; members also decrypt.
+
+use std::fmt;
+
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, KeyInit, Payload as Aad},
+};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use thiserror::Error;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Why a sealed blob or a certificate was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SealError {
+    #[error("the certificate is not signed by the space")]
+    BadCert,
+    #[error("the certificate admits another device than the blob's author")]
+    CertNotAuthor,
+    #[error("the certificate is for another space")]
+    CertOtherSpace,
+    #[error("the author's signature does not verify")]
+    BadSignature,
+    #[error("the blob cannot be decrypted with this space's key")]
+    Undecryptable,
+    #[error("a key is not a valid Ed25519 point")]
+    BadKey,
+}
+
+/// The 32 random bytes a space is born from. Invites and recovery codes carry it.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct SpaceSecret([u8; 32]);
+
+impl SpaceSecret {
+    pub fn generate() -> SpaceSecret {
+        SpaceSecret(crate::random_bytes())
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> SpaceSecret {
+        SpaceSecret(bytes)
+    }
+
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// Derives the space's keys.
+    pub fn keys(&self) -> SpaceKeys {
+        let hkdf = Hkdf::<Sha256>::new(Some(b"amplify space v1"), &self.0);
+        let mut content = [0u8; 32];
+        let mut signing = [0u8; 32];
+        hkdf.expand(b"content key", &mut content).expect("32 bytes is a valid HKDF length");
+        hkdf.expand(b"signing key", &mut signing).expect("32 bytes is a valid HKDF length");
+        let signing = SigningKey::from_bytes(&signing);
+        SpaceKeys { id: SpaceId(signing.verifying_key().to_bytes()), content: ContentKey(content), signing }
+    }
+}
+
+impl fmt::Debug for SpaceSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SpaceSecret(…)")
+    }
+}
+
+/// The key that encrypts a space's documents.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct ContentKey([u8; 32]);
+
+impl fmt::Debug for ContentKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContentKey(…)")
+    }
+}
+
+impl ContentKey {
+    /// The opaque reference under which the relay files the document `local_id`: a keyed hash,
+    /// so the relay cannot tell a journal from a canvas, and two spaces' references never meet.
+    pub fn doc_ref(&self, local_id: &str) -> DocRef {
+        let mut mac =
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"amplify doc ref v1\0");
+        mac.update(local_id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        DocRef(id)
+    }
+}
+
+/// A space's keys, derived from its secret.
+#[derive(Clone)]
+pub struct SpaceKeys {
+    pub id: SpaceId,
+    pub content: ContentKey,
+    signing: SigningKey,
+}
+
+impl fmt::Debug for SpaceKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpaceKeys").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl SpaceKeys {
+    /// Admits `device` to the space.
+    pub fn admit(&self, device: DeviceId) -> Cert {
+        let signature = self.signing.sign(&Cert::signed_bytes(self.id, device)).to_bytes();
+        Cert { space: self.id, device, signature }
+    }
+}
+
+/// Identifies a space: its Ed25519 verifying key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpaceId(pub [u8; 32]);
+
+/// Identifies a device: its Ed25519 verifying key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeviceId(pub [u8; 32]);
+
+/// How the relay files a document: 16 bytes that mean nothing without the content key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocRef(pub [u8; 16]);
+
+macro_rules! hex_debug {
+    ($($t:ident),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // Eight hex digits are enough to tell ids apart in logs.
+                write!(f, "{}({}…)", stringify!($t), &crate::hex(&self.0)[..8])
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&crate::hex(&self.0))
+            }
+        }
+        impl $t {
+            /// Reads what `Display` wrote.
+            pub fn parse(s: &str) -> Option<$t> {
+                crate::parse_hex(s).map($t)
+            }
+        }
+    )*};
+}
+hex_debug!(SpaceId, DeviceId, DocRef);
+
+/// A device's signing key. Kept on the device (in IndexedDB), never sent anywhere.
+#[derive(Clone)]
+pub struct DeviceKey(SigningKey);
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceKey({:?})", self.id())
+    }
+}
+
+impl DeviceKey {
+    pub fn generate() -> DeviceKey {
+        DeviceKey(SigningKey::from_bytes(&crate::random_bytes()))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> DeviceKey {
+        DeviceKey(SigningKey::from_bytes(&bytes))
+    }
+
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    pub fn id(&self) -> DeviceId {
+        DeviceId(self.0.verifying_key().to_bytes())
+    }
+
+    /// Signs the relay's challenge, proving this connection holds the device key.
+    pub fn sign_challenge(&self, nonce: &[u8; 32]) -> [u8; 64] {
+        self.0.sign(&challenge_bytes(nonce, self.id())).to_bytes()
+    }
+}
+
+fn challenge_bytes(nonce: &[u8; 32], device: DeviceId) -> Vec<u8> {
+    [&b"amplify relay auth v1\0"[..], nonce, &device.0].concat()
+}
+
+/// Checks a device's answer to the relay's challenge.
+///
+/// # Errors
+/// [`SealError::BadKey`] or [`SealError::BadSignature`].
+pub fn verify_challenge(nonce: &[u8; 32], device: DeviceId, signature: &[u8; 64]) -> Result<(), SealError> {
+    verify(&device.0, &challenge_bytes(nonce, device), signature)
+}
+
+fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), SealError> {
+    let key = VerifyingKey::from_bytes(key).map_err(|_| SealError::BadKey)?;
+    key.verify_strict(message, &Signature::from_bytes(signature)).map_err(|_| SealError::BadSignature)
+}
+
+/// A space's statement that a device is a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cert {
+    pub space: SpaceId,
+    pub device: DeviceId,
+    pub signature: [u8; 64],
+}
+
+impl Cert {
+    fn signed_bytes(space: SpaceId, device: DeviceId) -> Vec<u8> {
+        [&b"amplify member cert v1\0"[..], &space.0, &device.0].concat()
+    }
+
+    /// Checks that the space signed this certificate.
+    ///
+    /// # Errors
+    /// [`SealError::BadCert`] if not.
+    pub fn verify(&self) -> Result<(), SealError> {
+        verify(&self.space.0, &Cert::signed_bytes(self.space, self.device), &self.signature)
+            .map_err(|_| SealError::BadCert)
+    }
+}
+
+/// What a sealed blob carries, once opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The document's id on devices (`journal/2026-11`); the relay only sees its [`DocRef`].
+    pub doc: String,
+    pub kind: PayloadKind,
+    /// Automerge bytes: incremental changes, or a whole saved document.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    Changes,
+    Snapshot,
+}
+
+/// An encrypted, signed blob: all the relay ever sees of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub space: SpaceId,
+    pub doc: DocRef,
+    pub author: DeviceId,
+    pub cert: Cert,
+    pub nonce: [u8; 24],
+    pub ciphertext: Vec<u8>,
+    pub signature: [u8; 64],
+}
+
+impl Sealed {
+    /// Encrypts `payload` for `space` and signs it as `device`, admitted by `cert`.
+    pub fn seal(space: &SpaceKeys, device: &DeviceKey, cert: &Cert, payload: &Payload) -> Sealed {
+        let doc = space.content.doc_ref(&payload.doc);
+        let nonce: [u8; 24] = crate::random_bytes();
+        let header = header_bytes(space.id, doc, device.id());
+        let plaintext = crate::wire::encode_payload(payload);
+        let cipher = XChaCha20Poly1305::new(&space.content.0.into());
+        let ciphertext = cipher
+            .encrypt(&XNonce::from(nonce), Aad { msg: &plaintext, aad: &header })
+            .expect("encryption into a Vec cannot fail");
+        let signature = device.0.sign(&signed_bytes(&header, &nonce, &ciphertext)).to_bytes();
+        Sealed { space: space.id, doc, author: device.id(), cert: *cert, nonce, ciphertext, signature }
+    }
+
+    /// What the relay checks: the space admitted the author, and the author signed the blob.
+    ///
+    /// # Errors
+    /// Which check failed.
+    pub fn verify(&self) -> Result<(), SealError> {
+        if self.cert.space != self.space {
+            return Err(SealError::CertOtherSpace);
+        }
+        if self.cert.device != self.author {
+            return Err(SealError::CertNotAuthor);
+        }
+        self.cert.verify()?;
+        let header = header_bytes(self.space, self.doc, self.author);
+        verify(&self.author.0, &signed_bytes(&header, &self.nonce, &self.ciphertext), &self.signature)
+    }
+
+    /// Verifies the blob, then decrypts it with the space's key.
+    ///
+    /// # Errors
+    /// Any [`Sealed::verify`] failure, [`SealError::Undecryptable`] if the key does not fit or the
+    /// ciphertext was altered, and [`SealError::Undecryptable`] if the payload inside is malformed
+    /// or filed under a reference that does not match its document.
+    pub fn open(&self, space: &SpaceKeys) -> Result<Payload, SealError> {
+        self.verify()?;
+        if self.space != space.id {
+            return Err(SealError::CertOtherSpace);
+        }
+        let header = header_bytes(self.space, self.doc, self.author);
+        let cipher = XChaCha20Poly1305::new(&space.content.0.into());
+        let plaintext = cipher
+            .decrypt(&XNonce::from(self.nonce), Aad { msg: &self.ciphertext, aad: &header })
+            .map_err(|_| SealError::Undecryptable)?;
+        let payload = crate::wire::decode_payload(&plaintext).map_err(|_| SealError::Undecryptable)?;
+        // A member could file a document's changes under another document's reference; the
+        // reference is derived from the id inside, so a mismatch is refused.
+        if space.content.doc_ref(&payload.doc) != self.doc {
+            return Err(SealError::Undecryptable);
+        }
+        Ok(payload)
+    }
+}
+
+fn header_bytes(space: SpaceId, doc: DocRef, author: DeviceId) -> Vec<u8> {
+    [&b"amplify sealed v1\0"[..], &space.0, &doc.0, &author.0].concat()
+}
+
+fn signed_bytes(header: &[u8], nonce: &[u8; 24], ciphertext: &[u8]) -> Vec<u8> {
+    [header, nonce, ciphertext].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload() -> Payload {
+        Payload { doc: "journal/2026-11".to_owned(), kind: PayloadKind::Changes, bytes: b"changes".to_vec() }
+    }
+
+    #[test]
+    fn a_member_seals_and_another_member_opens() {
+        let secret = SpaceSecret::generate();
+        let (space, device) = (secret.keys(), DeviceKey::generate());
+        let sealed = Sealed::seal(&space, &device, &space.admit(device.id()), &payload());
+        assert_eq!(sealed.verify(), Ok(()));
+        // Another device with the same secret (an invite, a recovery code) reads it.
+        let elsewhere = SpaceSecret::from_bytes(secret.to_bytes()).keys();
+        assert_eq!(sealed.open(&elsewhere), Ok(payload()));
+    }
+
+    #[test]
+    fn the_relay_sees_no_plaintext_and_no_document_name() {
+        let space = SpaceSecret::generate().keys();
+        let device = DeviceKey::generate();
+        let mut p = payload();
+        p.bytes = b"MARKER-in-my-private-journal".to_vec();
+        let sealed = Sealed::seal(&space, &device, &space.admit(device.id()), &p);
+        let wire = crate::wire::encode_sealed(&sealed);
+        for needle in [&b"MARKER"[..], b"journal", b"2026-11"] {
+            assert!(!wire.windows(needle.len()).any(|w| w == needle));
+        }
+    }
+
+    #[test]
+    fn every_forgery_is_refused() {
+        let space = SpaceSecret::generate().keys();
+        let device = DeviceKey::generate();
+        let cert = space.admit(device.id());
+        let good = Sealed::seal(&space, &device, &cert, &payload());
+
+        let mut tampered = good.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert_eq!(tampered.verify(), Err(SealError::BadSignature));
+
+        // A device the space never admitted, signing with a certificate it made itself.
+        let other_space = SpaceSecret::generate().keys();
+        let intruder = DeviceKey::generate();
+        let mut self_made = Sealed::seal(&space, &intruder, &other_space.admit(intruder.id()), &payload());
+        assert_eq!(self_made.verify(), Err(SealError::CertOtherSpace));
+        self_made.cert.space = space.id;
+        assert_eq!(self_made.verify(), Err(SealError::BadCert));
+
+        // A stolen certificate, used by another device.
+        let thief = Sealed::seal(&space, &intruder, &cert, &payload());
+        assert_eq!(thief.verify(), Err(SealError::CertNotAuthor));
+
+        // Someone without the content key cannot read it.
+        assert_eq!(good.open(&other_space), Err(SealError::CertOtherSpace));
+        let mut rekeyed = good.clone();
+        rekeyed.space = other_space.id;
+        rekeyed.cert = other_space.admit(device.id());
+        assert!(rekeyed.open(&other_space).is_err());
+    }
+
+    #[test]
+    fn doc_refs_depend_on_the_space() {
+        let (a, b) = (SpaceSecret::generate().keys(), SpaceSecret::generate().keys());
+        assert_eq!(a.content.doc_ref("profile"), a.content.doc_ref("profile"));
+        assert_ne!(a.content.doc_ref("profile"), b.content.doc_ref("profile"));
+        assert_ne!(a.content.doc_ref("profile"), a.content.doc_ref("journal/2026-11"));
+    }
+
+    #[test]
+    fn challenges_prove_the_device_key() {
+        let device = DeviceKey::generate();
+        let nonce = [7u8; 32];
+        let signature = device.sign_challenge(&nonce);
+        assert_eq!(verify_challenge(&nonce, device.id(), &signature), Ok(()));
+        assert!(verify_challenge(&[8u8; 32], device.id(), &signature).is_err());
+        assert!(verify_challenge(&nonce, DeviceKey::generate().id(), &signature).is_err());
+    }
+}
