@@ -14,6 +14,7 @@ use crate::error::DocError;
 pub enum DocKind {
     Journal,
     Profile,
+    Group,
 }
 
 impl DocKind {
@@ -22,6 +23,7 @@ impl DocKind {
         match self {
             DocKind::Journal => "amplify/journal/1",
             DocKind::Profile => "amplify/profile/1",
+            DocKind::Group => "amplify/group/1",
         }
     }
 
@@ -30,6 +32,7 @@ impl DocKind {
         match self {
             DocKind::Journal => "journal",
             DocKind::Profile => "profile",
+            DocKind::Group => "home group",
         }
     }
 }

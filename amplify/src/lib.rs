@@ -25,6 +25,7 @@
 mod crypto;
 mod doc;
 mod error;
+mod group;
 mod journal;
 mod profile;
 mod prompts;
@@ -40,6 +41,7 @@ pub use crate::{
     },
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},
+    group::{Group, Member},
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
