@@ -46,7 +46,10 @@ pub use crate::{
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
     time::{Date, Moment, Month},
-    wire::{ClientFrame, Fatal, Reject, RelayFrame, WireError, decode_sealed, encode_sealed},
+    wire::{
+        ClientFrame, Fatal, Reject, RelayFrame, WireError, blob_frame, decode_sealed, encode_sealed,
+        snapshot_frame,
+    },
 };
 
 /// `N` random bytes from the platform's secure random source.

@@ -312,6 +312,21 @@ pub fn decode_sealed(bytes: &[u8]) -> Result<Sealed, WireError> {
     Ok(sealed)
 }
 
+/// [`RelayFrame::Blob`] around an already encoded sealed blob (as the relay stores it), without
+/// decoding it first.
+pub fn blob_frame(seq: u64, sealed: &[u8]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(5).u64(seq).raw(sealed);
+    w.0
+}
+
+/// [`RelayFrame::Snapshot`] around an already encoded sealed blob.
+pub fn snapshot_frame(covers: u64, sealed: &[u8]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(6).u64(covers).raw(sealed);
+    w.0
+}
+
 impl ClientFrame {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
@@ -515,6 +530,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn raw_frames_match_encoded_ones() {
+        let b = blob(vec![1, 2, 3]);
+        let raw = encode_sealed(&b);
+        assert_eq!(blob_frame(9, &raw), RelayFrame::Blob { seq: 9, blob: b.clone() }.encode());
+        assert_eq!(snapshot_frame(4, &raw), RelayFrame::Snapshot { covers: 4, blob: b }.encode());
     }
 
     #[test]

@@ -44,7 +44,8 @@ fn step(devices: usize) -> impl Strategy<Value = Step> {
 }
 
 fn scenario() -> impl Strategy<Value = (usize, Vec<Step>, u64)> {
-    (3usize..=6).prop_flat_map(|devices| (Just(devices), prop::collection::vec(step(devices), 10..80), any::<u64>()))
+    (3usize..=6)
+        .prop_flat_map(|devices| (Just(devices), prop::collection::vec(step(devices), 10..80), any::<u64>()))
 }
 
 fn send(space: &SpaceKeys, device: &mut Device, network: &mut Vec<Sealed>, log: &mut Vec<Sealed>) {
@@ -76,7 +77,11 @@ fn forge(space: &SpaceKeys, honest: &Device, how: u8) -> Sealed {
     let mut journal = Journal::new();
     let id = journal.add_entry(Moment::new(0, 0), None);
     journal.set_body(&id, "FORGED");
-    let payload = Payload { doc: "journal/2026-11".into(), kind: PayloadKind::Changes, bytes: journal.doc_mut().save() };
+    let payload = Payload {
+        doc: "journal/2026-11".into(),
+        kind: PayloadKind::Changes,
+        bytes: journal.doc_mut().save(),
+    };
     match how {
         // Sealed for another space entirely.
         0 => Sealed::seal(&outsider, &intruder, &outsider.admit(intruder.id()), &payload),

@@ -5,26 +5,33 @@ use server::{AppState, Config, app};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     let config = Config::parse();
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no built app here: run `./x run` to build it");
     }
-    std::fs::create_dir_all(&config.data_dir)?;
+    let (state, stop) = AppState::open(&config)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.addr, config.port)).await?;
     let addr = listener.local_addr()?;
     // Scripts wait for this exact line to learn the port.
     println!("Amplify is running at http://{addr}/");
-    let state = Arc::new(AppState::new(&config));
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await?;
+    tracing::info!(data = %config.data_dir.display(), "relay store open");
+    axum::serve(listener, app(Arc::new(state)))
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            // Sync sessions are long-lived: tell them to close so the server can stop.
+            let _ = stop.send(true);
+        })
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM, letting open requests finish.
+/// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

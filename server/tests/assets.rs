@@ -6,8 +6,9 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use clap::Parser;
 use http_body_util::BodyExt;
-use server::{AppState, app};
+use server::{AppState, Config, app};
 use tower::ServiceExt;
 
 fn dist() -> tempfile::TempDir {
@@ -20,8 +21,16 @@ fn dist() -> tempfile::TempDir {
 }
 
 async fn get(dir: &tempfile::TempDir, path: &str) -> axum::response::Response {
-    let state = Arc::new(AppState { dist: dir.path().to_owned() });
-    app(state).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
+    let data = tempfile::tempdir().unwrap();
+    let config = Config::parse_from([
+        "server",
+        "--dist",
+        dir.path().to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
+    let (state, _stop) = AppState::open(&config).unwrap();
+    app(Arc::new(state)).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
 }
 
 fn cache_control(response: &axum::response::Response) -> &str {
@@ -62,6 +71,21 @@ async fn app_routes_get_the_page_and_missing_files_a_404() {
 
 fn response_csp(response: &axum::response::Response) -> String {
     response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn sync_without_a_websocket_is_unauthorized() {
+    let dir = dist();
+    assert_eq!(get(&dir, "/sync").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn metrics_are_in_prometheus_text() {
+    let dir = dist();
+    let body = get(&dir, "/metrics").await.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("# TYPE amplify_connections gauge\namplify_connections 0"), "{text}");
+    assert!(text.contains("amplify_stored_blobs 0"));
 }
 
 #[tokio::test]

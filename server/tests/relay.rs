@@ -1,0 +1,310 @@
+//! The relay over real sockets: catch-up, live fan-out, durability across restarts and kill -9,
+//! and every way a frame or a credential can be wrong.
+
+mod support;
+
+use std::time::Duration;
+
+use amplify::{ClientFrame, DeviceKey, Fatal, Reject, RelayFrame, SpaceSecret};
+use server::Limits;
+use support::{Client, Member, Relay, RelayProcess, opened, seqs};
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+#[tokio::test]
+async fn a_new_device_catches_up_then_receives_live_blobs() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+
+    let mut phone = Client::connect(relay.addr, &maya).await;
+    for (i, text) in [&b"one"[..], b"two", b"three"].iter().enumerate() {
+        let ack = phone.put(i as u32, &maya.seal(&space, "group/notes", text)).await;
+        assert!(
+            matches!(ack, RelayFrame::Ack { request, seq, .. } if request == i as u32 && seq == i as u64 + 1),
+            "{ack:?}"
+        );
+    }
+
+    let mut laptop = Client::connect(relay.addr, &sam).await;
+    let caught_up = laptop.subscribe(space.id, vec![]).await;
+    assert_eq!(opened(&space, &caught_up), [b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+    assert_eq!(seqs(&caught_up), [1, 2, 3]);
+
+    phone.put(9, &maya.seal(&space, "group/notes", b"four")).await;
+    let live = laptop.recv().await;
+    assert_eq!(opened(&space, &[live]), [b"four".to_vec()]);
+
+    // Resuming from a cursor sends only what comes after it.
+    let doc = space.content.doc_ref("group/notes");
+    let mut again = Client::connect(relay.addr, &sam).await;
+    assert_eq!(seqs(&again.subscribe(space.id, vec![(doc, 2)]).await), [3, 4]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn putting_the_same_blob_twice_stores_it_once() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    let blob = maya.seal(&space, "profile", b"once");
+    let first = client.put(1, &blob).await;
+    let second = client.put(2, &blob).await;
+    assert!(matches!(
+        (first, second),
+        (RelayFrame::Ack { seq: 1, .. }, RelayFrame::Ack { seq: 1, request: 2, .. })
+    ));
+    assert_eq!(seqs(&client.subscribe(space.id, vec![]).await), [1]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_file_keeps_everything_acknowledged() {
+    let data = tempfile::tempdir().unwrap();
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let relay = Relay::start(data.path(), limits()).await;
+    let mut client = Client::connect(relay.addr, &maya).await;
+    for i in 0..20u32 {
+        assert!(matches!(
+            client.put(i, &maya.seal(&space, "journal/2026-11", &i.to_le_bytes())).await,
+            RelayFrame::Ack { .. }
+        ));
+    }
+    // A restart tells connected clients why before closing.
+    let stopping = tokio::spawn(relay.stop());
+    let closed = client.closed().await;
+    assert!(matches!(closed.error, Some(RelayFrame::Error { code: Fatal::ShuttingDown, .. })), "{closed:?}");
+    assert_eq!(closed.code, Some(1001));
+    stopping.await.unwrap();
+
+    let relay = Relay::start(data.path(), limits()).await;
+    let mut client = Client::connect(relay.addr, &maya).await;
+    let all = client.subscribe(space.id, vec![]).await;
+    assert_eq!(seqs(&all), (1..=20).collect::<Vec<_>>());
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn kill_9_between_write_and_ack_loses_nothing_acknowledged() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("relay.log");
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let relay = RelayProcess::start(data.path(), &log);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    let blobs: Vec<_> = (0..60u32).map(|i| maya.seal(&space, "journal/2026-11", &i.to_le_bytes())).collect();
+    // Pipeline every put, read only some acks, and kill the relay while the rest are in flight.
+    for (i, blob) in blobs.iter().enumerate() {
+        client.send(&ClientFrame::Put { request: i as u32, blob: blob.clone() }).await;
+    }
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 15 {
+        if let RelayFrame::Ack { request, seq, .. } = client.recv().await {
+            acknowledged.push((request, seq));
+        }
+    }
+    relay.kill_hard();
+
+    let relay = RelayProcess::start(data.path(), &log);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    let after = client.subscribe(space.id, vec![]).await;
+    let stored = opened(&space, &after);
+    for (request, _) in &acknowledged {
+        assert!(stored.contains(&request.to_le_bytes().to_vec()), "acknowledged blob {request} was lost");
+    }
+    // The log has no holes: numbers run from 1 without gaps.
+    let numbers = seqs(&after);
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    relay.kill_hard();
+}
+
+#[tokio::test]
+async fn a_snapshot_lets_a_new_device_start_from_it() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    for i in 0..5u8 {
+        client.put(u32::from(i), &maya.seal(&space, "profile", &[i])).await;
+    }
+    let snapshot = maya.seal(&space, "profile", b"everything up to 3");
+    client.send(&ClientFrame::Snapshot { request: 7, covers: 3, blob: snapshot }).await;
+    assert!(matches!(client.recv().await, RelayFrame::Ack { request: 7, seq: 3, .. }));
+    let beyond = maya.seal(&space, "profile", b"from the future");
+    client.send(&ClientFrame::Snapshot { request: 8, covers: 99, blob: beyond }).await;
+    assert!(matches!(client.recv().await, RelayFrame::Reject { request: 8, code: Reject::BadSnapshot, .. }));
+
+    let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    let frames = fresh.subscribe(space.id, vec![]).await;
+    assert!(matches!(frames[0], RelayFrame::Snapshot { covers: 3, .. }));
+    assert_eq!(opened(&space, &frames), [b"everything up to 3".to_vec(), vec![3], vec![4]]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_truncated_text_and_oversize_frames_close_only_that_connection() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), Limits { max_frame_bytes: 64 * 1024, ..limits() }).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+    let mut watcher = Client::connect(relay.addr, &sam).await;
+    watcher.subscribe(space.id, vec![]).await;
+
+    let put = ClientFrame::Put { request: 1, blob: maya.seal(&space, "profile", b"x") }.encode();
+    let text = tokio_tungstenite::tungstenite::Message::Text("hello".into());
+    // After an oversize frame the WebSocket layer drops the socket right after the relay's error
+    // frame, so the close code may not arrive.
+    let cases: Vec<(Box<dyn Fn() -> Option<Vec<u8>>>, Fatal, &[Option<u16>])> = vec![
+        (Box::new(|| Some(vec![0xff, 0, 1, 2])), Fatal::Malformed, &[Some(1007)]),
+        (Box::new(|| Some(put[..put.len() - 10].to_vec())), Fatal::Malformed, &[Some(1007)]),
+        (Box::new(|| Some(vec![4; 200 * 1024])), Fatal::TooLarge, &[Some(1009), None]),
+        (Box::new(|| None), Fatal::ProtocolViolation, &[Some(1002)]),
+    ];
+    for (frame, fatal, codes) in cases {
+        let mut client = Client::connect(relay.addr, &maya).await;
+        match frame() {
+            Some(bytes) => client.send_raw(bytes).await,
+            None => futures_util::SinkExt::send(&mut client.ws, text.clone()).await.unwrap(),
+        }
+        let closed = client.closed().await;
+        assert!(
+            matches!(&closed.error, Some(RelayFrame::Error { code, .. }) if *code == fatal),
+            "{closed:?}"
+        );
+        assert!(codes.contains(&closed.code), "{closed:?}");
+    }
+    // The watcher's connection is untouched and still gets live blobs.
+    let mut writer = Client::connect(relay.addr, &maya).await;
+    writer.put(5, &maya.seal(&space, "profile", b"still here")).await;
+    assert_eq!(opened(&space, &[watcher.recv().await]), [b"still here".to_vec()]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn forged_stolen_and_unadmitted_blobs_are_rejected_and_the_connection_stays() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let (space, other) = (SpaceSecret::generate().keys(), SpaceSecret::generate().keys());
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+
+    let mut forged = maya.seal(&space, "profile", b"x");
+    forged.signature[0] ^= 1;
+    assert!(matches!(
+        client.put(1, &forged).await,
+        RelayFrame::Reject { request: 1, code: Reject::Forged, .. }
+    ));
+
+    // A blob for a space this connection was not admitted to.
+    let outsider = Member::of(&[&other]);
+    let foreign = Sealed { author: maya.device.id(), ..outsider.seal(&other, "profile", b"x") };
+    assert!(matches!(client.put(2, &foreign).await, RelayFrame::Reject { code: Reject::NotAdmitted, .. }));
+
+    // A blob another member wrote, replayed by this connection.
+    let sam = Member::of(&[&space]);
+    let stolen = sam.seal(&space, "profile", b"sam's words");
+    assert!(matches!(client.put(3, &stolen).await, RelayFrame::Reject { code: Reject::NotAuthor, .. }));
+
+    // A certificate the device made itself, for the right space but not signed by it.
+    let mut self_made = maya.seal(&space, "profile", b"x");
+    self_made.cert = other.admit(maya.device.id());
+    self_made.cert.space = space.id;
+    assert!(matches!(client.put(4, &self_made).await, RelayFrame::Reject { code: Reject::Forged, .. }));
+
+    assert!(matches!(
+        client.put(5, &maya.seal(&space, "profile", b"fine")).await,
+        RelayFrame::Ack { request: 5, .. }
+    ));
+    assert_eq!(seqs(&client.subscribe(space.id, vec![]).await), [1], "nothing rejected was stored");
+
+    client.send(&ClientFrame::Subscribe { space: other.id, cursors: vec![] }).await;
+    assert!(matches!(client.recv().await, RelayFrame::Reject { code: Reject::NotAdmitted, .. }));
+    relay.stop().await;
+}
+
+use amplify::Sealed;
+
+#[tokio::test]
+async fn wrong_credentials_are_closed_with_4401() {
+    let data = tempfile::tempdir().unwrap();
+    let relay =
+        Relay::start(data.path(), Limits { auth_timeout: Duration::from_millis(300), ..limits() }).await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+
+    // Signing the challenge with another key than the one claimed.
+    let mut client = Client::raw(relay.addr).await;
+    let RelayFrame::Challenge { nonce } = client.recv().await else { panic!() };
+    let impostor = DeviceKey::generate();
+    client
+        .send(&ClientFrame::Auth {
+            device: maya.device.id(),
+            signature: impostor.sign_challenge(&nonce),
+            certs: maya.certs.clone(),
+        })
+        .await;
+    assert_eq!(client.closed().await.code, Some(4401));
+
+    // A valid key, but certificates that admit another device.
+    let mut client = Client::raw(relay.addr).await;
+    let RelayFrame::Challenge { nonce } = client.recv().await else { panic!() };
+    client
+        .send(&ClientFrame::Auth {
+            device: impostor.id(),
+            signature: impostor.sign_challenge(&nonce),
+            certs: maya.certs.clone(),
+        })
+        .await;
+    let closed = client.closed().await;
+    assert!(matches!(closed.error, Some(RelayFrame::Error { code: Fatal::Unauthorized, .. })));
+    assert_eq!(closed.code, Some(4401));
+
+    // Saying nothing at all.
+    let mut client = Client::raw(relay.addr).await;
+    let _challenge = client.recv().await;
+    assert_eq!(client.closed().await.code, Some(4401));
+
+    // Anything but Auth first.
+    let mut client = Client::raw(relay.addr).await;
+    let _challenge = client.recv().await;
+    client.send(&ClientFrame::Ping).await;
+    assert_eq!(client.closed().await.code, Some(4401));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn rate_and_document_limits_answer_with_clear_rejections() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(
+        data.path(),
+        Limits { burst: 5.0, blobs_per_second: 0.5, max_docs_per_space: 2, ..limits() },
+    )
+    .await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    for (i, doc) in ["a", "b"].iter().enumerate() {
+        assert!(matches!(client.put(i as u32, &maya.seal(&space, doc, b"x")).await, RelayFrame::Ack { .. }));
+    }
+    let third = client.put(2, &maya.seal(&space, "c", b"x")).await;
+    assert!(
+        matches!(&third, RelayFrame::Reject { code: Reject::TooManyDocuments, message, .. } if message.contains("maximum of 2")),
+        "{third:?}"
+    );
+    let mut answers = Vec::new();
+    for i in 3..8u32 {
+        answers.push(client.put(i, &maya.seal(&space, "a", &i.to_le_bytes())).await);
+    }
+    assert!(
+        matches!(answers.last(), Some(RelayFrame::Reject { code: Reject::RateLimited, .. })),
+        "{answers:?}"
+    );
+    relay.stop().await;
+}

@@ -1,0 +1,235 @@
+//! A relay on a real socket, and a client that speaks the protocol, for the integration tests
+//! and the load benchmark.
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use amplify::{
+    Cert, ClientFrame, DeviceKey, DocRef, Payload, PayloadKind, RelayFrame, Sealed, SpaceId, SpaceKeys,
+};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use server::{AppState, Config, Limits, app};
+use tokio::{net::TcpStream, sync::watch, task::JoinHandle};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, protocol::CloseFrame},
+};
+
+/// A relay running inside the test process.
+pub struct Relay {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    pub async fn start(data_dir: &Path, limits: Limits) -> Relay {
+        let config = Config::parse_from([
+            "server",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--dist",
+            "/nonexistent",
+        ]);
+        let (mut state, stop) = AppState::open(&config).expect("the relay opens its store");
+        let hub = Arc::get_mut(&mut state.hub).expect("nobody else holds the hub yet");
+        hub.limits = limits;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut stopped = stop.subscribe();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app(Arc::new(state)))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+                .unwrap();
+        });
+        Relay { addr, stop, task }
+    }
+
+    /// Stops as on SIGTERM: sessions are told, then the server ends.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+}
+
+/// The relay as its own process, for killing it hard and for reading its logs.
+pub struct RelayProcess {
+    pub addr: SocketAddr,
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl RelayProcess {
+    pub fn start(data_dir: &Path, log: &Path) -> RelayProcess {
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--port", "0", "--dist", "/nonexistent", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("the server binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("Amplify is running at http://")
+            .expect("the first line names the address");
+        RelayProcess { addr: url.trim_end_matches('/').parse().unwrap(), child, log: log.to_owned() }
+    }
+
+    pub fn kill_hard(mut self) {
+        // SIGKILL: no chance to flush or close anything.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// One member device of one or more spaces.
+pub struct Member {
+    pub device: DeviceKey,
+    pub certs: Vec<Cert>,
+}
+
+impl Member {
+    pub fn of(spaces: &[&SpaceKeys]) -> Member {
+        let device = DeviceKey::generate();
+        let certs = spaces.iter().map(|s| s.admit(device.id())).collect();
+        Member { device, certs }
+    }
+
+    pub fn seal(&self, space: &SpaceKeys, doc: &str, bytes: &[u8]) -> Sealed {
+        let cert = self.certs.iter().find(|c| c.space == space.id).expect("a member of this space");
+        let payload = Payload { doc: doc.to_owned(), kind: PayloadKind::Changes, bytes: bytes.to_vec() };
+        Sealed::seal(space, &self.device, cert, &payload)
+    }
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A protocol client on a real WebSocket.
+pub struct Client {
+    pub ws: Ws,
+}
+
+/// How a connection ended, from the client's side.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub error: Option<RelayFrame>,
+    pub code: Option<u16>,
+}
+
+impl Client {
+    pub async fn raw(addr: SocketAddr) -> Client {
+        let (ws, _) = connect_async(format!("ws://{addr}/sync")).await.expect("the relay accepts WebSockets");
+        Client { ws }
+    }
+
+    /// Connects and authenticates as `member`.
+    pub async fn connect(addr: SocketAddr, member: &Member) -> Client {
+        let mut client = Client::raw(addr).await;
+        let RelayFrame::Challenge { nonce } = client.recv().await else { panic!("expected a challenge") };
+        let signature = member.device.sign_challenge(&nonce);
+        client
+            .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+            .await;
+        match client.recv().await {
+            RelayFrame::Welcome { .. } => client,
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_raw(frame.encode()).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
+        self.ws.send(Message::Binary(bytes.into())).await.expect("the socket is open");
+    }
+
+    /// The next frame, within five seconds.
+    pub async fn recv(&mut self) -> RelayFrame {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("a frame within five seconds")
+                .expect("the connection is open")
+                .expect("the connection is healthy");
+            match message {
+                Message::Binary(bytes) => {
+                    return RelayFrame::decode(&bytes).expect("the relay sends valid frames");
+                }
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads until the relay closes the connection: the error it sent, and the close code.
+    pub async fn closed(&mut self) -> Closed {
+        let mut error = None;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("closed within five seconds")
+            {
+                Some(Ok(Message::Binary(bytes))) => error = RelayFrame::decode(&bytes).ok(),
+                Some(Ok(Message::Close(frame))) => {
+                    return Closed { error, code: frame.map(|f: CloseFrame| u16::from(f.code)) };
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Closed { error, code: None },
+            }
+        }
+    }
+
+    pub async fn put(&mut self, request: u32, blob: &Sealed) -> RelayFrame {
+        self.send(&ClientFrame::Put { request, blob: blob.clone() }).await;
+        self.recv().await
+    }
+
+    /// Subscribes and collects what the relay sends until it says it caught up.
+    pub async fn subscribe(&mut self, space: SpaceId, cursors: Vec<(DocRef, u64)>) -> Vec<RelayFrame> {
+        self.send(&ClientFrame::Subscribe { space, cursors }).await;
+        let mut frames = Vec::new();
+        loop {
+            match self.recv().await {
+                RelayFrame::CaughtUp { space: s } if s == space => return frames,
+                frame => frames.push(frame),
+            }
+        }
+    }
+}
+
+/// The payload bytes of every blob and snapshot in `frames`, opened with `space`.
+pub fn opened(space: &SpaceKeys, frames: &[RelayFrame]) -> Vec<Vec<u8>> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            RelayFrame::Blob { blob, .. } | RelayFrame::Snapshot { blob, .. } => {
+                Some(blob.open(space).unwrap().bytes)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sequence numbers of the blobs in `frames`.
+pub fn seqs(frames: &[RelayFrame]) -> Vec<u64> {
+    frames
+        .iter()
+        .filter_map(|f| if let RelayFrame::Blob { seq, .. } = f { Some(*seq) } else { None })
+        .collect()
+}
