@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::{
     platform,
-    repo::{DocHandle, Health, SaveState},
+    repo::{DocHandle, Health, SaveState, SharedHook},
     storage::{Storage, StorageError},
     widgets::writable,
 };
@@ -30,6 +30,7 @@ pub struct JournalBook {
     /// True until every stored volume has been read.
     loading: RwSignal<bool>,
     storage: StoredValue<Option<Storage>, LocalStorage>,
+    hook: StoredValue<SharedHook, LocalStorage>,
     /// The reactive owner the book was made under. Volumes are created later (a new month, a
     /// first entry) from inside pages; made under the page's owner, they would be disposed
     /// when the page is left.
@@ -37,8 +38,9 @@ pub struct JournalBook {
 }
 
 impl JournalBook {
-    pub fn new() -> JournalBook {
+    pub fn new(hook: SharedHook) -> JournalBook {
         JournalBook {
+            hook: StoredValue::new_local(hook),
             volumes: RwSignal::new(Vec::new()),
             loading: RwSignal::new(true),
             storage: StoredValue::new_local(None),
@@ -62,14 +64,18 @@ impl JournalBook {
             }
         };
         months.sort_by(|a, b| b.cmp(a));
+        let hook = self.hook.get_value();
         let handles: Vec<Volume> = self.owned(|| {
-            months.iter().map(|&month| Volume { month, handle: DocHandle::new(volume_id(month)) }).collect()
+            months
+                .iter()
+                .map(|&month| Volume { month, handle: DocHandle::new(volume_id(month)).attach(&hook) })
+                .collect()
         });
         self.volumes.set(handles.clone());
         for volume in handles {
             volume.handle.load(storage.clone()).await;
             // Let the page paint and respond before the next, older month.
-            sleep(Duration::ZERO).await;
+            platform::sleep(Duration::ZERO).await;
         }
         self.loading.set(false);
     }
@@ -125,22 +131,30 @@ impl JournalBook {
         }
     }
 
+    /// The volume for `month`, created (empty) if this device has none yet. `None` until
+    /// storage is open.
+    pub fn volume(&self, month: Month) -> Option<DocHandle<Journal>> {
+        if let Some(volume) = self.volumes.get_untracked().iter().find(|v| v.month == month) {
+            return Some(volume.handle);
+        }
+        let storage = self.storage.get_value()?;
+        let hook = self.hook.get_value();
+        let handle = self.owned(|| DocHandle::new_empty(volume_id(month), storage)).attach(&hook);
+        self.volumes.update(|volumes| {
+            volumes.push(Volume { month, handle });
+            volumes.sort_by(|a, b| b.month.cmp(&a.month));
+        });
+        Some(handle)
+    }
+
     /// Starts an entry written at `at`, in the volume of its month (created if new).
     pub fn add_entry(&self, at: Moment, prompt: Option<&str>) -> Option<EntryId> {
-        let month = at.local_date().month();
-        let handle = match self.volumes.get_untracked().iter().find(|v| v.month == month) {
-            Some(volume) => volume.handle,
-            None => {
-                let storage = self.storage.get_value()?;
-                let handle = self.owned(|| DocHandle::new_empty(volume_id(month), storage));
-                self.volumes.update(|volumes| {
-                    volumes.push(Volume { month, handle });
-                    volumes.sort_by(|a, b| b.month.cmp(&a.month));
-                });
-                handle
-            }
-        };
+        let handle = self.volume(at.local_date().month())?;
         writable(&handle.health_untracked()).then(|| handle.edit(|j| j.add_entry(at, prompt)))
+    }
+
+    pub(crate) fn volumes_untracked(&self) -> Vec<Volume> {
+        self.volumes.get_untracked()
     }
 
     pub(crate) fn save_states(&self) -> Vec<SaveState> {
@@ -152,21 +166,4 @@ impl JournalBook {
             volume.handle.flush().await;
         }
     }
-}
-
-impl Default for JournalBook {
-    fn default() -> JournalBook {
-        JournalBook::new()
-    }
-}
-
-/// Resolves after `duration`, on the browser's event loop.
-async fn sleep(duration: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

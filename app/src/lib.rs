@@ -1,12 +1,15 @@
 //! Amplify's client: a Leptos app that keeps every document on the device (IndexedDB) and works
 //! with no network at all. `main.rs` only mounts; everything lives here so tests can use it.
 
+pub mod account;
 pub mod journal_book;
 pub mod notice;
 pub mod pages;
 pub mod platform;
 pub mod repo;
+pub mod spaces;
 pub mod storage;
+pub mod sync;
 pub mod update;
 pub mod widgets;
 
@@ -38,7 +41,9 @@ pub fn mount() {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let repo = Repo::start(DATABASE);
+    let sync = sync::Sync::new();
+    provide_context(sync);
+    let repo = Repo::start(DATABASE, move |repo| sync.start(repo));
     provide_context(repo);
     provide_context(Notices::new());
     let update = Update::register();
@@ -60,7 +65,10 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Amplify"</A>
-                <widgets::SaveStatus />
+                <div class="statuses">
+                    <widgets::SaveStatus />
+                    <widgets::SyncBadge />
+                </div>
             </header>
             <widgets::UpdateBanner />
             <widgets::StorageProblem />
@@ -68,6 +76,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view=pages::Journal />
                     <Route path=path!("/entry/:id") view=pages::Entry />
+                    <Route path=path!("/group") view=pages::Groups />
+                    <Route path=path!("/group/:space") view=pages::GroupPage />
+                    <Route path=path!("/join") view=pages::Join />
                     <Route path=path!("/profile") view=pages::Profile />
                     <Route path=path!("/settings") view=pages::Settings />
                 </Routes>
@@ -75,6 +86,7 @@ pub fn App() -> impl IntoView {
             <notice::NoticeBar />
             <nav class="tabbar" aria-label="Main">
                 <A href="/" exact=true>"Journal"</A>
+                <A href="/group">"Group"</A>
                 <A href="/profile">"Profile"</A>
                 <A href="/settings">"Settings"</A>
             </nav>

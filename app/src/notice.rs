@@ -28,6 +28,10 @@ impl Notices {
         Notices { current: RwSignal::new(None) }
     }
 
+    pub fn show(&self, text: impl Into<String>) {
+        self.push(text.into(), None);
+    }
+
     pub fn show_with_action(
         &self,
         text: impl Into<String>,

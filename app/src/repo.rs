@@ -3,12 +3,13 @@
 
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocError, Model, Profile};
+use amplify::{ChangeHash, DocError, Group, Journal, Model, Profile, SpaceId, volume_month};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
+    account::{Account, SpaceKind, group_doc_id},
     journal_book::JournalBook,
-    storage::{Storage, StorageError, Stored},
+    storage::{Outgoing, Storage, StorageError, Stored},
 };
 
 /// Whether a document could be opened.
@@ -57,8 +58,28 @@ const SAVE_DELAY: Duration = Duration::from_millis(300);
 const COMPACT_AFTER: u32 = 64;
 const COMPACT_AFTER_BYTES: usize = 16 * 1024;
 
+/// What a document needs from sync: to seal a local save for the relay, and to say the outbox
+/// has something new. Shared by every handle of a [`Repo`]; empty until sync starts.
+#[derive(Clone)]
+pub struct SyncHook {
+    pub seal: Rc<dyn Fn(&str, &[u8]) -> Option<Outgoing>>,
+    pub notify: Rc<dyn Fn()>,
+}
+
+pub type SharedHook = Rc<RefCell<Option<SyncHook>>>;
+
+/// Why a change from the relay could not be taken in.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RemoteError {
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
 struct State<M> {
     id: String,
+    hook: SharedHook,
     model: M,
     storage: Option<Storage>,
     /// Heads of what is on storage: the next save appends everything after them.
@@ -100,6 +121,7 @@ impl<M: Model + 'static> DocHandle<M> {
     pub fn new(id: impl Into<String>) -> DocHandle<M> {
         let state = State {
             id: id.into(),
+            hook: SharedHook::default(),
             model: M::new(),
             storage: None,
             persisted: Vec::new(),
@@ -129,6 +151,12 @@ impl<M: Model + 'static> DocHandle<M> {
         handle.shared().borrow_mut().storage = Some(storage);
         handle.health.set(Health::Ready);
         handle
+    }
+
+    /// Shares `hook` with this handle, so its saves reach the relay.
+    pub fn attach(&self, hook: &SharedHook) -> Self {
+        self.shared().borrow_mut().hook = hook.clone();
+        *self
     }
 
     pub fn id(&self) -> String {
@@ -208,6 +236,64 @@ impl<M: Model + 'static> DocHandle<M> {
             Some(reason) => Health::Damaged { reason },
             None => Health::Ready,
         });
+    }
+
+    /// Takes in changes (or a whole document) that came from the relay, and keeps them on this
+    /// device. They never go back into the outbox.
+    ///
+    /// Pending local edits are saved first, so that what is recorded as persisted never hides a
+    /// local change the relay has not had.
+    ///
+    /// # Errors
+    /// If the bytes are damaged (nothing changes), or if keeping them on the device failed (they
+    /// are in memory, and will be fetched again since the caller does not move its cursor).
+    pub async fn apply_remote(self, bytes: &[u8]) -> Result<(), RemoteError> {
+        let shared = self.shared();
+        for _ in 0..50 {
+            let (saving, clean) = {
+                let mut state = shared.borrow_mut();
+                let persisted = state.persisted.clone();
+                (state.saving, state.model.doc_mut().heads() == persisted)
+            };
+            if clean && !saving {
+                break;
+            }
+            self.flush().await;
+            if matches!(self.save.get_untracked(), SaveState::Failed(_)) {
+                break;
+            }
+        }
+        // From here to the update of `persisted` nothing awaits, so no keystroke slips between.
+        let (storage, id, clean) = {
+            let mut state = shared.borrow_mut();
+            let persisted = state.persisted.clone();
+            let clean = state.model.doc_mut().heads() == persisted;
+            state.model.doc_mut().apply(bytes)?;
+            if clean {
+                state.persisted = state.model.doc_mut().heads();
+            }
+            (state.storage.clone(), state.id.clone(), clean)
+        };
+        self.version.update(|v| *v += 1);
+        if matches!(self.health.get_untracked(), Health::Unreadable { .. }) {
+            // What could not be read here came back from the relay.
+            self.health.set(Health::Ready);
+        }
+        if !clean {
+            // Local edits could not be saved (a full disk): save everything together later.
+            self.schedule_save(SAVE_DELAY);
+            return Ok(());
+        }
+        if let Some(storage) = storage {
+            storage.append(&id, bytes, None).await?;
+            shared.borrow_mut().appended += bytes.len();
+        }
+        Ok(())
+    }
+
+    /// The whole document, for a snapshot or for re-sending it under another space.
+    pub fn save_whole(&self) -> Vec<u8> {
+        self.shared().borrow_mut().model.doc_mut().save()
     }
 
     /// Loads record by record, setting aside what cannot be read. `None` if the document as a
@@ -304,7 +390,7 @@ impl<M: Model + 'static> DocHandle<M> {
     }
 
     async fn save_once(&self, shared: &Rc<RefCell<State<M>>>) -> Result<(), StorageError> {
-        let (id, storage, bytes, heads) = {
+        let (id, storage, bytes, heads, hook) = {
             let mut state = shared.borrow_mut();
             let Some(storage) = state.storage.clone() else {
                 return Ok(());
@@ -312,12 +398,18 @@ impl<M: Model + 'static> DocHandle<M> {
             let persisted = state.persisted.clone();
             let bytes = state.model.doc_mut().save_after(&persisted);
             let heads = state.model.doc_mut().heads();
-            (state.id.clone(), storage, bytes, heads)
+            let hook = state.hook.borrow().clone();
+            (state.id.clone(), storage, bytes, heads, hook)
         };
         if bytes.is_empty() {
             return Ok(());
         }
-        let count = storage.append(&id, &bytes).await?;
+        // The sealed copy for the relay goes into the outbox in the same transaction.
+        let outgoing = hook.as_ref().and_then(|h| (h.seal)(&id, &bytes));
+        let count = storage.append(&id, &bytes, outgoing.as_ref()).await?;
+        if let (Some(hook), Some(_)) = (&hook, &outgoing) {
+            (hook.notify)();
+        }
         let appended = {
             let mut state = shared.borrow_mut();
             state.persisted = heads;
@@ -376,51 +468,200 @@ fn not_bytes() -> DocError {
     DocError::Corrupt("the stored record is not bytes".to_owned())
 }
 
-/// Every document this device holds, plus what the app knows about its storage.
+/// A document that changes from the relay can be routed to.
+#[derive(Clone, Copy)]
+pub enum Target {
+    Journal(DocHandle<Journal>),
+    Profile(DocHandle<Profile>),
+    Group(DocHandle<Group>),
+}
+
+impl Target {
+    pub async fn apply_remote(self, bytes: &[u8]) -> Result<(), RemoteError> {
+        match self {
+            Target::Journal(h) => h.apply_remote(bytes).await,
+            Target::Profile(h) => h.apply_remote(bytes).await,
+            Target::Group(h) => h.apply_remote(bytes).await,
+        }
+    }
+
+    pub fn save_whole(self) -> Vec<u8> {
+        match self {
+            Target::Journal(h) => h.save_whole(),
+            Target::Profile(h) => h.save_whole(),
+            Target::Group(h) => h.save_whole(),
+        }
+    }
+
+    pub fn id(self) -> String {
+        match self {
+            Target::Journal(h) => h.id(),
+            Target::Profile(h) => h.id(),
+            Target::Group(h) => h.id(),
+        }
+    }
+}
+
+/// Every document this device holds, the account they belong to, and what the app knows
+/// about its storage. `Copy`; provided as context.
 #[derive(Clone, Copy)]
 pub struct Repo {
     pub journal: JournalBook,
     pub profile: DocHandle<Profile>,
+    /// Home groups' shared documents, by space.
+    groups: RwSignal<Vec<(SpaceId, DocHandle<Group>)>>,
     /// Set when storage could not be opened at all.
     pub storage_error: RwSignal<Option<StorageError>>,
+    /// True once every document has been read.
+    pub loaded: RwSignal<bool>,
     storage: StoredValue<Option<Storage>, LocalStorage>,
+    account: StoredValue<Option<Account>, LocalStorage>,
+    /// Bumped whenever the account changes (a space joined), for views that list spaces.
+    account_version: RwSignal<u64>,
+    hook: StoredValue<SharedHook, LocalStorage>,
+    owner: StoredValue<Owner, LocalStorage>,
 }
 
 impl Repo {
-    /// Creates the handles and starts loading every document from the database `db_name`.
-    pub fn start(db_name: &'static str) -> Repo {
+    /// Creates the handles, then loads the account and every document from `db_name`.
+    /// `then` runs once everything is loaded (sync starts there).
+    pub fn start(db_name: &'static str, then: impl FnOnce(Repo) + 'static) -> Repo {
+        let hook = SharedHook::default();
         let repo = Repo {
-            journal: JournalBook::new(),
-            profile: DocHandle::new("profile"),
+            journal: JournalBook::new(hook.clone()),
+            profile: DocHandle::new("profile").attach(&hook),
+            groups: RwSignal::new(Vec::new()),
             storage_error: RwSignal::new(None),
+            loaded: RwSignal::new(false),
             storage: StoredValue::new_local(None),
+            account: StoredValue::new_local(None),
+            account_version: RwSignal::new(0),
+            hook: StoredValue::new_local(hook),
+            owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         };
         spawn_local(async move {
-            match Storage::open(db_name).await {
-                Ok(storage) => {
-                    repo.storage.set_value(Some(storage.clone()));
-                    // Each document loads on its own: one that fails leaves the others working.
-                    spawn_local(repo.profile.load(storage.clone()));
-                    repo.journal.load(storage).await;
-                }
-                Err(e) => {
-                    repo.storage_error.set(Some(e.clone()));
-                    repo.journal.fail(&e);
-                    repo.profile.set_health(Health::Unreadable { reason: e.to_string() });
-                }
+            let storage = match Storage::open(db_name).await {
+                Ok(storage) => storage,
+                Err(e) => return repo.fail(e),
+            };
+            let account = match Account::load_or_create(&storage).await {
+                Ok(account) => account,
+                Err(e) => return repo.fail(e),
+            };
+            repo.storage.set_value(Some(storage.clone()));
+            let groups: Vec<SpaceId> =
+                account.spaces.iter().filter(|s| s.kind == SpaceKind::HomeGroup).map(|s| s.id()).collect();
+            repo.account.set_value(Some(account));
+            repo.account_version.update(|v| *v += 1);
+            // Each document loads on its own: one that fails leaves the others working.
+            repo.profile.load(storage.clone()).await;
+            repo.journal.load(storage.clone()).await;
+            for space in groups {
+                repo.group(space).load(storage.clone()).await;
             }
+            repo.loaded.set(true);
+            then(repo);
         });
         repo
+    }
+
+    fn fail(&self, e: StorageError) {
+        self.storage_error.set(Some(e.clone()));
+        self.journal.fail(&e);
+        self.profile.set_health(Health::Unreadable { reason: e.to_string() });
+        self.loaded.set(true);
     }
 
     pub fn storage(&self) -> Option<Storage> {
         self.storage.get_value()
     }
 
+    /// Reads the account (reactively: views re-render when a space is joined).
+    pub fn with_account<R>(&self, f: impl FnOnce(Option<&Account>) -> R) -> R {
+        self.account_version.track();
+        self.account.with_value(|a| f(a.as_ref()))
+    }
+
+    /// Changes the account and keeps it on the device.
+    pub async fn update_account<R>(&self, f: impl FnOnce(&mut Account) -> R) -> Result<R, StorageError> {
+        let storage = self.storage().ok_or_else(|| StorageError::Unavailable("not open yet".to_owned()))?;
+        let (result, account) = self
+            .account
+            .try_update_value(|a| {
+                let account = a.as_mut().expect("the account loads before anything changes it");
+                (f(account), account.clone())
+            })
+            .expect("the repo lives as long as the app");
+        account.save(&storage).await?;
+        self.account_version.update(|v| *v += 1);
+        Ok(result)
+    }
+
+    /// The shared hook every handle saves through (sync fills it in).
+    pub fn hook(&self) -> SharedHook {
+        self.hook.get_value()
+    }
+
+    /// The handle of a home group's shared document (created empty if this device has none).
+    pub fn group(&self, space: SpaceId) -> DocHandle<Group> {
+        if let Some((_, handle)) = self.groups.get_untracked().into_iter().find(|(s, _)| *s == space) {
+            return handle;
+        }
+        let hook = self.hook();
+        let handle = self.owner.with_value(|owner| {
+            owner.with(|| match self.storage() {
+                Some(storage) => DocHandle::new_empty(group_doc_id(space), storage),
+                None => DocHandle::new(group_doc_id(space)),
+            })
+        });
+        handle.attach(&hook);
+        self.groups.update(|groups| groups.push((space, handle)));
+        handle
+    }
+
+    /// Home groups this device is in, with their documents.
+    pub fn groups(&self) -> Vec<(SpaceId, DocHandle<Group>)> {
+        self.groups.get()
+    }
+
+    /// The document that changes for local id `doc` belong to, if this device keeps it.
+    pub fn target(&self, doc: &str) -> Option<Target> {
+        if doc == "profile" {
+            return Some(Target::Profile(self.profile));
+        }
+        if let Some(month) = volume_month(doc) {
+            return self.journal.volume(month).map(Target::Journal);
+        }
+        let space = SpaceId::parse(doc.strip_prefix("group/")?)?;
+        let member = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.space(space).is_some()));
+        member.then(|| Target::Group(self.group(space)))
+    }
+
+    /// Every document this device keeps in `space`.
+    pub fn targets_in(&self, space: SpaceId) -> Vec<Target> {
+        let personal = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.personal().id() == space));
+        if personal {
+            let mut all: Vec<Target> =
+                self.journal.volumes_untracked().into_iter().map(|v| Target::Journal(v.handle)).collect();
+            all.push(Target::Profile(self.profile));
+            all
+        } else {
+            self.groups
+                .get_untracked()
+                .into_iter()
+                .filter(|(s, _)| *s == space)
+                .map(|(_, h)| Target::Group(h))
+                .collect()
+        }
+    }
+
     /// Saves every document's pending edits now (before a reload, or when the page hides).
     pub async fn flush_all(self) {
         self.journal.flush().await;
         self.profile.flush().await;
+        for (_, group) in self.groups.get_untracked() {
+            group.flush().await;
+        }
     }
 
     /// The save state that matters most across every document: a failure, else pending work,
@@ -428,6 +669,7 @@ impl Repo {
     pub fn save_state(&self) -> SaveState {
         let mut states = self.journal.save_states();
         states.push(self.profile.save_state());
+        states.extend(self.groups.get().iter().map(|(_, g)| g.save_state()));
         let failed = states.iter().find(|s| matches!(s, SaveState::Failed(_))).cloned();
         let pending = states.iter().any(|s| *s == SaveState::Pending);
         failed.unwrap_or(if pending { SaveState::Pending } else { SaveState::Saved })

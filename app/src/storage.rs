@@ -7,7 +7,9 @@
 //!   snapshot; index `by_doc` on `doc`.
 //! - `set_aside`: auto-increment key → `{doc, kind, bytes, reason, at}`, records that could not be
 //!   read. They are moved here, never overwritten or deleted, so nothing is lost for good.
-//! - `kv`: small structured records (the sync engine's cursors and outbox live here later).
+//! - `kv`: small structured records (the account with its keys, the sync cursors).
+//! - `outbox`: auto-increment key → `{space, bytes}`, sealed blobs not yet acknowledged by the
+//!   relay. A local save and its outbox entry are written in one transaction.
 //!
 //! This layer moves bytes; it does not know automerge. Deciding what is damaged is the caller's
 //! job (`repo.rs`), which asks to set records aside.
@@ -67,6 +69,36 @@ pub struct Stored {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeKey(JsValue);
 
+/// A sealed blob waiting for the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The space's id, in hex.
+    pub space: String,
+    /// The encoded [`amplify::Sealed`] blob, or a snapshot.
+    pub bytes: Vec<u8>,
+    /// For a snapshot: the log position it covers (0 for plain changes).
+    pub covers: u64,
+}
+
+impl Outgoing {
+    fn to_record(&self) -> JsValue {
+        let record = Object::new();
+        let _ = Reflect::set(&record, &"space".into(), &self.space.as_str().into());
+        let _ = Reflect::set(&record, &"bytes".into(), &Uint8Array::from(&self.bytes[..]));
+        let _ = Reflect::set(&record, &"covers".into(), &(self.covers as f64).into());
+        record.into()
+    }
+
+    fn from_record(value: &JsValue) -> Option<Outgoing> {
+        let field = |k: &str| Reflect::get(value, &k.into()).ok();
+        Some(Outgoing {
+            space: field("space")?.as_string()?,
+            bytes: bytes_of(field("bytes")?).ok()?,
+            covers: field("covers").and_then(|c| c.as_f64()).unwrap_or(0.0) as u64,
+        })
+    }
+}
+
 /// A record that was set aside because it could not be read.
 #[derive(Debug, Clone)]
 pub struct SetAside {
@@ -82,7 +114,8 @@ const CHANGES: &str = "changes";
 const BY_DOC: &str = "by_doc";
 const SET_ASIDE: &str = "set_aside";
 const KV: &str = "kv";
-const VERSION: u32 = 1;
+const OUTBOX: &str = "outbox";
+const VERSION: u32 = 2;
 
 /// A handle on the device's document storage. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -119,6 +152,11 @@ impl Storage {
             }
             if !has(KV) {
                 let _ = db.create_object_store(KV, ObjectStoreParams::new());
+            }
+            if !has(OUTBOX) {
+                let mut params = ObjectStoreParams::new();
+                params.auto_increment(true);
+                let _ = db.create_object_store(OUTBOX, params);
             }
         });
         let db = request.await.map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -171,15 +209,73 @@ impl Storage {
         Ok(ids)
     }
 
-    /// Appends one incremental save of `doc`. Returns how many changes the document now has
-    /// since its snapshot, so the caller knows when to compact.
-    pub async fn append(&self, doc: &str, bytes: &[u8]) -> Result<u32, StorageError> {
-        let tx = self.db.transaction(&[CHANGES], TransactionMode::ReadWrite)?;
+    /// Appends one incremental save of `doc`, and with it (in the same transaction) the sealed
+    /// blob that carries it to the relay, if there is one. Returns how many changes the
+    /// document now has since its snapshot, so the caller knows when to compact.
+    pub async fn append(
+        &self,
+        doc: &str,
+        bytes: &[u8],
+        outbox: Option<&Outgoing>,
+    ) -> Result<u32, StorageError> {
+        let stores: &[&str] = if outbox.is_some() { &[CHANGES, OUTBOX] } else { &[CHANGES] };
+        let tx = self.db.transaction(stores, TransactionMode::ReadWrite)?;
         let store = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = store.transaction().into();
         store.add(&change_record(doc, bytes), None)?.await?;
+        if let Some(outgoing) = outbox {
+            tx.object_store(OUTBOX)?.add(&outgoing.to_record(), None)?.await?;
+        }
         let count = store.index(BY_DOC)?.count(Some(Query::from(JsValue::from_str(doc))))?.await?;
         finish(tx.commit()?.await, &raw)?;
+        Ok(count)
+    }
+
+    /// Queues a sealed blob for the relay on its own (a snapshot, or a whole document re-sent).
+    pub async fn enqueue(&self, outgoing: &Outgoing) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        let raw: IdbTransaction = store.transaction().into();
+        store.add(&outgoing.to_record(), None)?.await?;
+        finish(tx.commit()?.await, &raw)
+    }
+
+    /// Every queued blob, oldest first, with its key.
+    pub async fn outbox(&self) -> Result<Vec<(u32, Outgoing)>, StorageError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+        let store = tx.object_store(OUTBOX)?;
+        let keys = store.get_all_keys(None, None)?.await?;
+        let values = store.get_all(None, None)?.await?;
+        tx.await?;
+        Ok(keys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| Some((key.as_f64()? as u32, Outgoing::from_record(&value)?)))
+            .collect())
+    }
+
+    /// Drops queued blobs (the relay has them, or will never take them).
+    pub async fn dequeue(&self, keys: &[u32]) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        let raw: IdbTransaction = store.transaction().into();
+        for key in keys {
+            store.delete(JsValue::from_f64(f64::from(*key)))?.await?;
+        }
+        finish(tx.commit()?.await, &raw)
+    }
+
+    /// Drops every queued blob for `space` (a space this device left or replaced).
+    pub async fn dequeue_space(&self, space: &str) -> Result<(), StorageError> {
+        let keys: Vec<u32> =
+            self.outbox().await?.into_iter().filter(|(_, o)| o.space == space).map(|(k, _)| k).collect();
+        self.dequeue(&keys).await
+    }
+
+    pub async fn outbox_len(&self) -> Result<u32, StorageError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+        let count = tx.object_store(OUTBOX)?.count(None)?.await?;
+        tx.await?;
         Ok(count)
     }
 

@@ -5,6 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     platform,
     repo::{DocHandle, Health, Repo, SaveState},
+    sync::{Phase, Sync},
     update::Update,
 };
 
@@ -24,6 +25,125 @@ pub fn SaveStatus() -> impl IntoView {
             {move || state().message()}
         </p>
     }
+}
+
+/// Where sync stands: "Synced", "3 changes waiting", "Offline — saved on this device", or
+/// "Can't reach the relay: …".
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let sync = expect_context::<Sync>();
+    let problem = move || matches!(sync.phase(), Phase::Unreachable(_));
+    view! {
+        <p class="sync-badge" class:problem=problem role="status" aria-live="polite" data-testid="sync-status">
+            {move || sync.badge()}
+        </p>
+    }
+}
+
+/// `text` as a QR code: an SVG of the dark modules, with the text as its accessible name.
+#[component]
+pub fn Qr(#[prop(into)] text: String, #[prop(into)] label: String) -> impl IntoView {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return view! { <p>"This link is too long for a QR code; copy it instead."</p> }.into_any();
+    };
+    let width = code.width();
+    let mut path = String::new();
+    for (i, color) in code.to_colors().into_iter().enumerate() {
+        if color == qrcode::Color::Dark {
+            let (x, y) = (i % width + 4, i / width + 4);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    let size = width + 8;
+    view! {
+        <svg
+            class="qr"
+            viewBox=format!("0 0 {size} {size}")
+            role="img"
+            aria-label=label
+            shape-rendering="crispEdges"
+        >
+            <rect width=size.to_string() height=size.to_string() fill="#ffffff"></rect>
+            <path d=path fill="#000000"></path>
+        </svg>
+    }
+    .into_any()
+}
+
+/// An invite link to show: the link (to copy), its QR code, and what it gives away.
+#[component]
+pub fn InvitePanel(#[prop(into)] link: String, #[prop(into)] warning: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let for_copy = link.clone();
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&for_copy);
+            copied.set(true);
+        }
+    };
+    view! {
+        <div class="invite">
+            <p class="hint">{warning}</p>
+            <label for="invite-link">"Invite link"</label>
+            <div class="row">
+                <input id="invite-link" type="text" readonly=true prop:value=link.clone() data-testid="invite-link" />
+                <button class="secondary" on:click=copy>"Copy"</button>
+            </div>
+            <p role="status" class="hint">{move || if copied.get() { "Copied." } else { "" }}</p>
+            <Qr text=link label="QR code of the invite link: scan it with the other phone's camera" />
+        </div>
+    }
+}
+
+/// A textarea bound to text in a document. It is not re-rendered as the person types; when the
+/// document changes under it (another tab, another device), the new text is copied in and the
+/// caret keeps its place in the words around it.
+#[component]
+pub fn SyncedText(
+    #[prop(into)] id: String,
+    text: Memo<String>,
+    on_edit: impl Fn(String) + 'static,
+    #[prop(optional)] rows: Option<u32>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        let new = text.get();
+        let Some(area) = area.get() else { return };
+        let old = area.value();
+        if old == new {
+            return;
+        }
+        let caret = area.selection_start().ok().flatten();
+        area.set_value(&new);
+        if let Some(caret) = caret {
+            let caret = shifted_caret(&old, &new, caret);
+            let _ = area.set_selection_range(caret, caret);
+        }
+    });
+    view! {
+        <textarea
+            id=id
+            node_ref=area
+            dir="auto"
+            rows=rows.unwrap_or(8).to_string()
+            autofocus=autofocus
+            prop:value=text.get_untracked()
+            on:input=move |ev| on_edit(event_target_value(&ev))
+        ></textarea>
+    }
+}
+
+/// Where a caret at `caret` (UTF-16 units, as the DOM counts) belongs once `old` became `new`:
+/// moved by the size of the change if the change was before it.
+fn shifted_caret(old: &str, new: &str, caret: u32) -> u32 {
+    let prefix: usize =
+        old.chars().zip(new.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf16()).sum();
+    if (caret as usize) <= prefix {
+        return caret;
+    }
+    let delta = new.encode_utf16().count() as i64 - old.encode_utf16().count() as i64;
+    (i64::from(caret) + delta).clamp(prefix as i64, new.encode_utf16().count() as i64) as u32
 }
 
 /// "A new version is ready — reload", shown until the person chooses to reload.

@@ -201,7 +201,7 @@ fn write_in(book: &JournalBook, at: Moment, body: &str) {
 async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_rest() {
     let name = db_name("book");
     let storage = open(&name).await;
-    let book = JournalBook::new();
+    let book = JournalBook::new(Default::default());
     book.load(storage.clone()).await;
     write_in(&book, noon(2026, 10, 30), "October, in the forest");
     write_in(&book, noon(2026, 11, 2), "November, back home");
@@ -211,7 +211,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     storage.close();
 
     let storage = open(&name).await;
-    let book = JournalBook::new();
+    let book = JournalBook::new(Default::default());
     book.load(storage.clone()).await;
     let months: Vec<String> = book.volumes().iter().map(|v| v.month.to_string()).collect();
     assert_eq!(months, ["2026-11", "2026-10"], "newest first");
@@ -222,7 +222,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     let garbage = Uint8Array::from(&b"not a journal"[..]);
     poke(&name, "docs", Some("journal/2026-10".into()), garbage.into()).await;
     let storage = open(&name).await;
-    let book = JournalBook::new();
+    let book = JournalBook::new(Default::default());
     book.load(storage.clone()).await;
     let health: Vec<bool> =
         book.volumes().iter().map(|v| matches!(v.handle.health(), Health::Unreadable { .. })).collect();

@@ -1,7 +1,7 @@
 //! One journal entry, edited in place: every keystroke is saved on its own.
 
 use amplify::{CORE_PROMPTS, Energy, EntryId, Journal, prompt_of_the_day};
-use leptos::{html, prelude::*};
+use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
     components::A,
@@ -12,6 +12,7 @@ use crate::{
     notice::Notices,
     platform,
     repo::{DocHandle, Repo},
+    widgets::SyncedText,
 };
 
 #[component]
@@ -51,25 +52,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
     let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
     let field =
         move |f: fn(&amplify::Entry) -> String| move || entry.with(|e| e.as_ref().map(f).unwrap_or_default());
-    let body_ref = NodeRef::<html::Textarea>::new();
+    let body = Memo::new(move |_| entry.with(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default()));
     let tag_draft = RwSignal::new(String::new());
     let today_prompt = prompt_of_the_day(platform::now().local_date());
-
-    // The textarea is not re-rendered on each keystroke; when the document changes under it
-    // (another tab, later another device), copy the new text in and keep the caret near where
-    // it was.
-    Effect::new(move |_| {
-        let text = entry.with(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default());
-        if let Some(area) = body_ref.get() {
-            if area.value() != text {
-                let caret = area.selection_start().ok().flatten();
-                area.set_value(&text);
-                if let Some(caret) = caret {
-                    let _ = area.set_selection_range(caret, caret);
-                }
-            }
-        }
-    });
 
     let prompts = {
         let current = entry.with_untracked(|e| e.as_ref().and_then(|e| e.prompt.clone()));
@@ -143,18 +128,15 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
         </select>
 
         <label for="body">{move || entry.with(|e| e.as_ref().and_then(|e| e.prompt.clone())).unwrap_or_else(|| "Your entry".to_owned())}</label>
-        <textarea
+        <SyncedText
             id="body"
-            node_ref=body_ref
-            dir="auto"
-            rows="10"
+            text=body
+            rows=10
             autofocus=true
-            prop:value=entry.with_untracked(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default())
-            on:input=move |ev| {
-                let text = event_target_value(&ev);
+            on_edit=move |text: String| {
                 journal.edit(|j| j.set_body(&id, &text));
             }
-        ></textarea>
+        />
 
         <fieldset class="energy">
             <legend>"Energy"</legend>

@@ -3,11 +3,15 @@
 use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
+use amplify::{Invite, InviteKind, ProfileField, recovery_code};
+use leptos_router::components::A;
+
 use crate::{
     platform::{self, StorageReport, Theme},
     repo::Repo,
     storage::SetAside,
-    widgets::doc_name,
+    sync::Sync,
+    widgets::{InvitePanel, doc_name},
 };
 
 #[component]
@@ -15,6 +19,7 @@ pub fn Settings() -> impl IntoView {
     view! {
         <section class="page settings">
             <h1>"Settings"</h1>
+            <DevicesSection />
             <StorageSection />
             <ThemeSection />
             <SetAsideSection />
@@ -22,6 +27,68 @@ pub fn Settings() -> impl IntoView {
                 <h2 id="about-heading">"About"</h2>
                 <p>{concat!("Amplify ", env!("CARGO_PKG_VERSION"))}</p>
             </section>
+        </section>
+    }
+}
+
+#[component]
+fn DevicesSection() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let sync = expect_context::<Sync>();
+    let linking = RwSignal::new(false);
+    let showing_code = RwSignal::new(false);
+    let personal = move || repo.with_account(|a| a.map(|a| a.personal().secret.clone()));
+    let link = move || {
+        let invite = Invite {
+            kind: InviteKind::Device,
+            secret: personal()?,
+            name: "Your journal".to_owned(),
+            from: repo.profile.with(|p| p.get(ProfileField::Name)),
+        };
+        let origin = web_sys::window()?.location().origin().ok()?;
+        Some(format!("{origin}/join#{}", invite.to_fragment()))
+    };
+    view! {
+        <section class="card" aria-labelledby="devices-heading">
+            <h2 id="devices-heading">"Your devices and backup"</h2>
+            <p>
+                "Your journal and profile are end-to-end encrypted. The relay keeps a copy for your other devices "
+                "but cannot read it."
+            </p>
+            <dl class="facts">
+                <dt>"Sync"</dt>
+                <dd data-testid="sync-detail">{move || sync.badge()}</dd>
+                <Show when=move || { sync.ignored() > 0 }>
+                    <dt>"Ignored"</dt>
+                    <dd>{move || format!(
+                        "{} change(s) from the relay failed their signature or encryption check and were ignored.",
+                        sync.ignored()
+                    )}</dd>
+                </Show>
+            </dl>
+            <Show
+                when=move || linking.get()
+                fallback=move || view! { <button on:click=move |_| linking.set(true)>"Link another device"</button> }
+            >
+                {move || link().map(|link| view! {
+                    <InvitePanel
+                        link
+                        warning="Anyone with this link can read and change your journal. Open it only on your own devices."
+                    />
+                })}
+            </Show>
+            <Show
+                when=move || showing_code.get()
+                fallback=move || view! {
+                    <button class="secondary" on:click=move |_| showing_code.set(true)>"Show recovery code"</button>
+                }
+            >
+                <p>"Write this down and keep it somewhere safe. With it, a new phone gets your journal back."</p>
+                <p class="recovery-code" data-testid="recovery-code">
+                    {move || personal().map(|s| recovery_code(&s)).unwrap_or_default()}
+                </p>
+            </Show>
+            <p><A href="/join">"Bring your journal here from another device"</A></p>
         </section>
     }
 }

@@ -1,0 +1,199 @@
+//! Opening an invite link: joining a home group, linking this device to one's own journal, or
+//! restoring it with a recovery code. The link's secret is read from the address's `#fragment`
+//! (which no server ever sees), then cleared from the address bar and history.
+
+use amplify::{Invite, InviteKind, ProfileField, SpaceSecret, parse_recovery_code};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
+use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
+
+use crate::{notice::Notices, repo::Repo, spaces, sync::Sync};
+
+#[component]
+pub fn Join() -> impl IntoView {
+    let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    if !fragment.is_empty() {
+        // The secret should not stay in the address bar or the history.
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/join"));
+        }
+    }
+    let invite = (!fragment.is_empty()).then(|| Invite::parse(&fragment));
+    view! {
+        <section class="page join">
+            {match invite {
+                Some(Ok(invite)) if invite.kind == InviteKind::HomeGroup => view! { <JoinGroup invite /> }.into_any(),
+                Some(Ok(invite)) => view! { <LinkDevice secret=invite.secret from=invite.from /> }.into_any(),
+                Some(Err(e)) => view! {
+                    <h1>"This invite link does not work"</h1>
+                    <p role="alert">{e.to_string()}</p>
+                    <Recover />
+                }
+                .into_any(),
+                None => view! {
+                    <h1>"Bring your journal to this device"</h1>
+                    <p>"Open a link from Settings on your other device, or type your recovery code."</p>
+                    <Recover />
+                }
+                .into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn JoinGroup(invite: Invite) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let sync = expect_context::<Sync>();
+    let navigate = use_navigate();
+    let space = invite.secret.keys().id;
+    let secret = StoredValue::new(invite.secret.clone());
+    let name = invite.name.clone();
+    let my_name = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if repo.loaded.get() && my_name.get_untracked().is_empty() {
+            my_name.set(repo.profile.with(|p| p.get(ProfileField::Name)));
+        }
+    });
+    let already = move || repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some()));
+    let preview = LocalResource::new(move || async move {
+        if !repo.loaded.get() {
+            return None;
+        }
+        Some(spaces::preview(repo, &secret.get_value()).await)
+    });
+    let problem = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let join = {
+        let name = name.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let me = my_name.get_untracked().trim().to_owned();
+            if me.is_empty() {
+                problem.set("Add your name, as the group will see it.".to_owned());
+                return;
+            }
+            busy.set(true);
+            let (name, navigate) = (name.clone(), navigate.clone());
+            spawn_local(async move {
+                match spaces::join_group(repo, sync, secret.get_value(), &name, &me).await {
+                    Ok(space) => navigate(&format!("/group/{space}"), NavigateOptions::default()),
+                    Err(e) => problem.set(format!("Joining failed: {e}")),
+                }
+                busy.set(false);
+            });
+        }
+    };
+    view! {
+        <h1 dir="auto">{format!("Join the home group “{name}”")}</h1>
+        <p dir="auto">{format!("{} invited you.", if invite.from.is_empty() { "A member" } else { &invite.from })}</p>
+        <section aria-labelledby="who-heading" class="card">
+            <h2 id="who-heading">"Who is in it"</h2>
+            <div role="status" data-testid="preview">
+                {move || match preview.get() {
+                    None | Some(None) => view! { <p>"Asking the relay…"</p> }.into_any(),
+                    Some(Some(Ok(p))) if p.members.is_empty() => view! { <p>"Nobody has synced yet: you may be first."</p> }.into_any(),
+                    Some(Some(Ok(p))) => view! {
+                        <ul class="members">{p.members.into_iter().map(|m| view! { <li dir="auto">{m}</li> }).collect_view()}</ul>
+                    }
+                    .into_any(),
+                    Some(Some(Err(e))) => view! {
+                        <p>{format!("The member list could not be fetched ({e}). You can still join; it appears once you are online.")}</p>
+                    }
+                    .into_any(),
+                }}
+            </div>
+        </section>
+        <Show
+            when=move || !already()
+            fallback=move || view! {
+                <p>"You are already in this group. "<A href=format!("/group/{space}")>"Open it"</A></p>
+            }
+        >
+            <form class="stack" on:submit=join.clone()>
+                <label for="join-name">"Your name, as the group will see it"</label>
+                <input id="join-name" type="text" dir="auto" prop:value=move || my_name.get() on:input=move |ev| my_name.set(event_target_value(&ev)) />
+                <p class="hint">"Members can read and edit the group's documents. Your journal stays yours."</p>
+                <button type="submit" disabled=move || busy.get()>"Join the group"</button>
+                <p role="alert" class="problem">{move || problem.get()}</p>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
+fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let space = secret.keys().id;
+    let secret = StoredValue::new(secret);
+    let already = move || repo.with_account(|a| a.is_some_and(|a| a.personal().id() == space));
+    let whose = if from.is_empty() { "your".to_owned() } else { format!("{from}'s") };
+    view! {
+        <h1 dir="auto">{format!("Link this device to {whose} journal")}</h1>
+        <p>"This device will get the journal and profile from your other devices, and keep them in step. Whatever is already on this device is kept and added."</p>
+        <Show when=move || !already() fallback=|| view! { <p>"This device is already linked. "<A href="/">"Open your journal"</A></p> }>
+            <LinkButton secret=secret.get_value() label="Link this device" />
+        </Show>
+    }
+}
+
+/// Links this device to the space of `secret`, then goes to the journal.
+#[component]
+fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let sync = expect_context::<Sync>();
+    let notices = expect_context::<Notices>();
+    let navigate = use_navigate();
+    let secret = StoredValue::new(secret);
+    let problem = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let link = move |_| {
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match spaces::link_device(repo, sync, secret.get_value()).await {
+                Ok(()) => {
+                    notices.show("This device is linked. Your journal arrives as soon as it is online.");
+                    navigate("/", NavigateOptions::default());
+                }
+                Err(e) => problem.set(format!("Linking failed: {e}")),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button disabled=move || busy.get() || !repo.loaded.get() on:click=link>{label}</button>
+        <p role="alert" class="problem">{move || problem.get()}</p>
+    }
+}
+
+#[component]
+fn Recover() -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let checked = Memo::new(move |_| {
+        let code = code.get();
+        (!code.trim().is_empty()).then(|| parse_recovery_code(&code))
+    });
+    view! {
+        <section class="card" aria-labelledby="recover-heading">
+            <h2 id="recover-heading">"Use a recovery code"</h2>
+            <form class="stack" on:submit=|ev: SubmitEvent| ev.prevent_default()>
+                <label for="recovery-code">"Recovery code"</label>
+                <input
+                    id="recovery-code"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    aria-describedby="recovery-hint"
+                    prop:value=move || code.get()
+                    on:input=move |ev| code.set(event_target_value(&ev))
+                />
+                <p class="hint" id="recovery-hint">"53 letters and digits, from Settings on a device you had. Dashes and spaces don't matter."</p>
+                {move || match checked.get() {
+                    Some(Ok(secret)) => view! { <LinkButton secret label="Restore my journal" /> }.into_any(),
+                    Some(Err(e)) => view! { <p role="alert" class="problem">{e.to_string()}</p> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,637 @@
+//! The sync engine: keeps this device's spaces in step with the relay.
+//!
+//! One task owns the connection. It connects when the browser is online, proves the device
+//! key, subscribes to every space with its cursors, sends the outbox, and applies what comes
+//! back; when the connection drops it waits (jittered, growing) and tries again, at once when
+//! the network returns or the app comes back to the foreground. Local saves put sealed blobs in
+//! the outbox (in IndexedDB, so they survive a reload or a closed tab) until the relay
+//! acknowledges them. Nothing here blocks typing.
+
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    rc::Rc,
+    time::Duration,
+};
+
+use amplify::{
+    ClientFrame, DocRef, Fatal, Payload, PayloadKind, Reject, RelayFrame, Sealed, SpaceId, SpaceSecret,
+    decode_sealed, encode_sealed,
+};
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_util::StreamExt;
+use leptos::{ev, prelude::*, task::spawn_local};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::{
+    account::Account,
+    platform,
+    repo::{Repo, SyncHook},
+    storage::{Outgoing, Storage},
+};
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Starting,
+    Connecting,
+    /// Connected and authenticated; `caught_up` once every space has sent what it had.
+    Connected {
+        caught_up: bool,
+    },
+    Offline,
+    Unreachable(String),
+}
+
+/// The sync engine's handle: what views show, and how pages ask it to act. Provided as context.
+#[derive(Clone, Copy)]
+pub struct Sync {
+    phase: RwSignal<Phase>,
+    /// Blobs in the outbox, not yet acknowledged by the relay.
+    waiting: RwSignal<u32>,
+    /// Blobs from the relay that failed verification or decryption, and were ignored.
+    ignored: RwSignal<u32>,
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+}
+
+/// Upload a snapshot once a document's log has grown this far past the last one.
+const SNAPSHOT_EVERY: u64 = 100;
+
+impl Sync {
+    pub fn new() -> Sync {
+        Sync {
+            phase: RwSignal::new(Phase::Starting),
+            waiting: RwSignal::new(0),
+            ignored: RwSignal::new(0),
+            engine: StoredValue::new_local(None),
+        }
+    }
+
+    /// Starts syncing `repo`'s documents (once they are loaded).
+    pub fn start(&self, repo: Repo) {
+        let Some(storage) = repo.storage() else { return };
+        let (events, receiver) = unbounded();
+        let engine = Rc::new(Engine {
+            repo,
+            storage,
+            events,
+            sync: *self,
+            socket: RefCell::new(None),
+            cursors: RefCell::new(Cursors::default()),
+            in_flight: RefCell::new(HashSet::new()),
+            snapshotting: RefCell::new(HashSet::new()),
+            caught_up: RefCell::new(HashSet::new()),
+        });
+        self.engine.set_value(Some(engine.clone()));
+        let weak = Rc::downgrade(&engine);
+        let notify_weak = weak.clone();
+        *repo.hook().borrow_mut() = Some(SyncHook {
+            seal: Rc::new(move |doc, bytes| weak.upgrade()?.seal(doc, bytes, PayloadKind::Changes, 0)),
+            notify: Rc::new(move || {
+                if let Some(engine) = notify_weak.upgrade() {
+                    engine.nudge(Event::Outbox);
+                }
+            }),
+        });
+        let nudge = |event: Event| {
+            let engine = engine.clone();
+            move |_| engine.nudge(event.clone())
+        };
+        let _ = window_event_listener(ev::online, nudge(Event::Online));
+        let _ = window_event_listener(ev::offline, nudge(Event::Offline));
+        let _ = window_event_listener(ev::visibilitychange, nudge(Event::Retry));
+        spawn_local(engine.run(receiver));
+    }
+
+    /// Tells the relay, on the live connection, about a space this device just joined, and
+    /// follows it. Call before saving anything in the space, so its certificate reaches the
+    /// relay before its first blob.
+    pub fn joined(&self, space: SpaceId) {
+        if let Some(engine) = self.engine.get_value() {
+            engine.nudge(Event::Joined(space));
+        }
+    }
+
+    /// Reconnects at once (after this device's own space changed).
+    pub fn restart(&self) {
+        if let Some(engine) = self.engine.get_value() {
+            engine.nudge(Event::Restart);
+        }
+    }
+
+    /// Seals `bytes` of local document `doc` for its space, for the outbox.
+    pub fn seal_for(&self, doc: &str, bytes: &[u8], kind: PayloadKind) -> Option<Outgoing> {
+        self.engine.get_value()?.seal(doc, bytes, kind, 0)
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase.get()
+    }
+
+    pub fn waiting(&self) -> u32 {
+        self.waiting.get()
+    }
+
+    pub fn ignored(&self) -> u32 {
+        self.ignored.get()
+    }
+
+    /// The badge's words: "Synced", "3 changes waiting", "Offline — saved on this device", or
+    /// "Can't reach the relay: <reason>".
+    pub fn badge(&self) -> String {
+        let waiting = self.waiting.get();
+        let changes =
+            |n: u32| if n == 1 { "1 change waiting".to_owned() } else { format!("{n} changes waiting") };
+        match self.phase.get() {
+            Phase::Offline => "Offline — saved on this device".to_owned(),
+            Phase::Unreachable(reason) => format!("Can't reach the relay: {reason}"),
+            _ if waiting > 0 => changes(waiting),
+            Phase::Connected { caught_up: true } => "Synced".to_owned(),
+            Phase::Connected { caught_up: false } => "Syncing…".to_owned(),
+            Phase::Starting | Phase::Connecting => "Connecting…".to_owned(),
+        }
+    }
+}
+
+impl Default for Sync {
+    fn default() -> Sync {
+        Sync::new()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Event {
+    Frame(Vec<u8>),
+    Closed {
+        code: u16,
+        reason: String,
+    },
+    Online,
+    Offline,
+    /// Something new in the outbox.
+    Outbox,
+    /// Try to connect now if not connected.
+    Retry,
+    /// Drop the connection and connect again.
+    Restart,
+    /// A space was joined: present its certificate and follow it.
+    Joined(SpaceId),
+}
+
+/// How far this device has read each document's log on the relay.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursors(HashMap<String, HashMap<String, Cursor>>);
+
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
+struct Cursor {
+    /// The last sequence number applied.
+    seq: u64,
+    /// What the newest snapshot on the relay covers.
+    covers: u64,
+}
+
+impl Cursors {
+    fn get(&self, space: SpaceId, doc: DocRef) -> Cursor {
+        self.0
+            .get(&space.to_string())
+            .and_then(|docs| docs.get(&doc.to_string()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn entry(&mut self, space: SpaceId, doc: DocRef) -> &mut Cursor {
+        self.0.entry(space.to_string()).or_default().entry(doc.to_string()).or_default()
+    }
+
+    fn of_space(&self, space: SpaceId) -> Vec<(DocRef, u64)> {
+        self.0
+            .get(&space.to_string())
+            .map(|docs| docs.iter().filter_map(|(doc, c)| Some((DocRef::parse(doc)?, c.seq))).collect())
+            .unwrap_or_default()
+    }
+}
+
+const CURSORS: &str = "sync.cursors";
+
+/// A live WebSocket and the callbacks it holds.
+struct Socket {
+    ws: WebSocket,
+    _callbacks: (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>),
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+/// The relay's address: this page's host, over a WebSocket.
+fn relay_url() -> String {
+    let location = web_sys::window().expect("a window").location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+    format!("{scheme}://{}/sync", location.host().unwrap_or_default())
+}
+
+/// Opens a WebSocket to the relay whose frames and closing arrive on `events`.
+fn open_socket(events: UnboundedSender<Event>) -> Result<Socket, JsValue> {
+    let ws = WebSocket::new(&relay_url())?;
+    ws.set_binary_type(BinaryType::Arraybuffer);
+    let frames = events.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        if let Ok(buffer) = e.data().dyn_into::<js_sys::ArrayBuffer>() {
+            let _ = frames.unbounded_send(Event::Frame(js_sys::Uint8Array::new(&buffer).to_vec()));
+        }
+    });
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+        let _ = events.unbounded_send(Event::Closed { code: e.code(), reason: e.reason() });
+    });
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    Ok(Socket { ws, _callbacks: (on_message, on_close) })
+}
+
+/// Reads what the relay holds for one space without joining it, as `device`: what the join
+/// page shows before someone decides.
+///
+/// # Errors
+/// Why it could not be read, in words.
+pub async fn peek(account: &Account, secret: &SpaceSecret) -> Result<Vec<Payload>, String> {
+    let keys = secret.keys();
+    let (events, mut frames) = unbounded();
+    let socket = open_socket(events).map_err(|_| "could not open a connection".to_owned())?;
+    let send = |frame: &ClientFrame| {
+        let _ = socket.ws.send_with_u8_array(&frame.encode());
+    };
+    let (done, mut timeout) = unbounded::<()>();
+    spawn_local(async move {
+        platform::sleep(Duration::from_secs(10)).await;
+        let _ = done.unbounded_send(());
+    });
+    let mut payloads = Vec::new();
+    loop {
+        let event = futures_util::select! {
+            _ = timeout.next() => return Err("the relay did not answer in time".to_owned()),
+            event = frames.next() => event,
+        };
+        match event {
+            Some(Event::Frame(bytes)) => match RelayFrame::decode(&bytes) {
+                Ok(RelayFrame::Challenge { nonce }) => send(&ClientFrame::Auth {
+                    device: account.device.id(),
+                    signature: account.device.sign_challenge(&nonce),
+                    certs: vec![keys.admit(account.device.id())],
+                }),
+                Ok(RelayFrame::Welcome { .. }) => {
+                    send(&ClientFrame::Subscribe { space: keys.id, cursors: vec![] })
+                }
+                Ok(RelayFrame::Blob { blob, .. } | RelayFrame::Snapshot { blob, .. }) => {
+                    payloads.extend(blob.open(&keys).ok());
+                }
+                Ok(RelayFrame::CaughtUp { .. }) => return Ok(payloads),
+                Ok(RelayFrame::Error { message, .. }) => return Err(message),
+                _ => {}
+            },
+            Some(Event::Closed { code: 1006, .. }) => return Err("no connection to the server".to_owned()),
+            Some(Event::Closed { reason, .. }) => return Err(format!("the connection closed ({reason})")),
+            None => return Err("the connection closed".to_owned()),
+            Some(_) => {}
+        }
+    }
+}
+
+struct Engine {
+    repo: Repo,
+    storage: Storage,
+    events: UnboundedSender<Event>,
+    sync: Sync,
+    socket: RefCell<Option<Socket>>,
+    cursors: RefCell<Cursors>,
+    /// Outbox keys sent on this connection and not yet answered.
+    in_flight: RefCell<HashSet<u32>>,
+    /// Documents with a snapshot queued, so as not to queue another.
+    snapshotting: RefCell<HashSet<(SpaceId, DocRef)>>,
+    caught_up: RefCell<HashSet<SpaceId>>,
+}
+
+/// How a connection ended.
+enum Ended {
+    Offline,
+    Restart,
+    Closed(String),
+}
+
+impl Engine {
+    fn nudge(&self, event: Event) {
+        let _ = self.events.unbounded_send(event);
+    }
+
+    fn account(&self) -> Option<Account> {
+        self.repo.with_account(|a| a.cloned())
+    }
+
+    async fn run(self: Rc<Self>, mut events: UnboundedReceiver<Event>) {
+        if let Ok(Some(value)) = self.storage.get_kv(CURSORS).await {
+            if let Some(cursors) = value.as_string().and_then(|json| serde_json::from_str(&json).ok()) {
+                *self.cursors.borrow_mut() = cursors;
+            }
+        }
+        self.count_waiting().await;
+        let mut attempt: u32 = 0;
+        loop {
+            if !platform::online() {
+                self.sync.phase.set(Phase::Offline);
+                while !matches!(events.next().await, Some(Event::Online | Event::Restart) | None) {}
+            }
+            self.sync.phase.set(Phase::Connecting);
+            let ended = self.session(&mut events, &mut attempt).await;
+            *self.socket.borrow_mut() = None;
+            self.in_flight.borrow_mut().clear();
+            self.caught_up.borrow_mut().clear();
+            self.save_cursors().await;
+            match ended {
+                Ended::Offline => continue,
+                Ended::Restart => {
+                    attempt = 0;
+                    continue;
+                }
+                Ended::Closed(reason) => self.sync.phase.set(if platform::online() {
+                    Phase::Unreachable(reason)
+                } else {
+                    Phase::Offline
+                }),
+            }
+            attempt = attempt.saturating_add(1);
+            // 1 s, 2 s, 4 s… up to a minute, each ±50 %, so a relay restart is not met by every
+            // client in the same second.
+            let base = 1000.0 * 2f64.powi(attempt.min(6) as i32 - 1);
+            let delay = base.min(60_000.0) * (0.5 + js_sys::Math::random());
+            let (wake, mut woken) = unbounded::<()>();
+            spawn_local(async move {
+                platform::sleep(Duration::from_millis(delay as u64)).await;
+                let _ = wake.unbounded_send(());
+            });
+            loop {
+                futures_util::select! {
+                    _ = woken.next() => break,
+                    event = events.next() => match event {
+                        Some(Event::Online | Event::Retry | Event::Restart) => break,
+                        None => return,
+                        Some(_) => {}
+                    },
+                }
+            }
+        }
+    }
+
+    fn open(&self) -> Result<Socket, JsValue> {
+        open_socket(self.events.clone())
+    }
+
+    fn send(&self, frame: &ClientFrame) {
+        if let Some(socket) = self.socket.borrow().as_ref() {
+            let _ = socket.ws.send_with_u8_array(&frame.encode());
+        }
+    }
+
+    async fn session(&self, events: &mut UnboundedReceiver<Event>, attempt: &mut u32) -> Ended {
+        match self.open() {
+            Ok(socket) => *self.socket.borrow_mut() = Some(socket),
+            Err(e) => return Ended::Closed(format!("{e:?}")),
+        }
+        let mut welcomed = false;
+        let mut last_error: Option<String> = None;
+        while let Some(event) = events.next().await {
+            match event {
+                Event::Frame(bytes) => match RelayFrame::decode(&bytes) {
+                    Ok(RelayFrame::Challenge { nonce }) => {
+                        let Some(account) = self.account() else { return Ended::Closed("no account".into()) };
+                        let signature = account.device.sign_challenge(&nonce);
+                        let certs = account.spaces.iter().map(|s| s.cert).collect();
+                        self.send(&ClientFrame::Auth { device: account.device.id(), signature, certs });
+                    }
+                    Ok(RelayFrame::Welcome { .. }) => {
+                        welcomed = true;
+                        *attempt = 0;
+                        self.sync.phase.set(Phase::Connected { caught_up: false });
+                        if let Some(account) = self.account() {
+                            for space in &account.spaces {
+                                let cursors = self.cursors.borrow().of_space(space.id());
+                                self.send(&ClientFrame::Subscribe { space: space.id(), cursors });
+                            }
+                        }
+                        self.send_outbox().await;
+                    }
+                    Ok(RelayFrame::Blob { seq, blob }) => self.receive(&blob, seq, None).await,
+                    Ok(RelayFrame::Snapshot { covers, blob }) => {
+                        self.receive(&blob, covers, Some(covers)).await
+                    }
+                    Ok(RelayFrame::CaughtUp { space }) => self.caught_up(space).await,
+                    Ok(RelayFrame::Ack { request, doc, seq }) => self.acknowledged(request, doc, seq).await,
+                    Ok(RelayFrame::Reject { request, code, message }) => {
+                        self.rejected(request, code, &message).await
+                    }
+                    Ok(RelayFrame::Error { code, message }) => {
+                        last_error = Some(match code {
+                            Fatal::Unauthorized => format!("this device was not let in ({message})"),
+                            Fatal::ShuttingDown => "the relay is restarting".to_owned(),
+                            _ => message,
+                        });
+                    }
+                    Ok(RelayFrame::Pong) => {}
+                    Err(e) => return Ended::Closed(format!("the relay sent something unreadable ({e})")),
+                },
+                Event::Closed { code, reason } => {
+                    return Ended::Closed(last_error.unwrap_or_else(|| match code {
+                        1006 => "no connection to the server".to_owned(),
+                        _ if !reason.is_empty() => reason,
+                        _ => format!("the connection closed ({code})"),
+                    }));
+                }
+                Event::Offline => return Ended::Offline,
+                Event::Restart => return Ended::Restart,
+                Event::Outbox if welcomed => self.send_outbox().await,
+                Event::Joined(space) if welcomed => {
+                    if let Some(joined) = self.account().and_then(|a| a.space(space).cloned()) {
+                        self.send(&ClientFrame::Admit { cert: joined.cert });
+                        self.send(&ClientFrame::Subscribe {
+                            space,
+                            cursors: self.cursors.borrow().of_space(space),
+                        });
+                        self.send_outbox().await;
+                    }
+                }
+                Event::Outbox | Event::Joined(_) | Event::Online | Event::Retry => {}
+            }
+        }
+        Ended::Closed("the app is closing".to_owned())
+    }
+
+    /// Seals `bytes` of local document `doc` for its space.
+    fn seal(&self, doc: &str, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
+        self.repo.with_account(|account| {
+            let account = account?;
+            let space = account.space_for_doc(doc)?;
+            let payload = Payload { doc: doc.to_owned(), kind, bytes: bytes.to_vec() };
+            let sealed = Sealed::seal(&space.keys, &account.device, &space.cert, &payload);
+            Some(Outgoing { space: space.id().to_string(), bytes: encode_sealed(&sealed), covers })
+        })
+    }
+
+    async fn count_waiting(&self) {
+        if let Ok(n) = self.storage.outbox_len().await {
+            self.sync.waiting.set(n);
+        }
+    }
+
+    async fn send_outbox(&self) {
+        let Ok(items) = self.storage.outbox().await else { return };
+        let spaces: HashSet<String> =
+            self.account().map(|a| a.spaces.iter().map(|s| s.id().to_string()).collect()).unwrap_or_default();
+        let mut orphans = Vec::new();
+        for (key, outgoing) in items {
+            if self.in_flight.borrow().contains(&key) {
+                continue;
+            }
+            let Ok(blob) = decode_sealed(&outgoing.bytes) else {
+                orphans.push(key);
+                continue;
+            };
+            if !spaces.contains(&outgoing.space) {
+                // Queued for a space this device no longer belongs to.
+                orphans.push(key);
+                continue;
+            }
+            self.in_flight.borrow_mut().insert(key);
+            let frame = match outgoing.covers {
+                0 => ClientFrame::Put { request: key, blob },
+                covers => ClientFrame::Snapshot { request: key, covers, blob },
+            };
+            self.send(&frame);
+        }
+        if !orphans.is_empty() {
+            let _ = self.storage.dequeue(&orphans).await;
+        }
+        self.sync.waiting.set(self.storage.outbox_len().await.unwrap_or(0));
+    }
+
+    async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
+        self.in_flight.borrow_mut().remove(&request);
+        if let Ok(items) = self.storage.outbox().await {
+            if let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request) {
+                if outgoing.covers > 0 {
+                    if let Some(space) = SpaceId::parse(&outgoing.space) {
+                        let mut cursors = self.cursors.borrow_mut();
+                        let cursor = cursors.entry(space, doc);
+                        cursor.covers = cursor.covers.max(seq);
+                        self.snapshotting.borrow_mut().remove(&(space, doc));
+                    }
+                }
+            }
+        }
+        let _ = self.storage.dequeue(&[request]).await;
+        self.count_waiting().await;
+    }
+
+    async fn rejected(&self, request: u32, code: Reject, message: &str) {
+        web_sys::console::warn_1(&format!("the relay refused a request: {code:?}: {message}").into());
+        if request == 0 {
+            return;
+        }
+        self.in_flight.borrow_mut().remove(&request);
+        match code {
+            // Not admitted yet (the certificate follows), or busy: keep it and try again shortly.
+            Reject::NotAdmitted | Reject::RateLimited | Reject::Unavailable => {
+                let events = self.events.clone();
+                spawn_local(async move {
+                    platform::sleep(Duration::from_secs(5)).await;
+                    let _ = events.unbounded_send(Event::Outbox);
+                });
+            }
+            _ => {
+                // It can never succeed; keeping it would block nothing but would count forever.
+                let _ = self.storage.dequeue(&[request]).await;
+                self.count_waiting().await;
+            }
+        }
+    }
+
+    /// Applies a blob or snapshot from the relay and moves the cursor past it.
+    async fn receive(&self, blob: &Sealed, seq: u64, snapshot: Option<u64>) {
+        let Some(account) = self.account() else { return };
+        let Some(space) = account.space(blob.space) else { return };
+        let opened = blob.open(&space.keys);
+        let outcome = match &opened {
+            Ok(payload) => match self.repo.target(&payload.doc) {
+                Some(target) => target.apply_remote(&payload.bytes).await.map_err(|e| e.to_string()),
+                None => Err(format!("no document here for {}", payload.doc)),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(reason) => {
+                let storage_failed = opened.is_ok() && reason.contains("storage");
+                web_sys::console::warn_1(&format!("ignored a blob from the relay: {reason}").into());
+                if storage_failed {
+                    // Not kept on this device: leave the cursor so it comes again.
+                    return;
+                }
+                self.sync.ignored.update(|n| *n += 1);
+            }
+        }
+        let mut cursors = self.cursors.borrow_mut();
+        let cursor = cursors.entry(blob.space, blob.doc);
+        cursor.seq = cursor.seq.max(seq);
+        if let Some(covers) = snapshot {
+            cursor.covers = cursor.covers.max(covers);
+        }
+    }
+
+    async fn caught_up(&self, space: SpaceId) {
+        self.caught_up.borrow_mut().insert(space);
+        let all =
+            self.account().is_none_or(|a| a.spaces.iter().all(|s| self.caught_up.borrow().contains(&s.id())));
+        if all {
+            self.sync.phase.set(Phase::Connected { caught_up: true });
+        }
+        self.save_cursors().await;
+        self.snapshot_if_due(space).await;
+    }
+
+    /// Queues a snapshot of each document whose log has grown far past its last one, so a new
+    /// device starts from it instead of replaying everything.
+    async fn snapshot_if_due(&self, space: SpaceId) {
+        let Some(account) = self.account() else { return };
+        let Some(joined) = account.space(space) else { return };
+        let mut queued = false;
+        for target in self.repo.targets_in(space) {
+            let id = target.id();
+            let doc = joined.keys.content.doc_ref(&id);
+            let cursor = self.cursors.borrow().get(space, doc);
+            if cursor.seq < cursor.covers + SNAPSHOT_EVERY
+                || self.snapshotting.borrow().contains(&(space, doc))
+            {
+                continue;
+            }
+            let Some(outgoing) = self.seal(&id, &target.save_whole(), PayloadKind::Snapshot, cursor.seq)
+            else {
+                continue;
+            };
+            if self.storage.enqueue(&outgoing).await.is_ok() {
+                self.snapshotting.borrow_mut().insert((space, doc));
+                queued = true;
+            }
+        }
+        if queued {
+            self.send_outbox().await;
+        }
+    }
+
+    async fn save_cursors(&self) {
+        let json = serde_json::to_string(&*self.cursors.borrow()).expect("cursors serialize");
+        let _ = self.storage.put_kv(CURSORS, &JsValue::from_str(&json)).await;
+    }
+}
