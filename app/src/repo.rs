@@ -264,16 +264,22 @@ impl<M: Model + 'static> DocHandle<M> {
             }
         }
         // From here to the update of `persisted` nothing awaits, so no keystroke slips between.
-        let (storage, id, clean) = {
+        let (storage, id, clean, new) = {
             let mut state = shared.borrow_mut();
             let persisted = state.persisted.clone();
-            let clean = state.model.doc_mut().heads() == persisted;
+            let before = state.model.doc_mut().heads();
+            let clean = before == persisted;
             state.model.doc_mut().apply(bytes)?;
+            let after = state.model.doc_mut().heads();
             if clean {
-                state.persisted = state.model.doc_mut().heads();
+                state.persisted = after.clone();
             }
-            (state.storage.clone(), state.id.clone(), clean)
+            (state.storage.clone(), state.id.clone(), clean, after != before)
         };
+        if !new {
+            // Already here (this device's own changes, echoed back): nothing to keep.
+            return Ok(());
+        }
         self.version.update(|v| *v += 1);
         if matches!(self.health.get_untracked(), Health::Unreadable { .. }) {
             // What could not be read here came back from the relay.
@@ -635,6 +641,27 @@ impl Repo {
         let space = SpaceId::parse(doc.strip_prefix("group/")?)?;
         let member = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.space(space).is_some()));
         member.then(|| Target::Group(self.group(space)))
+    }
+
+    /// Documents that could not be read whole at startup: sync fetches them again from the
+    /// start, to recover what the device lost.
+    pub fn damaged_docs(&self) -> Vec<String> {
+        let mut damaged: Vec<String> = self
+            .journal
+            .volumes_untracked()
+            .into_iter()
+            .filter(|v| !matches!(v.handle.health_untracked(), Health::Ready | Health::Loading))
+            .map(|v| v.handle.id())
+            .collect();
+        if !matches!(self.profile.health_untracked(), Health::Ready | Health::Loading) {
+            damaged.push(self.profile.id());
+        }
+        for (_, group) in self.groups.get_untracked() {
+            if !matches!(group.health_untracked(), Health::Ready | Health::Loading) {
+                damaged.push(group.id());
+            }
+        }
+        damaged
     }
 
     /// Every document this device keeps in `space`.

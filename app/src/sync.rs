@@ -87,9 +87,12 @@ impl Sync {
         self.engine.set_value(Some(engine.clone()));
         let weak = Rc::downgrade(&engine);
         let notify_weak = weak.clone();
+        let sync = *self;
         *repo.hook().borrow_mut() = Some(SyncHook {
             seal: Rc::new(move |doc, bytes| weak.upgrade()?.seal(doc, bytes, PayloadKind::Changes, 0)),
             notify: Rc::new(move || {
+                // Count it at once: the badge must never say "Synced" while a save waits.
+                sync.waiting.update(|n| *n += 1);
                 if let Some(engine) = notify_weak.upgrade() {
                     engine.nudge(Event::Outbox);
                 }
@@ -336,6 +339,17 @@ impl Engine {
         if let Ok(Some(value)) = self.storage.get_kv(CURSORS).await {
             if let Some(cursors) = value.as_string().and_then(|json| serde_json::from_str(&json).ok()) {
                 *self.cursors.borrow_mut() = cursors;
+            }
+        }
+        // A document that was damaged here is fetched again from the start of its log.
+        if let Some(account) = self.account() {
+            for doc in self.repo.damaged_docs() {
+                if let Some(space) = account.space_for_doc(&doc) {
+                    let doc_ref = space.keys.content.doc_ref(&doc);
+                    if let Some(docs) = self.cursors.borrow_mut().0.get_mut(&space.id().to_string()) {
+                        docs.remove(&doc_ref.to_string());
+                    }
+                }
             }
         }
         self.count_waiting().await;

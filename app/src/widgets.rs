@@ -134,6 +134,42 @@ pub fn SyncedText(
     }
 }
 
+/// A one-line field bound to text in a document, like [`SyncedText`].
+#[component]
+pub fn SyncedInput(
+    #[prop(into)] id: String,
+    text: Memo<String>,
+    on_edit: impl Fn(String) + 'static,
+    #[prop(optional, into)] describedby: Option<String>,
+) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let new = text.get();
+        let Some(input) = input.get() else { return };
+        let old = input.value();
+        if old == new {
+            return;
+        }
+        let caret = input.selection_start().ok().flatten();
+        input.set_value(&new);
+        if let Some(caret) = caret {
+            let caret = shifted_caret(&old, &new, caret);
+            let _ = input.set_selection_range(caret, caret);
+        }
+    });
+    view! {
+        <input
+            id=id
+            node_ref=input
+            type="text"
+            dir="auto"
+            aria-describedby=describedby
+            prop:value=text.get_untracked()
+            on:input=move |ev| on_edit(event_target_value(&ev))
+        />
+    }
+}
+
 /// Where a caret at `caret` (UTF-16 units, as the DOM counts) belongs once `old` became `new`:
 /// moved by the size of the change if the change was before it.
 fn shifted_caret(old: &str, new: &str, caret: u32) -> u32 {

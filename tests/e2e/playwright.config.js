@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { CHROMIUM, ROOT, SERVER } from "./support/env.js";
 
 const port = Number(process.env.AMPLIFY_E2E_PORT ?? 18765);
-const dataDir = mkdtempSync(join(tmpdir(), "amplify-e2e-data-"));
+// Workers evaluate this file again; the variable makes them agree on the server's directory.
+process.env.AMPLIFY_E2E_DATA ??= mkdtempSync(join(tmpdir(), "amplify-e2e-data-"));
+const dataDir = process.env.AMPLIFY_E2E_DATA;
 
 export default defineConfig({
   testDir: "./specs",

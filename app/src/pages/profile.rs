@@ -5,31 +5,24 @@ use leptos::prelude::*;
 
 use crate::{
     repo::{Health, Repo},
-    widgets::{HealthAlert, writable},
+    widgets::{HealthAlert, SyncedInput, SyncedText, writable},
 };
 
 #[component]
 pub fn Profile() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let profile = repo.profile;
+    // Fields are bound to the document once; edits from other devices flow into them without
+    // re-rendering the form under the person's fingers.
     let field = move |field: ProfileField, label: &'static str, hint: &'static str| {
         let id = format!("profile-{}", label.to_lowercase().replace(' ', "-"));
         let hint_id = format!("{id}-hint");
-        let value = profile.with(|p| p.get(field));
-        let on_input = move |ev| {
-            let text = event_target_value(&ev);
-            profile.edit(|p| p.set(field, &text));
-        };
+        let text = Memo::new(move |_| profile.with(|p| p.get(field)));
+        let on_edit = move |value: String| profile.edit(|p| p.set(field, &value));
         let control = if field == ProfileField::Statement {
-            view! {
-                <textarea id=id.clone() dir="auto" rows="4" aria-describedby=hint_id.clone() prop:value=value on:input=on_input></textarea>
-            }
-            .into_any()
+            view! { <SyncedText id=id.clone() text on_edit rows=4 /> }.into_any()
         } else {
-            view! {
-                <input id=id.clone() type="text" dir="auto" aria-describedby=hint_id.clone() prop:value=value on:input=on_input />
-            }
-            .into_any()
+            view! { <SyncedInput id=id.clone() text on_edit describedby=hint_id.clone() /> }.into_any()
         };
         view! {
             <div class="field">
@@ -39,11 +32,12 @@ pub fn Profile() -> impl IntoView {
             </div>
         }
     };
+    let health = Memo::new(move |_| profile.health());
     view! {
         <section class="page profile">
             <h1>"Your profile"</h1>
             <HealthAlert handle=profile name="profile" />
-            {move || match profile.health() {
+            {move || match health.get() {
                 Health::Loading => view! { <p role="status">"Opening your profile…"</p> }.into_any(),
                 health if writable(&health) => view! {
                     <form class="stack" on:submit=|ev| ev.prevent_default()>

@@ -58,6 +58,12 @@ fn DevicesSection() -> impl IntoView {
             <dl class="facts">
                 <dt>"Sync"</dt>
                 <dd data-testid="sync-detail">{move || sync.badge()}</dd>
+                <dt>"Waiting"</dt>
+                <dd data-testid="sync-waiting">{move || match sync.waiting() {
+                    0 => "Nothing: the relay has every change made here.".to_owned(),
+                    1 => "1 change is only on this device so far.".to_owned(),
+                    n => format!("{n} changes are only on this device so far."),
+                }}</dd>
                 <Show when=move || { sync.ignored() > 0 }>
                     <dt>"Ignored"</dt>
                     <dd>{move || format!(

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ARTIFACTS } from "../support/env.js";
 import { JournalPage } from "../support/journal.js";
 
-const PAGES = ["/", "/profile", "/settings"];
+const PAGES = ["/", "/group", "/join", "/profile", "/settings"];
 
 async function unlabelledFields(page) {
   return page.evaluate(() =>

@@ -1,0 +1,61 @@
+// Home-group members meet through the relay: joining shows who is in the group, and edits made
+// while both are offline merge, with both people's words, once they reconnect.
+import { test, expect } from "@playwright/test";
+import { Person } from "../support/people.js";
+
+test("two members edit the same notes offline; after reconnecting both see both edits", async ({ browser, baseURL }) => {
+  const maya = await Person.open(browser, baseURL);
+  const sam = await Person.open(browser, baseURL);
+  try {
+    await maya.createGroup("Nordics Rising", "Maya");
+    await maya.notes.fill("Agenda: pitch");
+    await maya.synced();
+    const link = await maya.inviteLink();
+    expect(new URL(link).hash).toMatch(/^#v1\.g\./);
+
+    await sam.page.goto(link);
+    await expect(sam.page.getByRole("heading", { level: 1 })).toHaveText("Join the home group “Nordics Rising”");
+    await expect(sam.page.getByText("Maya invited you.")).toBeVisible();
+    await expect(sam.page.getByTestId("preview")).toContainText("Maya");
+    expect(sam.page.url(), "the secret leaves the address bar").not.toContain("#");
+    await sam.page.getByLabel("Your name, as the group will see it").fill("Sam");
+    await sam.page.getByRole("button", { name: "Join the group" }).click();
+    await expect(sam.notes).toHaveValue("Agenda: pitch");
+    await expect(maya.page.getByTestId("members")).toHaveText("MayaSam");
+
+    await maya.offline(true);
+    await sam.offline(true);
+    await expect(maya.badge).toHaveText("Offline — saved on this device");
+    await expect(sam.badge).toHaveText("Offline — saved on this device");
+    await maya.notes.fill("Agenda: pitch practice");
+    await sam.notes.fill("Monday. Agenda: pitch");
+    await maya.journal.saved();
+    await sam.journal.saved();
+
+    await maya.offline(false);
+    await sam.offline(false);
+    await expect(maya.notes).toHaveValue("Monday. Agenda: pitch practice", { timeout: 20_000 });
+    await expect(sam.notes).toHaveValue("Monday. Agenda: pitch practice", { timeout: 20_000 });
+    await maya.synced();
+    await sam.synced();
+  } finally {
+    await maya.close();
+    await sam.close();
+  }
+});
+
+test("a second invitee sees everyone who joined before", async ({ browser, baseURL }) => {
+  const people = await Promise.all([0, 1, 2].map(() => Person.open(browser, baseURL)));
+  const [maya, sam, aiko] = people;
+  try {
+    await maya.createGroup("APAC Explorers", "Maya");
+    const link = await maya.inviteLink();
+    await sam.joinGroup(link, "Sam");
+    await sam.synced();
+    await aiko.page.goto(link);
+    await expect(aiko.page.getByTestId("preview")).toContainText("Maya");
+    await expect(aiko.page.getByTestId("preview")).toContainText("Sam");
+  } finally {
+    await Promise.all(people.map((p) => p.close()));
+  }
+});
