@@ -211,7 +211,7 @@ fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), Se
 }
 
 /// A space's statement that a device is a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cert {
     pub space: SpaceId,
     pub device: DeviceId,
@@ -288,6 +288,22 @@ impl Sealed {
             return Err(SealError::CertNotAuthor);
         }
         self.cert.verify()?;
+        self.verify_signature()
+    }
+
+    /// Only the author's signature, for a certificate the caller already checked (the relay
+    /// checks each connection's certificates once). Still refuses a certificate that does not
+    /// name this blob's space and author.
+    ///
+    /// # Errors
+    /// [`SealError::CertOtherSpace`], [`SealError::CertNotAuthor`] or [`SealError::BadSignature`].
+    pub fn verify_signature(&self) -> Result<(), SealError> {
+        if self.cert.space != self.space {
+            return Err(SealError::CertOtherSpace);
+        }
+        if self.cert.device != self.author {
+            return Err(SealError::CertNotAuthor);
+        }
         let header = header_bytes(self.space, self.doc, self.author);
         verify(&self.author.0, &signed_bytes(&header, &self.nonce, &self.ciphertext), &self.signature)
     }

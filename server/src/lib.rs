@@ -143,6 +143,9 @@ async fn sync(
     };
     let hub = state.hub.clone();
     let limit = hub.limits.max_frame_bytes;
+    // Small buffers: most frames are a few hundred bytes, and the defaults (128 KiB each) would
+    // cost the relay a quarter of a megabyte for every idle connection.
+    let upgrade = upgrade.read_buffer_size(8 * 1024).write_buffer_size(8 * 1024);
     upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| {
         let (sink, stream) = socket.split();
         let sink = sink.with(|out: Outbound| async move {

@@ -20,14 +20,14 @@ use std::{
 };
 
 use amplify::{
-    ClientFrame, DeviceId, DocRef, Fatal, Reject, RelayFrame, Sealed, SpaceId, blob_frame, encode_sealed,
-    snapshot_frame, verify_challenge,
+    Cert, ClientFrame, DeviceId, DocRef, Fatal, Reject, RelayFrame, Sealed, SpaceId, blob_frame,
+    encode_sealed, snapshot_frame, verify_challenge,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
-use crate::store::{Item, Store, StoreError};
+use crate::store::{Append, Item, Store, StoreError};
 
 /// What the relay allows one connection.
 #[derive(Debug, Clone)]
@@ -78,10 +78,25 @@ struct Event {
     frame: Arc<Vec<u8>>,
 }
 
+type Reply = tokio::sync::oneshot::Sender<Result<(u64, bool), StoreError>>;
+
+/// A session's live queue, as the hub holds it.
+#[derive(Debug, Clone)]
+struct Follower {
+    queue: mpsc::Sender<Event>,
+    /// Set when an event was dropped because the queue was full.
+    behind: Arc<std::sync::atomic::AtomicBool>,
+}
+
 /// What every session shares.
 pub struct Hub {
     store: Arc<dyn Store>,
-    events: broadcast::Sender<Event>,
+    /// Appends go through one writer thread that commits whatever queued up meanwhile in one
+    /// transaction: one fsync for many blobs (group commit) under load, no wait when idle.
+    appends: std::sync::mpsc::Sender<(Append, Reply)>,
+    /// Per space, the live queues of the sessions following it: a blob wakes only its
+    /// space's followers, not every connection.
+    followers: std::sync::Mutex<HashMap<SpaceId, Vec<Follower>>>,
     pub limits: Limits,
     pub metrics: Metrics,
     shutdown: watch::Receiver<bool>,
@@ -96,8 +111,61 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// `shutdown` turning `true` makes every session say so and close.
     pub fn new(store: Arc<dyn Store>, limits: Limits, shutdown: watch::Receiver<bool>) -> Hub {
-        let (events, _) = broadcast::channel(4096);
-        Hub { store, events, limits, metrics: Metrics::default(), shutdown }
+        let (appends, queue) = std::sync::mpsc::channel::<(Append, Reply)>();
+        let writer_store = store.clone();
+        std::thread::Builder::new()
+            .name("relay-writer".to_owned())
+            .spawn(move || {
+                // Ends when the hub, the only sender, is dropped.
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < 512 {
+                        match queue.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let (items, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
+                    for (reply, result) in replies.into_iter().zip(writer_store.append_many(&items)) {
+                        let _ = reply.send(result);
+                    }
+                }
+            })
+            .expect("a thread for the relay's writer");
+        Hub { store, appends, followers: Default::default(), limits, metrics: Metrics::default(), shutdown }
+    }
+
+    /// Hands a stored blob to every session following its space. A session whose queue is full
+    /// is marked behind and reads what it missed from the store; a closed one is forgotten.
+    fn publish(&self, event: Event) {
+        let mut followers = self.followers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(list) = followers.get_mut(&event.space) {
+            list.retain(|f| match f.queue.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    f.behind.store(true, Ordering::Relaxed);
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+            if list.is_empty() {
+                followers.remove(&event.space);
+            }
+        }
+    }
+
+    fn follow(&self, space: SpaceId, follower: Follower) {
+        let mut followers = self.followers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        followers.entry(space).or_default().push(follower);
+    }
+
+    /// Appends a blob through the group-committing writer; durable when this resolves.
+    async fn append(&self, item: Append) -> Result<(u64, bool), StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.appends
+            .send((item, reply))
+            .map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?;
+        answer.await.map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -143,13 +211,18 @@ where
     hub.metrics.connections.fetch_add(1, Ordering::Relaxed);
     let (queue, outgoing) = mpsc::channel::<Outbound>(256);
     let writer = tokio::spawn(write(sink, outgoing));
+    let (queue_live, live) = mpsc::channel::<Event>(1024);
     let mut session = Session {
         hub: hub.clone(),
         queue,
         device: None,
         admitted: HashSet::new(),
+        verified: HashSet::new(),
         following: HashSet::new(),
         sent: HashMap::new(),
+        queue_live,
+        live: Some(live),
+        behind: Arc::default(),
     };
     let outcome = session.run(stream).await;
     if let Err(Closing(code, message)) = outcome {
@@ -223,10 +296,17 @@ struct Session {
     queue: mpsc::Sender<Outbound>,
     device: Option<DeviceId>,
     admitted: HashSet<SpaceId>,
+    /// Certificates already verified on this connection: checking one costs a signature
+    /// verification, and every blob carries its author's.
+    verified: HashSet<Cert>,
     /// Spaces this client subscribed to.
     following: HashSet<SpaceId>,
     /// The last sequence number sent to this client for each document it follows.
     sent: HashMap<(SpaceId, DocRef), u64>,
+    /// Live blobs of followed spaces arrive here (the receiving end is taken by `run`).
+    queue_live: mpsc::Sender<Event>,
+    live: Option<mpsc::Receiver<Event>>,
+    behind: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -236,7 +316,7 @@ impl Session {
             Err(Stop::Closing(c)) => return Err(c),
             Err(Stop::Gone) => return Ok(()),
         }
-        let mut events = self.hub.events.subscribe();
+        let mut events = self.live.take().expect("run is called once");
         let mut shutdown = self.hub.shutdown.clone();
         let mut bucket = Bucket::new(self.hub.limits.burst, self.hub.limits.blobs_per_second);
         loop {
@@ -254,10 +334,10 @@ impl Session {
                     },
                 },
                 event = events.recv() => match event {
-                    Ok(event) => self.forward(event).await,
-                    // This session fell behind the live stream: read what it missed from the store.
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up_all().await,
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    // If the queue overflowed, read what was dropped from the store instead.
+                    Some(_) if self.behind.swap(false, Ordering::Relaxed) => self.catch_up_all().await,
+                    Some(event) => self.forward(event).await,
+                    None => return Ok(()),
                 },
                 changed = shutdown.changed() => {
                     let stopping = changed.is_err() || *shutdown.borrow_and_update();
@@ -302,8 +382,8 @@ impl Session {
                 Closing::new(Fatal::Unauthorized, "the device key's signature does not verify").into()
             );
         }
-        self.admitted =
-            certs.iter().filter(|c| c.device == device && c.verify().is_ok()).map(|c| c.space).collect();
+        self.verified = certs.into_iter().filter(|c| c.device == device && c.verify().is_ok()).collect();
+        self.admitted = self.verified.iter().map(|c| c.space).collect();
         if self.admitted.is_empty() {
             return Err(
                 Closing::new(Fatal::Unauthorized, "no certificate admits this device to any space").into()
@@ -323,6 +403,7 @@ impl Session {
             ClientFrame::Admit { cert } => {
                 if Some(cert.device) == self.device && cert.verify().is_ok() {
                     self.admitted.insert(cert.space);
+                    self.verified.insert(cert);
                     Ok(())
                 } else {
                     self.reject(0, Reject::NotAdmitted, "the certificate does not admit this device").await
@@ -345,11 +426,8 @@ impl Session {
                 let raw = encode_sealed(&blob);
                 let hash: [u8; 32] = Sha256::digest(&raw).into();
                 let (space, doc) = (blob.space, blob.doc);
-                let max = self.hub.limits.max_docs_per_space;
-                let stored = {
-                    let raw = raw.clone();
-                    self.hub.blocking(move |s| s.append(space, doc, hash, &raw, max)).await
-                };
+                let max_docs = self.hub.limits.max_docs_per_space;
+                let stored = self.hub.append(Append { space, doc, hash, blob: raw.clone(), max_docs }).await;
                 match stored {
                     Ok((seq, new)) => {
                         if new {
@@ -357,7 +435,7 @@ impl Session {
                             m.blobs_accepted.fetch_add(1, Ordering::Relaxed);
                             m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
                             let frame = Arc::new(blob_frame(seq, &raw));
-                            let _ = self.hub.events.send(Event { space, doc, seq, frame });
+                            self.hub.publish(Event { space, doc, seq, frame });
                         }
                         tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
                         self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?;
@@ -409,7 +487,9 @@ impl Session {
         if Some(blob.author) != self.device {
             return Some((Reject::NotAuthor, "a device may only store blobs it wrote"));
         }
-        if blob.verify().is_err() {
+        let checked =
+            if self.verified.contains(&blob.cert) { blob.verify_signature() } else { blob.verify() };
+        if checked.is_err() {
             return Some((Reject::Forged, "the blob's certificate or signature does not verify"));
         }
         if !bucket.take(Instant::now()) {
@@ -453,7 +533,10 @@ impl Session {
 
     /// Sends everything stored for `space` that this client lacks, then [`RelayFrame::CaughtUp`].
     async fn catch_up(&mut self, space: SpaceId) -> Result<(), Stop> {
-        self.following.insert(space);
+        if self.following.insert(space) {
+            // Follow before reading the store, so nothing stored meanwhile is missed.
+            self.hub.follow(space, Follower { queue: self.queue_live.clone(), behind: self.behind.clone() });
+        }
         let docs = match self.hub.blocking(move |s| s.documents(space)).await {
             Ok(docs) => docs,
             Err(e) => {

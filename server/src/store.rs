@@ -42,8 +42,23 @@ pub struct Totals {
     pub bytes: u64,
 }
 
+/// One blob to append (see [`Store::append_many`]).
+#[derive(Debug, Clone)]
+pub struct Append {
+    pub space: SpaceId,
+    pub doc: DocRef,
+    pub hash: [u8; 32],
+    pub blob: Vec<u8>,
+    /// The most documents the blob's space may hold.
+    pub max_docs: u64,
+}
+
 /// The relay's storage. Every method is blocking; the relay calls them off the async runtime.
 pub trait Store: Send + Sync + 'static {
+    /// Appends several blobs in one durable transaction (one fsync for all: group commit). Each
+    /// gets its own answer, as [`Store::append`] would give it.
+    fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>>;
+
     /// Appends `blob` to `doc`'s log, or finds it there already (same `hash`): returns its
     /// sequence number and whether it is new. Durable when this returns.
     ///
@@ -122,21 +137,14 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn append(
-        &self,
-        space: SpaceId,
-        doc: DocRef,
-        hash: [u8; 32],
-        blob: &[u8],
-        max_docs: u64,
-    ) -> Result<(u64, bool), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+impl SqliteStore {
+    /// One append inside an open transaction. Refusals (too many documents) write nothing.
+    fn append_in(tx: &rusqlite::Transaction<'_>, item: &Append) -> Result<(u64, bool), StoreError> {
+        let Append { space, doc, hash, blob, max_docs } = item;
         let existing: Option<u64> = tx
             .query_row(
                 "SELECT seq FROM blobs WHERE space = ?1 AND doc = ?2 AND hash = ?3",
-                params![&space.0, &doc.0, &hash],
+                params![&space.0, &doc.0, hash],
                 |row| row.get(0),
             )
             .optional()?;
@@ -158,8 +166,8 @@ impl Store for SqliteStore {
                     params![&space.0],
                     |row| row.get(0),
                 )?;
-                if count >= max_docs {
-                    return Err(StoreError::TooManyDocuments(max_docs));
+                if count >= *max_docs {
+                    return Err(StoreError::TooManyDocuments(*max_docs));
                 }
                 1
             }
@@ -171,10 +179,41 @@ impl Store for SqliteStore {
         )?;
         tx.execute(
             "INSERT INTO blobs (space, doc, seq, hash, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![&space.0, &doc.0, seq, &hash, blob],
+            params![&space.0, &doc.0, seq, hash, blob],
         )?;
-        tx.commit()?;
         Ok((seq, true))
+    }
+}
+
+impl Store for SqliteStore {
+    fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>> {
+        let mut conn = self.conn();
+        let outcome = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let results: Vec<_> = items.iter().map(|item| SqliteStore::append_in(&tx, item)).collect();
+            // A database error part-way leaves the transaction unsure: roll all of it back.
+            if results.iter().any(|r| matches!(r, Err(StoreError::Database(_)))) {
+                return Err(StoreError::Interrupted("a write in the batch failed".to_owned()));
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => results,
+            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
+        }
+    }
+
+    fn append(
+        &self,
+        space: SpaceId,
+        doc: DocRef,
+        hash: [u8; 32],
+        blob: &[u8],
+        max_docs: u64,
+    ) -> Result<(u64, bool), StoreError> {
+        let item = Append { space, doc, hash, blob: blob.to_vec(), max_docs };
+        self.append_many(std::slice::from_ref(&item)).pop().expect("one answer per item")
     }
 
     fn snapshot(&self, space: SpaceId, doc: DocRef, covers: u64, blob: &[u8]) -> Result<(), StoreError> {
@@ -308,6 +347,26 @@ mod tests {
         assert!(matches!(store.read(SPACE, DOC, 0, 10).unwrap()[0], Item::Snapshot { covers: 3, .. }));
         assert!(matches!(store.snapshot(SPACE, DOC, 9, b"x"), Err(StoreError::SnapshotBeyondLog { .. })));
         assert_eq!(store.totals().unwrap().blobs, 2);
+    }
+
+    #[test]
+    fn a_batch_numbers_in_order_and_answers_each_item() {
+        let (_dir, store) = store();
+        let item = |doc: u8, hash: u8| Append {
+            space: SPACE,
+            doc: DocRef([doc; 16]),
+            hash: [hash; 32],
+            blob: vec![hash],
+            max_docs: 2,
+        };
+        let results = store.append_many(&[item(1, 1), item(1, 2), item(2, 3), item(1, 1), item(3, 4)]);
+        let answers: Vec<_> = results.iter().take(4).map(|r| r.as_ref().ok().copied()).collect();
+        assert_eq!(answers, [Some((1, true)), Some((2, true)), Some((1, true)), Some((1, false))]);
+        assert!(
+            matches!(results[4], Err(StoreError::TooManyDocuments(2))),
+            "the refused item writes nothing"
+        );
+        assert_eq!(store.totals().unwrap().blobs, 3);
     }
 
     #[test]
