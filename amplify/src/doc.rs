@@ -97,6 +97,22 @@ impl Doc {
         Ok(())
     }
 
+    /// Takes in a whole saved document (a snapshot from another device). Equivalent to
+    /// [`Doc::apply`], but loads the snapshot in one pass and then merges in what this copy has
+    /// that the snapshot lacks, instead of replaying the snapshot change by change; for a new
+    /// device that is the difference between seconds and a blink.
+    ///
+    /// # Errors
+    /// [`DocError::Corrupt`] or [`DocError::WrongKind`] if the bytes are not a document of this
+    /// kind; this copy is unchanged then.
+    pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        let mut snapshot = Doc::load(self.kind, bytes)?;
+        snapshot.inner.merge(&mut self.inner).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        snapshot.inner.set_actor(self.inner.get_actor().clone());
+        self.inner = snapshot.inner;
+        Ok(())
+    }
+
     /// Merges another copy of the same document into this one.
     ///
     /// # Errors

@@ -164,3 +164,25 @@ fn garbage_is_refused_and_changes_nothing() {
     }
     assert_eq!(journal.entries(), before);
 }
+
+#[test]
+fn a_snapshot_applied_keeps_local_changes_it_lacks() {
+    let mut phone = Journal::new();
+    let shared = phone.add_entry(Moment::new(0, 0), None);
+    phone.set_body(&shared, "from the phone");
+    let mut laptop = Journal::load(&phone.doc_mut().save()).unwrap();
+    let local = laptop.add_entry(Moment::new(1, 0), None);
+    laptop.set_body(&local, "only on the laptop");
+    phone.set_body(&shared, "from the phone, edited later");
+
+    let snapshot = phone.doc_mut().save();
+    laptop.doc_mut().apply_snapshot(&snapshot).unwrap();
+    assert_eq!(laptop.entry(&shared).unwrap().body, "from the phone, edited later");
+    assert_eq!(laptop.entry(&local).unwrap().body, "only on the laptop");
+    // The laptop keeps writing as itself, and its changes still save incrementally.
+    let heads = laptop.doc_mut().heads();
+    laptop.set_body(&local, "only on the laptop, still");
+    assert!(!laptop.doc_mut().save_after(&heads).is_empty());
+    assert!(laptop.doc_mut().apply_snapshot(b"garbage").is_err());
+    assert_eq!(laptop.entries().len(), 2);
+}

@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocError, Group, Journal, Model, Profile, SpaceId, volume_month};
+use amplify::{ChangeHash, DocError, Group, Journal, Model, PayloadKind, Profile, SpaceId, volume_month};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
@@ -247,7 +247,7 @@ impl<M: Model + 'static> DocHandle<M> {
     /// # Errors
     /// If the bytes are damaged (nothing changes), or if keeping them on the device failed (they
     /// are in memory, and will be fetched again since the caller does not move its cursor).
-    pub async fn apply_remote(self, bytes: &[u8]) -> Result<(), RemoteError> {
+    pub async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
         let shared = self.shared();
         for _ in 0..50 {
             let (saving, clean) = {
@@ -269,7 +269,10 @@ impl<M: Model + 'static> DocHandle<M> {
             let persisted = state.persisted.clone();
             let before = state.model.doc_mut().heads();
             let clean = before == persisted;
-            state.model.doc_mut().apply(bytes)?;
+            match kind {
+                PayloadKind::Snapshot => state.model.doc_mut().apply_snapshot(bytes)?,
+                PayloadKind::Changes => state.model.doc_mut().apply(bytes)?,
+            }
             let after = state.model.doc_mut().heads();
             if clean {
                 state.persisted = after.clone();
@@ -291,8 +294,13 @@ impl<M: Model + 'static> DocHandle<M> {
             return Ok(());
         }
         if let Some(storage) = storage {
-            storage.append(&id, bytes, None).await?;
-            shared.borrow_mut().appended += bytes.len();
+            if kind == PayloadKind::Snapshot {
+                // Keep it as this device's snapshot too (a whole document is no change record).
+                self.compact(&shared, &storage).await?;
+            } else {
+                storage.append(&id, bytes, None).await?;
+                shared.borrow_mut().appended += bytes.len();
+            }
         }
         Ok(())
     }
@@ -483,11 +491,11 @@ pub enum Target {
 }
 
 impl Target {
-    pub async fn apply_remote(self, bytes: &[u8]) -> Result<(), RemoteError> {
+    pub async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
         match self {
-            Target::Journal(h) => h.apply_remote(bytes).await,
-            Target::Profile(h) => h.apply_remote(bytes).await,
-            Target::Group(h) => h.apply_remote(bytes).await,
+            Target::Journal(h) => h.apply_remote(bytes, kind).await,
+            Target::Profile(h) => h.apply_remote(bytes, kind).await,
+            Target::Group(h) => h.apply_remote(bytes, kind).await,
         }
     }
 

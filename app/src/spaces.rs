@@ -30,7 +30,10 @@ pub async fn preview(repo: Repo, secret: &SpaceSecret) -> Result<Preview, String
     let mut group = Group::new();
     for payload in peek(&account, secret).await? {
         if payload.doc == group_doc_id(space) {
-            let _ = group.doc_mut().apply(&payload.bytes);
+            let _ = match payload.kind {
+                PayloadKind::Snapshot => group.doc_mut().apply_snapshot(&payload.bytes),
+                PayloadKind::Changes => group.doc_mut().apply(&payload.bytes),
+            };
         }
     }
     Ok(Preview { name: group.name(), members: group.members().into_iter().map(|m| m.name).collect() })

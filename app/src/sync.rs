@@ -579,7 +579,9 @@ impl Engine {
         let opened = blob.open(&space.keys);
         let outcome = match &opened {
             Ok(payload) => match self.repo.target(&payload.doc) {
-                Some(target) => target.apply_remote(&payload.bytes).await.map_err(|e| e.to_string()),
+                Some(target) => {
+                    target.apply_remote(&payload.bytes, payload.kind).await.map_err(|e| e.to_string())
+                }
                 None => Err(format!("no document here for {}", payload.doc)),
             },
             Err(e) => Err(e.to_string()),

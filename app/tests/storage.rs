@@ -231,3 +231,75 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
         book.days(&Query::default()).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
     assert_eq!(bodies, ["November, the pitch", "November, back home"]);
 }
+
+use std::{cell::RefCell, rc::Rc};
+
+use amplify::PayloadKind;
+use app::repo::{SharedHook, SyncHook};
+use app::storage::Outgoing;
+
+/// A hook that records what a handle would send to the relay.
+fn recording_hook() -> (SharedHook, Rc<RefCell<Vec<Vec<u8>>>>) {
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let record = sent.clone();
+    let hook = SyncHook {
+        seal: Rc::new(move |_doc: &str, bytes: &[u8]| {
+            record.borrow_mut().push(bytes.to_vec());
+            Some(Outgoing { space: "test".to_owned(), bytes: bytes.to_vec(), covers: 0 })
+        }),
+        notify: Rc::new(|| {}),
+    };
+    (Rc::new(RefCell::new(Some(hook))), sent)
+}
+
+#[wasm_bindgen_test]
+async fn a_snapshot_from_the_relay_is_kept_across_a_reload() {
+    let mut phone = Journal::new();
+    for i in 0..5 {
+        let id = phone.add_entry(Moment::new(i, 0), None);
+        phone.set_body(&id, &format!("entry {i}"));
+    }
+    let name = db_name("snapshot");
+    let storage = open(&name).await;
+    let laptop = loaded::<Journal>("journal/2026-11", &storage).await;
+    write(&laptop, 9, "written on the laptop");
+    laptop.flush().await;
+    laptop.apply_remote(&phone.doc_mut().save(), PayloadKind::Snapshot).await.unwrap();
+    assert_eq!(laptop.with(|j| j.entries().len()), 6);
+    storage.close();
+
+    let storage = open(&name).await;
+    assert!(
+        matches!(storage.load("journal/2026-11").await.unwrap().snapshot, Some(Ok(_))),
+        "kept as a snapshot"
+    );
+    assert_eq!(loaded::<Journal>("journal/2026-11", &storage).await.with(|j| j.entries().len()), 6);
+}
+
+#[wasm_bindgen_test]
+async fn changes_from_the_relay_never_go_back_into_the_outbox() {
+    let mut phone = Journal::new();
+    let theirs = phone.add_entry(Moment::new(1, 0), None);
+    phone.set_body(&theirs, "from the phone");
+    let remote = phone.doc_mut().save();
+
+    let storage = open(&db_name("outbox")).await;
+    let (hook, sent) = recording_hook();
+    let laptop = DocHandle::<Journal>::new("journal/2026-11").attach(&hook);
+    laptop.load(storage.clone()).await;
+    // A local edit still waiting for its debounced save when the remote changes arrive.
+    write(&laptop, 2, "typed on the laptop");
+    laptop.apply_remote(&remote, PayloadKind::Changes).await.unwrap();
+    write(&laptop, 3, "typed after the remote changes");
+    laptop.flush().await;
+
+    let mut relay_view = Journal::new();
+    for bytes in sent.borrow().iter() {
+        relay_view.doc_mut().apply(bytes).unwrap();
+    }
+    let bodies: Vec<String> = relay_view.entries().into_iter().map(|e| e.body).collect();
+    assert!(bodies.contains(&"typed on the laptop".to_owned()), "{bodies:?}");
+    assert!(!bodies.contains(&"from the phone".to_owned()), "remote changes were sent back: {bodies:?}");
+    assert_eq!(storage.outbox().await.unwrap().len(), sent.borrow().len());
+    assert_eq!(laptop.with(|j| j.entries().len()), 3);
+}
