@@ -41,6 +41,8 @@ pub enum SealError {
     Undecryptable,
     #[error("a key is not a valid Ed25519 point")]
     BadKey,
+    #[error("the author may read this space but not write to it")]
+    ReadOnly,
 }
 
 /// The 32 random bytes a space is born from. Invites and recovery codes carry it.
@@ -65,10 +67,17 @@ impl SpaceSecret {
         let hkdf = Hkdf::<Sha256>::new(Some(b"amplify space v1"), &self.0);
         let mut content = [0u8; 32];
         let mut signing = [0u8; 32];
+        let mut reader = [0u8; 32];
         hkdf.expand(b"content key", &mut content).expect("32 bytes is a valid HKDF length");
         hkdf.expand(b"signing key", &mut signing).expect("32 bytes is a valid HKDF length");
+        hkdf.expand(b"reader key", &mut reader).expect("32 bytes is a valid HKDF length");
         let signing = SigningKey::from_bytes(&signing);
-        SpaceKeys { id: SpaceId(signing.verifying_key().to_bytes()), content: ContentKey(content), signing }
+        SpaceKeys {
+            id: SpaceId(signing.verifying_key().to_bytes()),
+            content: ContentKey(content),
+            signing,
+            reader: SigningKey::from_bytes(&reader),
+        }
     }
 }
 
@@ -109,6 +118,8 @@ pub struct SpaceKeys {
     pub id: SpaceId,
     pub content: ContentKey,
     signing: SigningKey,
+    /// Admits readers on the space's behalf (see [`ReaderKeys`]).
+    reader: SigningKey,
 }
 
 impl fmt::Debug for SpaceKeys {
@@ -118,11 +129,91 @@ impl fmt::Debug for SpaceKeys {
 }
 
 impl SpaceKeys {
-    /// Admits `device` to the space.
+    /// Admits `device` to the space as a member: it may read and write.
     pub fn admit(&self, device: DeviceId) -> Cert {
-        let signature = self.signing.sign(&Cert::signed_bytes(self.id, device)).to_bytes();
-        Cert { space: self.id, device, signature }
+        let signature = self.signing.sign(&Cert::signed_bytes(self.id, device, Role::Member)).to_bytes();
+        Cert { space: self.id, device, role: Role::Member, signer: self.id.0, signature, grant: None }
     }
+
+    /// What a read-only invite carries: enough to read the space and to admit one's own devices
+    /// as readers, and nothing that writes or admits members.
+    pub fn reader_keys(&self) -> ReaderKeys {
+        let reader = self.reader.verifying_key().to_bytes();
+        let grant = self.signing.sign(&grant_bytes(self.id, &reader)).to_bytes();
+        ReaderKeys { id: self.id, content: self.content.clone(), reader: self.reader.clone(), grant }
+    }
+}
+
+/// A read-only capability for a space: its content key, and a reader key the space granted the
+/// right to admit readers.
+#[derive(Clone)]
+pub struct ReaderKeys {
+    pub id: SpaceId,
+    pub content: ContentKey,
+    reader: SigningKey,
+    grant: [u8; 64],
+}
+
+impl fmt::Debug for ReaderKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReaderKeys").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for ReaderKeys {
+    fn eq(&self, other: &ReaderKeys) -> bool {
+        self.to_bytes() == other.to_bytes()
+    }
+}
+
+impl Eq for ReaderKeys {}
+
+impl ReaderKeys {
+    /// Admits `device` to the space as a reader.
+    pub fn admit(&self, device: DeviceId) -> Cert {
+        let signature = self.reader.sign(&Cert::signed_bytes(self.id, device, Role::Reader)).to_bytes();
+        let signer = self.reader.verifying_key().to_bytes();
+        Cert { space: self.id, device, role: Role::Reader, signer, signature, grant: Some(self.grant) }
+    }
+
+    /// Space id, content key, reader key, grant: 160 bytes, for an invite.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [&self.id.0[..], &self.content.0, &self.reader.to_bytes(), &self.grant].concat()
+    }
+
+    /// Reads what [`ReaderKeys::to_bytes`] wrote, checking that the space granted the key.
+    ///
+    /// # Errors
+    /// [`SealError::BadCert`] if the bytes do not hold a granted reader key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ReaderKeys, SealError> {
+        if bytes.len() != 160 {
+            return Err(SealError::BadCert);
+        }
+        let array =
+            |range: std::ops::Range<usize>| -> [u8; 32] { bytes[range].try_into().expect("32 bytes") };
+        let keys = ReaderKeys {
+            id: SpaceId(array(0..32)),
+            content: ContentKey(array(32..64)),
+            reader: SigningKey::from_bytes(&array(64..96)),
+            grant: bytes[96..160].try_into().expect("64 bytes"),
+        };
+        verify(&keys.id.0, &grant_bytes(keys.id, &keys.reader.verifying_key().to_bytes()), &keys.grant)
+            .map_err(|_| SealError::BadCert)?;
+        Ok(keys)
+    }
+}
+
+fn grant_bytes(space: SpaceId, reader: &[u8; 32]) -> Vec<u8> {
+    [&b"amplify reader grant v1\0"[..], &space.0, reader].concat()
+}
+
+/// What a certificate allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Reads and writes.
+    Member,
+    /// Reads only: the relay and every member refuse what a reader signs.
+    Reader,
 }
 
 /// Identifies a space: its Ed25519 verifying key.
@@ -210,26 +301,46 @@ fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), Se
     key.verify_strict(message, &Signature::from_bytes(signature)).map_err(|_| SealError::BadSignature)
 }
 
-/// A space's statement that a device is a member.
+/// A space's statement that a device may read it, and write to it if a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cert {
     pub space: SpaceId,
     pub device: DeviceId,
+    pub role: Role,
+    /// Who signed: the space itself for members, a granted reader key for readers.
+    pub signer: [u8; 32],
     pub signature: [u8; 64],
+    /// For readers: the space's grant of `signer`.
+    pub grant: Option<[u8; 64]>,
 }
 
 impl Cert {
-    fn signed_bytes(space: SpaceId, device: DeviceId) -> Vec<u8> {
-        [&b"amplify member cert v1\0"[..], &space.0, &device.0].concat()
+    fn signed_bytes(space: SpaceId, device: DeviceId, role: Role) -> Vec<u8> {
+        let role = match role {
+            Role::Member => 1u8,
+            Role::Reader => 2,
+        };
+        [&b"amplify cert v2\0"[..], &space.0, &device.0, &[role]].concat()
     }
 
-    /// Checks that the space signed this certificate.
+    /// Checks that the space signed this certificate, directly (members) or through a reader
+    /// key it granted (readers).
     ///
     /// # Errors
     /// [`SealError::BadCert`] if not.
     pub fn verify(&self) -> Result<(), SealError> {
-        verify(&self.space.0, &Cert::signed_bytes(self.space, self.device), &self.signature)
-            .map_err(|_| SealError::BadCert)
+        let signed = Cert::signed_bytes(self.space, self.device, self.role);
+        let checked = match (self.role, self.grant) {
+            (Role::Member, None) if self.signer == self.space.0 => {
+                verify(&self.space.0, &signed, &self.signature)
+            }
+            (Role::Reader, Some(grant)) => {
+                verify(&self.space.0, &grant_bytes(self.space, &self.signer), &grant)
+                    .and_then(|()| verify(&self.signer, &signed, &self.signature))
+            }
+            _ => Err(SealError::BadCert),
+        };
+        checked.map_err(|_| SealError::BadCert)
     }
 }
 
@@ -291,6 +402,14 @@ impl Sealed {
         self.verify_signature()
     }
 
+    /// Verifies, then decrypts with a reader's keys.
+    ///
+    /// # Errors
+    /// As [`Sealed::open`].
+    pub fn open_as_reader(&self, reader: &ReaderKeys) -> Result<Payload, SealError> {
+        self.open_with(reader.id, &reader.content)
+    }
+
     /// Only the author's signature, for a certificate the caller already checked (the relay
     /// checks each connection's certificates once). Still refuses a certificate that does not
     /// name this blob's space and author.
@@ -304,6 +423,9 @@ impl Sealed {
         if self.cert.device != self.author {
             return Err(SealError::CertNotAuthor);
         }
+        if self.cert.role != Role::Member {
+            return Err(SealError::ReadOnly);
+        }
         let header = header_bytes(self.space, self.doc, self.author);
         verify(&self.author.0, &signed_bytes(&header, &self.nonce, &self.ciphertext), &self.signature)
     }
@@ -315,19 +437,23 @@ impl Sealed {
     /// ciphertext was altered, and [`SealError::Undecryptable`] if the payload inside is malformed
     /// or filed under a reference that does not match its document.
     pub fn open(&self, space: &SpaceKeys) -> Result<Payload, SealError> {
+        self.open_with(space.id, &space.content)
+    }
+
+    fn open_with(&self, space: SpaceId, content: &ContentKey) -> Result<Payload, SealError> {
         self.verify()?;
-        if self.space != space.id {
+        if self.space != space {
             return Err(SealError::CertOtherSpace);
         }
         let header = header_bytes(self.space, self.doc, self.author);
-        let cipher = XChaCha20Poly1305::new(&space.content.0.into());
+        let cipher = XChaCha20Poly1305::new(&content.0.into());
         let plaintext = cipher
             .decrypt(&XNonce::from(self.nonce), Aad { msg: &self.ciphertext, aad: &header })
             .map_err(|_| SealError::Undecryptable)?;
         let payload = crate::wire::decode_payload(&plaintext).map_err(|_| SealError::Undecryptable)?;
         // A member could file a document's changes under another document's reference; the
         // reference is derived from the id inside, so a mismatch is refused.
-        if space.content.doc_ref(&payload.doc) != self.doc {
+        if content.doc_ref(&payload.doc) != self.doc {
             return Err(SealError::Undecryptable);
         }
         Ok(payload)
@@ -403,6 +529,35 @@ mod tests {
         rekeyed.space = other_space.id;
         rekeyed.cert = other_space.admit(device.id());
         assert!(rekeyed.open(&other_space).is_err());
+    }
+
+    #[test]
+    fn readers_read_but_what_they_sign_is_refused() {
+        let space = SpaceSecret::generate().keys();
+        let member = DeviceKey::generate();
+        let written = Sealed::seal(&space, &member, &space.admit(member.id()), &payload());
+
+        // The executive's invite carries reader keys only.
+        let reader = ReaderKeys::from_bytes(&space.reader_keys().to_bytes()).unwrap();
+        let executive = DeviceKey::generate();
+        let cert = reader.admit(executive.id());
+        assert_eq!(cert.verify(), Ok(()), "the space admits the reader");
+        assert_eq!(written.open_as_reader(&reader), Ok(payload()));
+
+        let attempt = Sealed::seal(&space, &executive, &cert, &payload());
+        assert_eq!(attempt.verify(), Err(SealError::ReadOnly));
+        assert_eq!(attempt.open(&space), Err(SealError::ReadOnly));
+
+        // A reader key the space never granted admits nobody.
+        let mut forged = cert;
+        forged.grant = Some([0; 64]);
+        assert_eq!(forged.verify(), Err(SealError::BadCert));
+        let mut promoted = cert;
+        promoted.role = Role::Member;
+        assert_eq!(promoted.verify(), Err(SealError::BadCert), "a reader cannot make itself a member");
+        let mut bytes = space.reader_keys().to_bytes();
+        bytes[100] ^= 1;
+        assert!(ReaderKeys::from_bytes(&bytes).is_err());
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub use automerge::ChangeHash;
 
 pub use crate::{
     crypto::{
-        Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, SealError, Sealed, SpaceId,
-        SpaceKeys, SpaceSecret, verify_challenge,
+        Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, Role, SealError,
+        Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge,
     },
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},

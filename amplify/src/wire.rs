@@ -15,7 +15,7 @@
 
 use thiserror::Error;
 
-use crate::crypto::{Cert, DeviceId, DocRef, Payload, PayloadKind, Sealed, SpaceId};
+use crate::crypto::{Cert, DeviceId, DocRef, Payload, PayloadKind, Role, Sealed, SpaceId};
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -124,6 +124,8 @@ pub enum Reject {
     BadSnapshot = 7,
     /// The relay could not store it; try again later.
     Unavailable = 8,
+    /// The author's certificate admits it to read the space, not to write.
+    ReadOnly = 9,
 }
 
 /// Why the relay closes a connection.
@@ -139,9 +141,19 @@ pub enum Fatal {
 impl Reject {
     fn from_u16(v: u16) -> Option<Reject> {
         use Reject::*;
-        [Forged, NotAdmitted, NotAuthor, RateLimited, TooManyDocuments, TooLarge, BadSnapshot, Unavailable]
-            .into_iter()
-            .find(|r| *r as u16 == v)
+        [
+            Forged,
+            NotAdmitted,
+            NotAuthor,
+            RateLimited,
+            TooManyDocuments,
+            TooLarge,
+            BadSnapshot,
+            Unavailable,
+            ReadOnly,
+        ]
+        .into_iter()
+        .find(|r| *r as u16 == v)
     }
 }
 
@@ -185,7 +197,12 @@ impl Writer {
         self.bytes(v.as_bytes())
     }
     fn cert(&mut self, c: &Cert) -> &mut Self {
-        self.raw(&c.space.0).raw(&c.device.0).raw(&c.signature)
+        self.raw(&c.space.0).raw(&c.device.0);
+        match (c.role, c.grant) {
+            (Role::Reader, Some(grant)) => self.u8(2).raw(&c.signer).raw(&c.signature).raw(&grant),
+            // A member's signer is the space itself; a reader always has a grant.
+            _ => self.u8(1).raw(&c.signature),
+        }
     }
     fn sealed(&mut self, s: &Sealed) -> &mut Self {
         self.raw(&s.space.0)
@@ -246,7 +263,22 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
     fn cert(&mut self) -> Result<Cert, WireError> {
-        Ok(Cert { space: SpaceId(self.array()?), device: DeviceId(self.array()?), signature: self.array()? })
+        let (space, device) = (SpaceId(self.array()?), DeviceId(self.array()?));
+        match self.u8()? {
+            1 => Ok(Cert {
+                space,
+                device,
+                role: Role::Member,
+                signer: space.0,
+                signature: self.array()?,
+                grant: None,
+            }),
+            2 => {
+                let (signer, signature, grant) = (self.array()?, self.array()?, self.array()?);
+                Ok(Cert { space, device, role: Role::Reader, signer, signature, grant: Some(grant) })
+            }
+            t => Err(WireError::UnknownTag(t)),
+        }
     }
     fn sealed(&mut self) -> Result<Sealed, WireError> {
         Ok(Sealed {
@@ -267,7 +299,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-const CERT_SIZE: usize = 32 + 32 + 64;
+/// The smallest certificate on the wire (a member's).
+const CERT_SIZE: usize = 32 + 32 + 1 + 64;
 const PAYLOAD_VERSION: u8 = 1;
 
 pub(crate) fn encode_payload(p: &Payload) -> Vec<u8> {
@@ -478,7 +511,11 @@ mod tests {
     fn client_frames(bytes: Vec<u8>) -> Vec<ClientFrame> {
         let b = blob(bytes);
         vec![
-            ClientFrame::Auth { device: b.author, signature: [9; 64], certs: vec![b.cert, b.cert] },
+            ClientFrame::Auth {
+                device: b.author,
+                signature: [9; 64],
+                certs: vec![b.cert, SpaceSecret::from_bytes([5; 32]).keys().reader_keys().admit(b.author)],
+            },
             ClientFrame::Admit { cert: b.cert },
             ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 7), (DocRef([1; 16]), 0)] },
             ClientFrame::Put { request: 42, blob: b.clone() },

@@ -20,7 +20,7 @@ use std::{
 };
 
 use amplify::{
-    Cert, ClientFrame, DeviceId, DocRef, Fatal, Reject, RelayFrame, Sealed, SpaceId, blob_frame,
+    Cert, ClientFrame, Role, DeviceId, DocRef, Fatal, Reject, RelayFrame, Sealed, SpaceId, blob_frame,
     encode_sealed, snapshot_frame, verify_challenge,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -486,6 +486,9 @@ impl Session {
         }
         if Some(blob.author) != self.device {
             return Some((Reject::NotAuthor, "a device may only store blobs it wrote"));
+        }
+        if blob.cert.role != Role::Member {
+            return Some((Reject::ReadOnly, "this device may read this space but not write to it"));
         }
         let checked =
             if self.verified.contains(&blob.cert) { blob.verify_signature() } else { blob.verify() };

@@ -308,3 +308,27 @@ async fn rate_and_document_limits_answer_with_clear_rejections() {
     );
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn a_reader_reads_but_cannot_write() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let team = Member::of(&[&space]);
+    let mut writer = Client::connect(relay.addr, &team).await;
+    writer.put(1, &team.seal(&space, "story/maya", b"published")).await;
+
+    let reader_keys = amplify::ReaderKeys::from_bytes(&space.reader_keys().to_bytes()).unwrap();
+    let executive = DeviceKey::generate();
+    let cert = reader_keys.admit(executive.id());
+    let viewer = Member { device: executive.clone(), certs: vec![cert] };
+    let mut client = Client::connect(relay.addr, &viewer).await;
+    let frames = client.subscribe(space.id, vec![]).await;
+    let RelayFrame::Blob { blob, .. } = &frames[0] else { panic!("{frames:?}") };
+    assert_eq!(blob.open_as_reader(&reader_keys).unwrap().bytes, b"published");
+
+    let payload = amplify::Payload { doc: "story/maya".into(), kind: amplify::PayloadKind::Changes, bytes: b"edited".to_vec() };
+    let attempt = Sealed::seal(&space, &executive, &cert, &payload);
+    assert!(matches!(client.put(2, &attempt).await, RelayFrame::Reject { code: Reject::ReadOnly, .. }));
+    relay.stop().await;
+}
