@@ -15,6 +15,12 @@ pub enum DocKind {
     Journal,
     Profile,
     Group,
+    Canvas,
+    Cohort,
+    Coaching,
+    SharedEntry,
+    Notes,
+    Showcase,
 }
 
 impl DocKind {
@@ -24,6 +30,12 @@ impl DocKind {
             DocKind::Journal => "amplify/journal/1",
             DocKind::Profile => "amplify/profile/1",
             DocKind::Group => "amplify/group/1",
+            DocKind::Canvas => "amplify/canvas/1",
+            DocKind::Cohort => "amplify/cohort/1",
+            DocKind::Coaching => "amplify/coaching/1",
+            DocKind::SharedEntry => "amplify/shared-entry/1",
+            DocKind::Notes => "amplify/notes/1",
+            DocKind::Showcase => "amplify/showcase/1",
         }
     }
 
@@ -33,6 +45,12 @@ impl DocKind {
             DocKind::Journal => "journal",
             DocKind::Profile => "profile",
             DocKind::Group => "home group",
+            DocKind::Canvas => "experiment canvas",
+            DocKind::Cohort => "cohort",
+            DocKind::Coaching => "coaching notes",
+            DocKind::SharedEntry => "shared entry",
+            DocKind::Notes => "private notes",
+            DocKind::Showcase => "showcase card",
         }
     }
 }
@@ -184,6 +202,10 @@ impl Doc {
             },
             _ => None,
         }
+    }
+
+    pub(crate) fn get_bool(&self, obj: &ObjId, key: &str) -> bool {
+        matches!(self.inner.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
     }
 
     /// The text of the text object at `key`, or "" if there is none.

@@ -22,6 +22,9 @@
 //! assert_eq!(entry.body, "Candour, kindly. Always.");
 //! ```
 
+mod canvas;
+mod coaching;
+mod cohort;
 mod crypto;
 mod doc;
 mod error;
@@ -30,12 +33,16 @@ mod invite;
 mod journal;
 mod profile;
 mod prompts;
+mod showcase;
 mod time;
 mod wire;
 
 pub use automerge::ChangeHash;
 
 pub use crate::{
+    canvas::{Assumption, Canvas, Comment, Decision, Evidence, Field, Risk, Section, Stage, Story},
+    coaching::{Action, Coaching, Goal, Notes, Owner, Pair, Session, SharedEntry, SharedView},
+    cohort::{Cohort, CohortMember, CohortRole, Event, GroupInfo, Milestone},
     crypto::{
         Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, Role, SealError,
         Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge,
@@ -47,6 +54,7 @@ pub use crate::{
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
+    showcase::{Published, Showcase},
     time::{Date, Moment, Month},
     wire::{
         ClientFrame, Fatal, Reject, RelayFrame, WireError, blob_frame, decode_sealed, encode_sealed,

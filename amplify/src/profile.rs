@@ -86,6 +86,30 @@ impl Profile {
             self.doc.set_text(&obj, field.key(), value);
         }
     }
+
+    /// A small photo, as a `data:image/jpeg;base64,…` URL (the app keeps it under 64 KB).
+    pub fn photo(&self) -> Option<String> {
+        self.doc.get_str(&self.doc.root_obj("fields"), "photo").filter(|p| p.starts_with("data:image/"))
+    }
+
+    pub fn set_photo(&mut self, data_url: Option<&str>) {
+        let obj = self.doc.root_obj("fields");
+        match data_url {
+            Some(url) => self.doc.put(&obj, "photo", url),
+            None if self.photo().is_some() => self.doc.delete(&obj, "photo"),
+            None => {}
+        }
+    }
+
+    /// Makes this profile say what `other` says (a cohort card mirrors a person's own profile).
+    pub fn copy_from(&mut self, other: &Profile) {
+        for field in ProfileField::ALL {
+            self.set(field, &other.get(field));
+        }
+        if self.photo() != other.photo() {
+            self.set_photo(other.photo().as_deref());
+        }
+    }
 }
 
 #[cfg(test)]

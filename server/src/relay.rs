@@ -20,7 +20,7 @@ use std::{
 };
 
 use amplify::{
-    Cert, ClientFrame, Role, DeviceId, DocRef, Fatal, Reject, RelayFrame, Sealed, SpaceId, blob_frame,
+    Cert, ClientFrame, DeviceId, DocRef, Fatal, Reject, RelayFrame, Role, Sealed, SpaceId, blob_frame,
     encode_sealed, snapshot_frame, verify_challenge,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};

@@ -327,7 +327,11 @@ async fn a_reader_reads_but_cannot_write() {
     let RelayFrame::Blob { blob, .. } = &frames[0] else { panic!("{frames:?}") };
     assert_eq!(blob.open_as_reader(&reader_keys).unwrap().bytes, b"published");
 
-    let payload = amplify::Payload { doc: "story/maya".into(), kind: amplify::PayloadKind::Changes, bytes: b"edited".to_vec() };
+    let payload = amplify::Payload {
+        doc: "story/maya".into(),
+        kind: amplify::PayloadKind::Changes,
+        bytes: b"edited".to_vec(),
+    };
     let attempt = Sealed::seal(&space, &executive, &cert, &payload);
     assert!(matches!(client.put(2, &attempt).await, RelayFrame::Reject { code: Reject::ReadOnly, .. }));
     relay.stop().await;
