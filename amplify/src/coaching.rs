@@ -315,6 +315,18 @@ impl SharedEntry {
         shared
     }
 
+    /// Marks the copy withdrawn and empties it: what unsharing sends to the coach.
+    pub fn withdraw(&mut self) {
+        let e = self.doc.root_obj("entry");
+        self.doc.put(&e, "withdrawn", true);
+        self.doc.set_text(&e, "body", "");
+        for key in ["title", "prompt", "tags"] {
+            if self.doc.get_str(&e, key).is_some() {
+                self.doc.delete(&e, key);
+            }
+        }
+    }
+
     pub fn view(&self) -> SharedView {
         let e = self.doc.root_obj("entry");
         let tags = self.doc.get_str(&e, "tags").unwrap_or_default();
@@ -410,6 +422,10 @@ mod tests {
             (view.body.as_str(), view.tags.as_slice(), view.shared_ms),
             ("SECRET-ish reflection", &["values".to_owned()][..], 9)
         );
+
+        shared.withdraw();
+        let view = shared.view();
+        assert!(view.withdrawn && view.body.is_empty() && view.tags.is_empty() && view.title.is_empty());
 
         let mut withdrawn = SharedEntry::withdrawn();
         let bytes = withdrawn.doc_mut().save();

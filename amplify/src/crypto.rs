@@ -358,6 +358,8 @@ pub struct Payload {
 pub enum PayloadKind {
     Changes,
     Snapshot,
+    /// "I am looking at this document": passed on live, never stored.
+    Presence,
 }
 
 /// An encrypted, signed blob: all the relay ever sees of a document.

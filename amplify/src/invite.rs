@@ -8,7 +8,10 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use thiserror::Error;
 
-use crate::crypto::SpaceSecret;
+use crate::{
+    cohort::CohortRole,
+    crypto::{ReaderKeys, SpaceSecret},
+};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum InviteError {
@@ -33,12 +36,33 @@ pub enum InviteKind {
     Device,
     /// Join a home group.
     HomeGroup,
+    /// Start coaching with the coach who sent it.
+    Coaching,
+    /// Join a cohort in a role. Executive viewers get read-only keys.
+    Cohort(CohortRole),
+}
+
+/// The key an invite carries: a space's secret, or only what reading it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteKey {
+    Secret(SpaceSecret),
+    Reader(ReaderKeys),
+}
+
+impl InviteKey {
+    /// The space this key opens.
+    pub fn space(&self) -> crate::SpaceId {
+        match self {
+            InviteKey::Secret(secret) => secret.keys().id,
+            InviteKey::Reader(reader) => reader.id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     pub kind: InviteKind,
-    pub secret: SpaceSecret,
+    pub key: InviteKey,
     /// What the space is called ("Nordics Rising"), to show before joining.
     pub name: String,
     /// Who invited, to show before joining.
@@ -51,14 +75,18 @@ impl Invite {
         let kind = match self.kind {
             InviteKind::Device => "d",
             InviteKind::HomeGroup => "g",
+            InviteKind::Coaching => "k",
+            InviteKind::Cohort(CohortRole::Participant) => "cp",
+            InviteKind::Cohort(CohortRole::Coach) => "cc",
+            InviteKind::Cohort(CohortRole::ProgrammeTeam) => "ct",
+            InviteKind::Cohort(CohortRole::Executive) => "ce",
+        };
+        let key = match &self.key {
+            InviteKey::Secret(secret) => secret.to_bytes().to_vec(),
+            InviteKey::Reader(reader) => reader.to_bytes(),
         };
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-        format!(
-            "v1.{kind}.{}.{}.{}",
-            b64(&self.secret.to_bytes()),
-            b64(self.name.as_bytes()),
-            b64(self.from.as_bytes())
-        )
+        format!("v1.{kind}.{}.{}.{}", b64(&key), b64(self.name.as_bytes()), b64(self.from.as_bytes()))
     }
 
     /// Reads an invite from a link's fragment (with or without the `#`).
@@ -73,16 +101,27 @@ impl Invite {
             Some(v) if v.starts_with('v') && v.len() <= 4 => return Err(InviteError::UnknownVersion),
             _ => return Err(InviteError::NotAnInvite),
         }
-        let [_, kind, secret, name, from] = parts[..] else { return Err(InviteError::Damaged) };
+        let [_, kind, key, name, from] = parts[..] else { return Err(InviteError::Damaged) };
         let kind = match kind {
             "d" => InviteKind::Device,
             "g" => InviteKind::HomeGroup,
+            "k" => InviteKind::Coaching,
+            "cp" => InviteKind::Cohort(CohortRole::Participant),
+            "cc" => InviteKind::Cohort(CohortRole::Coach),
+            "ct" => InviteKind::Cohort(CohortRole::ProgrammeTeam),
+            "ce" => InviteKind::Cohort(CohortRole::Executive),
             _ => return Err(InviteError::Damaged),
         };
         let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| InviteError::Damaged);
-        let secret: [u8; 32] = decode(secret)?.try_into().map_err(|_| InviteError::Damaged)?;
+        let bytes = decode(key)?;
+        let key = if kind == InviteKind::Cohort(CohortRole::Executive) {
+            InviteKey::Reader(ReaderKeys::from_bytes(&bytes).map_err(|_| InviteError::Damaged)?)
+        } else {
+            let secret: [u8; 32] = bytes.try_into().map_err(|_| InviteError::Damaged)?;
+            InviteKey::Secret(SpaceSecret::from_bytes(secret))
+        };
         let text = |s: &str| String::from_utf8(decode(s)?).map_err(|_| InviteError::Damaged);
-        Ok(Invite { kind, secret: SpaceSecret::from_bytes(secret), name: text(name)?, from: text(from)? })
+        Ok(Invite { kind, key, name: text(name)?, from: text(from)? })
     }
 }
 
@@ -168,15 +207,19 @@ mod tests {
 
     #[test]
     fn an_invite_round_trips_through_its_fragment() {
-        let invite = Invite {
-            kind: InviteKind::HomeGroup,
-            secret: SpaceSecret::generate(),
-            name: "Nordics Rising · Ørsted".into(),
-            from: "Maya".into(),
-        };
-        let fragment = invite.to_fragment();
-        assert!(fragment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "{fragment}");
-        assert_eq!(Invite::parse(&format!("#{fragment}")), Ok(invite));
+        let secret = SpaceSecret::generate();
+        for (kind, key) in [
+            (InviteKind::HomeGroup, InviteKey::Secret(secret.clone())),
+            (InviteKind::Coaching, InviteKey::Secret(secret.clone())),
+            (InviteKind::Cohort(CohortRole::Coach), InviteKey::Secret(secret.clone())),
+            (InviteKind::Cohort(CohortRole::Executive), InviteKey::Reader(secret.keys().reader_keys())),
+        ] {
+            let invite = Invite { kind, key, name: "Nordics Rising · Ørsted".into(), from: "Maya".into() };
+            let fragment = invite.to_fragment();
+            assert!(fragment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "{fragment}");
+            assert_eq!(Invite::parse(&format!("#{fragment}")), Ok(invite.clone()));
+            assert_eq!(invite.key.space(), secret.keys().id);
+        }
     }
 
     #[test]

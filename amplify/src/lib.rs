@@ -50,7 +50,7 @@ pub use crate::{
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},
     group::{Group, Member},
-    invite::{Invite, InviteError, InviteKind, parse_recovery_code, recovery_code},
+    invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},

@@ -63,6 +63,10 @@ pub enum ClientFrame {
         blob: Sealed,
     },
     Ping,
+    /// Tells the space's other connections who is looking at what; the relay keeps nothing.
+    Presence {
+        blob: Sealed,
+    },
 }
 
 /// What the relay sends.
@@ -106,6 +110,10 @@ pub enum RelayFrame {
         message: String,
     },
     Pong,
+    /// Another member's presence blob, passed on live.
+    Presence {
+        blob: Sealed,
+    },
 }
 
 /// Why one request was refused; the connection stays open.
@@ -307,6 +315,7 @@ pub(crate) fn encode_payload(p: &Payload) -> Vec<u8> {
     let kind = match p.kind {
         PayloadKind::Changes => 1,
         PayloadKind::Snapshot => 2,
+        PayloadKind::Presence => 3,
     };
     let mut w = Writer::default();
     w.u8(PAYLOAD_VERSION).u8(kind).str(&p.doc).bytes(&p.bytes);
@@ -322,6 +331,7 @@ pub(crate) fn decode_payload(bytes: &[u8]) -> Result<Payload, WireError> {
     let kind = match r.u8()? {
         1 => PayloadKind::Changes,
         2 => PayloadKind::Snapshot,
+        3 => PayloadKind::Presence,
         t => return Err(WireError::UnknownTag(t)),
     };
     let payload = Payload { kind, doc: r.str()?, bytes: r.bytes()?.to_vec() };
@@ -388,6 +398,9 @@ impl ClientFrame {
             ClientFrame::Ping => {
                 w.u8(6);
             }
+            ClientFrame::Presence { blob } => {
+                w.u8(7).sealed(blob);
+            }
         }
         w.0
     }
@@ -414,6 +427,7 @@ impl ClientFrame {
             4 => ClientFrame::Put { request: r.u32()?, blob: r.sealed()? },
             5 => ClientFrame::Snapshot { request: r.u32()?, covers: r.u64()?, blob: r.sealed()? },
             6 => ClientFrame::Ping,
+            7 => ClientFrame::Presence { blob: r.sealed()? },
             t => return Err(WireError::UnknownTag(t)),
         };
         r.end()?;
@@ -455,6 +469,9 @@ impl RelayFrame {
             RelayFrame::Pong => {
                 w.u8(9);
             }
+            RelayFrame::Presence { blob } => {
+                w.u8(10).sealed(blob);
+            }
         }
         w.0
     }
@@ -487,6 +504,7 @@ impl RelayFrame {
                 RelayFrame::Error { code, message: r.str()? }
             }
             9 => RelayFrame::Pong,
+            10 => RelayFrame::Presence { blob: r.sealed()? },
             t => return Err(WireError::UnknownTag(t)),
         };
         r.end()?;
@@ -519,8 +537,9 @@ mod tests {
             ClientFrame::Admit { cert: b.cert },
             ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 7), (DocRef([1; 16]), 0)] },
             ClientFrame::Put { request: 42, blob: b.clone() },
-            ClientFrame::Snapshot { request: 43, covers: 99, blob: b },
+            ClientFrame::Snapshot { request: 43, covers: 99, blob: b.clone() },
             ClientFrame::Ping,
+            ClientFrame::Presence { blob: b },
         ]
     }
 
@@ -536,6 +555,7 @@ mod tests {
             RelayFrame::CaughtUp { space: b.space },
             RelayFrame::Error { code: Fatal::Malformed, message: "what?".into() },
             RelayFrame::Pong,
+            RelayFrame::Presence { blob: b },
         ]
     }
 

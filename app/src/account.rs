@@ -1,7 +1,11 @@
-//! Who this device is and which spaces it belongs to: the device's signing key and each
-//! space's secret. Kept in IndexedDB (the `kv` store), never in localStorage or cookies.
+//! Who this device is and which spaces it belongs to: the device's signing key and, for each
+//! space, its secret (members) or its reader keys (read-only). Kept in IndexedDB (the `kv`
+//! store), never in localStorage or cookies.
 
-use amplify::{Cert, DeviceKey, SpaceId, SpaceKeys, SpaceSecret};
+use amplify::{
+    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, ReaderKeys, SealError, Sealed, SpaceId,
+    SpaceKeys, SpaceSecret,
+};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -10,9 +14,23 @@ use crate::storage::{Storage, StorageError};
 /// What a space is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SpaceKind {
-    /// The person's own documents (journal, profile): only their devices hold this key.
+    /// The person's own documents (journal, profile, a coach's private notes): only their
+    /// devices hold this key.
     Personal,
     HomeGroup,
+    /// One programme run: its members, calendar, showcase and the people in it.
+    Cohort,
+    /// A participant and their coach.
+    Coaching,
+}
+
+/// How this device holds a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Reads and writes; can invite others.
+    Member(SpaceSecret),
+    /// Reads only.
+    Reader(ReaderKeys),
 }
 
 /// A space this device belongs to.
@@ -20,21 +38,62 @@ pub enum SpaceKind {
 pub struct Joined {
     pub kind: SpaceKind,
     pub name: String,
-    pub secret: SpaceSecret,
-    pub keys: SpaceKeys,
+    pub access: Access,
+    /// For a cohort: this person's role in it. For coaching: which side they are on.
+    pub role: Option<CohortRole>,
+    pub side: Option<Owner>,
     /// This device's certificate for the space.
     pub cert: Cert,
+    id: SpaceId,
+    content: ContentKey,
+    keys: Option<SpaceKeys>,
 }
 
 impl Joined {
-    fn new(kind: SpaceKind, name: String, secret: SpaceSecret, device: &DeviceKey) -> Joined {
-        let keys = secret.keys();
-        let cert = keys.admit(device.id());
-        Joined { kind, name, secret, keys, cert }
+    fn new(kind: SpaceKind, name: String, access: Access, device: &DeviceKey) -> Joined {
+        let (id, content, keys, cert) = match &access {
+            Access::Member(secret) => {
+                let keys = secret.keys();
+                (keys.id, keys.content.clone(), Some(keys.clone()), keys.admit(device.id()))
+            }
+            Access::Reader(reader) => (reader.id, reader.content.clone(), None, reader.admit(device.id())),
+        };
+        Joined { kind, name, access, role: None, side: None, cert, id, content, keys }
     }
 
     pub fn id(&self) -> SpaceId {
-        self.keys.id
+        self.id
+    }
+
+    /// The space's keys, if this device may write to it.
+    pub fn keys(&self) -> Option<&SpaceKeys> {
+        self.keys.as_ref()
+    }
+
+    pub fn secret(&self) -> Option<&SpaceSecret> {
+        match &self.access {
+            Access::Member(secret) => Some(secret),
+            Access::Reader(_) => None,
+        }
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    pub fn content(&self) -> &ContentKey {
+        &self.content
+    }
+
+    /// Verifies and decrypts a blob of this space.
+    ///
+    /// # Errors
+    /// Why the blob is refused.
+    pub fn open(&self, blob: &Sealed) -> Result<Payload, SealError> {
+        match &self.access {
+            Access::Member(_) => blob.open(self.keys.as_ref().expect("members have keys")),
+            Access::Reader(reader) => blob.open_as_reader(reader),
+        }
     }
 }
 
@@ -55,10 +114,30 @@ struct Record {
 struct SpaceRecord {
     kind: SpaceKind,
     name: String,
-    secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reader: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<CohortRole>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    side: Option<Owner>,
 }
 
 const KEY: &str = "account";
+
+/// The space a local document belongs to: the second part of its id for shared documents
+/// (`canvas/<space>/<person>`), the person's own space for the rest.
+pub fn doc_space(doc: &str) -> Option<SpaceId> {
+    let mut parts = doc.split('/');
+    let kind = parts.next()?;
+    match kind {
+        "group" | "canvas" | "cohort" | "person" | "story" | "coaching" | "shared" => {
+            SpaceId::parse(parts.next()?)
+        }
+        _ => None,
+    }
+}
 
 /// The local document id of a home group's shared document.
 pub fn group_doc_id(space: SpaceId) -> String {
@@ -76,8 +155,12 @@ impl Account {
             storage.put_kv(&format!("{KEY}.unreadable.{}", js_sys::Date::now()), &value).await?;
         }
         let device = DeviceKey::generate();
-        let personal =
-            Joined::new(SpaceKind::Personal, "Your journal".to_owned(), SpaceSecret::generate(), &device);
+        let personal = Joined::new(
+            SpaceKind::Personal,
+            "Your journal".to_owned(),
+            Access::Member(SpaceSecret::generate()),
+            &device,
+        );
         let account = Account { device, spaces: vec![personal] };
         account.save(storage).await?;
         Ok(account)
@@ -88,15 +171,22 @@ impl Account {
     }
 
     fn to_json(&self) -> String {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let record = Record {
-            device: amplify_hex(&self.device.to_bytes()),
+            device: hex(&self.device.to_bytes()),
             spaces: self
                 .spaces
                 .iter()
                 .map(|s| SpaceRecord {
                     kind: s.kind,
                     name: s.name.clone(),
-                    secret: amplify_hex(&s.secret.to_bytes()),
+                    secret: s.secret().map(|secret| hex(&secret.to_bytes())),
+                    reader: match &s.access {
+                        Access::Reader(reader) => Some(hex(&reader.to_bytes())),
+                        Access::Member(_) => None,
+                    },
+                    role: s.role,
+                    side: s.side,
                 })
                 .collect(),
         };
@@ -105,12 +195,24 @@ impl Account {
 
     fn from_json(json: &str) -> Option<Account> {
         let record: Record = serde_json::from_str(json).ok()?;
-        let device = DeviceKey::from_bytes(parse_hex32(&record.device)?);
+        let device = DeviceKey::from_bytes(parse_hex(&record.device)?.try_into().ok()?);
         let spaces = record
             .spaces
             .into_iter()
             .map(|s| {
-                Some(Joined::new(s.kind, s.name, SpaceSecret::from_bytes(parse_hex32(&s.secret)?), &device))
+                let access = match (s.secret, s.reader) {
+                    (Some(secret), _) => {
+                        Access::Member(SpaceSecret::from_bytes(parse_hex(&secret)?.try_into().ok()?))
+                    }
+                    (None, Some(reader)) => {
+                        Access::Reader(ReaderKeys::from_bytes(&parse_hex(&reader)?).ok()?)
+                    }
+                    (None, None) => return None,
+                };
+                let mut joined = Joined::new(s.kind, s.name, access, &device);
+                joined.role = s.role;
+                joined.side = s.side;
+                Some(joined)
             })
             .collect::<Option<Vec<_>>>()?;
         spaces.iter().any(|s| s.kind == SpaceKind::Personal).then_some(Account { device, spaces })
@@ -124,22 +226,37 @@ impl Account {
             .expect("an account always has a personal space")
     }
 
+    /// The person's id: their own space's id, in hex. The same on all their devices.
+    pub fn person(&self) -> String {
+        self.personal().id().to_string()
+    }
+
     pub fn space(&self, id: SpaceId) -> Option<&Joined> {
         self.spaces.iter().find(|s| s.id() == id)
     }
 
-    /// The space a local document belongs to.
-    pub fn space_for_doc(&self, doc: &str) -> Option<&Joined> {
-        if doc == "profile" || amplify::volume_month(doc).is_some() {
-            return Some(self.personal());
-        }
-        let space = SpaceId::parse(doc.strip_prefix("group/")?)?;
-        self.space(space)
+    pub fn of_kind(&self, kind: SpaceKind) -> impl Iterator<Item = &Joined> {
+        self.spaces.iter().filter(move |s| s.kind == kind)
     }
 
-    /// Adds a space (a home group joined or created). Joining one twice changes nothing.
-    pub fn join(&mut self, kind: SpaceKind, name: &str, secret: SpaceSecret) -> SpaceId {
-        let joined = Joined::new(kind, name.to_owned(), secret, &self.device);
+    /// The cohort this person is in, if any (a person takes part in one programme run at a
+    /// time; the first joined wins).
+    pub fn cohort(&self) -> Option<&Joined> {
+        self.of_kind(SpaceKind::Cohort).next()
+    }
+
+    /// The space a local document belongs to.
+    pub fn space_for_doc(&self, doc: &str) -> Option<&Joined> {
+        match doc_space(doc) {
+            Some(space) => self.space(space),
+            None => Some(self.personal()),
+        }
+    }
+
+    /// Adds a space (a home group, a cohort, a coaching pair). Joining twice changes nothing
+    /// but the role, if given.
+    pub fn join(&mut self, kind: SpaceKind, name: &str, access: Access) -> SpaceId {
+        let joined = Joined::new(kind, name.to_owned(), access, &self.device);
         let id = joined.id();
         if self.space(id).is_none() {
             self.spaces.push(joined);
@@ -147,11 +264,19 @@ impl Account {
         id
     }
 
+    /// Sets this person's role in a cohort, or side in a coaching pair.
+    pub fn set_roles(&mut self, space: SpaceId, role: Option<CohortRole>, side: Option<Owner>) {
+        if let Some(joined) = self.spaces.iter_mut().find(|s| s.id() == space) {
+            joined.role = role.or(joined.role);
+            joined.side = side.or(joined.side);
+        }
+    }
+
     /// Makes `secret` this device's personal space (linking it to another of the person's
     /// devices). Returns the old personal space's id, if it changed.
     pub fn link_personal(&mut self, secret: SpaceSecret, name: &str) -> Option<SpaceId> {
         let old = self.personal().id();
-        let joined = Joined::new(SpaceKind::Personal, name.to_owned(), secret, &self.device);
+        let joined = Joined::new(SpaceKind::Personal, name.to_owned(), Access::Member(secret), &self.device);
         if joined.id() == old {
             return None;
         }
@@ -161,11 +286,9 @@ impl Account {
     }
 }
 
-fn amplify_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    // SpaceId::parse reads exactly 64 hex digits into 32 bytes.
-    SpaceId::parse(s).map(|id| id.0)
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }

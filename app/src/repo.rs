@@ -3,11 +3,14 @@
 
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocError, Group, Journal, Model, PayloadKind, Profile, SpaceId, volume_month};
+use amplify::{
+    Canvas, ChangeHash, Coaching, Cohort, DocError, EntryId, Group, Journal, Model, Notes, PayloadKind,
+    Profile, SharedEntry, Showcase, SpaceId, volume_month,
+};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    account::{Account, SpaceKind, group_doc_id},
+    account::{Account, doc_space, group_doc_id},
     journal_book::JournalBook,
     storage::{Outgoing, Storage, StorageError, Stored},
 };
@@ -181,7 +184,32 @@ impl<M: Model + 'static> DocHandle<M> {
         self.health.get()
     }
 
-    pub(crate) fn health_untracked(&self) -> Health {
+    /// Reads the document without subscribing the caller to its changes.
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&M) -> R) -> R {
+        f(&self.shared().borrow().model)
+    }
+
+    /// Replaces the document on this device with `model`, history and all, and drops every
+    /// stored record of the old one. Used for an entry its writer stopped sharing.
+    pub async fn replace_with(&self, mut model: M) -> Result<(), StorageError> {
+        let bytes = model.doc_mut().save();
+        let heads = model.doc_mut().heads();
+        let storage = {
+            let shared = self.shared();
+            let mut state = shared.borrow_mut();
+            state.model = model;
+            state.persisted = heads;
+            state.appended = 0;
+            state.storage.clone()
+        };
+        self.version.update(|v| *v += 1);
+        match storage {
+            Some(storage) => storage.replace(&self.id(), &bytes).await,
+            None => Ok(()),
+        }
+    }
+
+    pub fn health_untracked(&self) -> Health {
         self.health.get_untracked()
     }
 
@@ -272,6 +300,8 @@ impl<M: Model + 'static> DocHandle<M> {
             match kind {
                 PayloadKind::Snapshot => state.model.doc_mut().apply_snapshot(bytes)?,
                 PayloadKind::Changes => state.model.doc_mut().apply(bytes)?,
+                // Presence is not part of any document.
+                PayloadKind::Presence => return Ok(()),
             }
             let after = state.model.doc_mut().heads();
             if clean {
@@ -482,37 +512,75 @@ fn not_bytes() -> DocError {
     DocError::Corrupt("the stored record is not bytes".to_owned())
 }
 
-/// A document that changes from the relay can be routed to.
-#[derive(Clone, Copy)]
+/// Any document this device keeps, by model. What remote changes are routed to.
+#[derive(Clone, Copy, PartialEq)]
 pub enum Target {
     Journal(DocHandle<Journal>),
     Profile(DocHandle<Profile>),
     Group(DocHandle<Group>),
+    Canvas(DocHandle<Canvas>),
+    Cohort(DocHandle<Cohort>),
+    Coaching(DocHandle<Coaching>),
+    Shared(DocHandle<SharedEntry>),
+    Showcase(DocHandle<Showcase>),
+    Notes(DocHandle<Notes>),
+}
+
+/// Calls `$f` on the handle inside a [`Target`], whatever its model.
+macro_rules! each_target {
+    ($target:expr, $h:ident => $f:expr) => {
+        match $target {
+            Target::Journal($h) => $f,
+            Target::Profile($h) => $f,
+            Target::Group($h) => $f,
+            Target::Canvas($h) => $f,
+            Target::Cohort($h) => $f,
+            Target::Coaching($h) => $f,
+            Target::Shared($h) => $f,
+            Target::Showcase($h) => $f,
+            Target::Notes($h) => $f,
+        }
+    };
 }
 
 impl Target {
     pub async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
-        match self {
-            Target::Journal(h) => h.apply_remote(bytes, kind).await,
-            Target::Profile(h) => h.apply_remote(bytes, kind).await,
-            Target::Group(h) => h.apply_remote(bytes, kind).await,
+        each_target!(self, h => h.apply_remote(bytes, kind).await)?;
+        if let Target::Shared(h) = self {
+            // An unshared entry leaves this device too (the coach may have read it already).
+            if h.with_untracked(|s| s.view().withdrawn) {
+                h.replace_with(SharedEntry::withdrawn()).await?;
+            }
         }
+        Ok(())
     }
 
     pub fn save_whole(self) -> Vec<u8> {
-        match self {
-            Target::Journal(h) => h.save_whole(),
-            Target::Profile(h) => h.save_whole(),
-            Target::Group(h) => h.save_whole(),
-        }
+        each_target!(self, h => h.save_whole())
     }
 
     pub fn id(self) -> String {
-        match self {
-            Target::Journal(h) => h.id(),
-            Target::Profile(h) => h.id(),
-            Target::Group(h) => h.id(),
-        }
+        each_target!(self, h => h.id())
+    }
+
+    pub fn health(self) -> Health {
+        each_target!(self, h => h.health_untracked())
+    }
+
+    pub fn save_state(self) -> SaveState {
+        each_target!(self, h => h.save_state())
+    }
+
+    pub async fn flush(self) {
+        each_target!(self, h => h.flush().await)
+    }
+
+    async fn load(self, storage: Storage) {
+        each_target!(self, h => h.load(storage).await)
+    }
+
+    fn attach(self, hook: &SharedHook) {
+        each_target!(self, h => { h.attach(hook); })
     }
 }
 
@@ -522,8 +590,8 @@ impl Target {
 pub struct Repo {
     pub journal: JournalBook,
     pub profile: DocHandle<Profile>,
-    /// Home groups' shared documents, by space.
-    groups: RwSignal<Vec<(SpaceId, DocHandle<Group>)>>,
+    /// Every other document, by id (`canvas/<space>/<person>`, `coaching/<space>`…).
+    docs: RwSignal<Vec<(String, Target)>>,
     /// Set when storage could not be opened at all.
     pub storage_error: RwSignal<Option<StorageError>>,
     /// True once every document has been read.
@@ -544,7 +612,7 @@ impl Repo {
         let repo = Repo {
             journal: JournalBook::new(hook.clone()),
             profile: DocHandle::new("profile").attach(&hook),
-            groups: RwSignal::new(Vec::new()),
+            docs: RwSignal::new(Vec::new()),
             storage_error: RwSignal::new(None),
             loaded: RwSignal::new(false),
             storage: StoredValue::new_local(None),
@@ -563,15 +631,15 @@ impl Repo {
                 Err(e) => return repo.fail(e),
             };
             repo.storage.set_value(Some(storage.clone()));
-            let groups: Vec<SpaceId> =
-                account.spaces.iter().filter(|s| s.kind == SpaceKind::HomeGroup).map(|s| s.id()).collect();
             repo.account.set_value(Some(account));
             repo.account_version.update(|v| *v += 1);
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone()).await;
             repo.journal.load(storage.clone()).await;
-            for space in groups {
-                repo.group(space).load(storage.clone()).await;
+            for id in storage.doc_ids().await.unwrap_or_default() {
+                if let Some(target) = repo.create(&id, false) {
+                    target.load(storage.clone()).await;
+                }
             }
             repo.loaded.set(true);
             then(repo);
@@ -611,91 +679,181 @@ impl Repo {
         Ok(result)
     }
 
+    /// The person's id (their own space's id), once the account is loaded.
+    pub fn person(&self) -> Option<String> {
+        self.with_account(|a| a.map(Account::person))
+    }
+
     /// The shared hook every handle saves through (sync fills it in).
     pub fn hook(&self) -> SharedHook {
         self.hook.get_value()
     }
 
-    /// The handle of a home group's shared document (created empty if this device has none).
-    pub fn group(&self, space: SpaceId) -> DocHandle<Group> {
-        if let Some((_, handle)) = self.groups.get_untracked().into_iter().find(|(s, _)| *s == space) {
-            return handle;
+    /// The document stored (or to be stored) as `id`, if this device may hold it. Journal
+    /// volumes and the profile have their own fields; every other kind is made on first use.
+    pub fn target(&self, id: &str) -> Option<Target> {
+        if id == "profile" {
+            return Some(Target::Profile(self.profile));
         }
-        let hook = self.hook();
-        let handle = self.owner.with_value(|owner| {
-            owner.with(|| match self.storage() {
-                Some(storage) => DocHandle::new_empty(group_doc_id(space), storage),
-                None => DocHandle::new(group_doc_id(space)),
+        if let Some(month) = volume_month(id) {
+            return self.journal.volume(month).map(Target::Journal);
+        }
+        if let Some(space) = doc_space(id) {
+            let member = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.space(space).is_some()));
+            if !member {
+                return None;
+            }
+        }
+        self.create(id, true)
+    }
+
+    /// The handle for `id`, made if it does not exist yet: empty and ready if `fresh`, or to be
+    /// loaded from storage.
+    fn create(&self, id: &str, fresh: bool) -> Option<Target> {
+        if let Some((_, target)) =
+            self.docs.with_untracked(|docs| docs.iter().find(|(d, _)| d == id).cloned())
+        {
+            return Some(target);
+        }
+        let storage = self.storage();
+        let make = |id: &str| -> Option<Target> {
+            macro_rules! handle {
+                ($variant:ident, $model:ty) => {{
+                    let handle: DocHandle<$model> = match (&storage, fresh) {
+                        (Some(storage), true) => DocHandle::new_empty(id, storage.clone()),
+                        _ => DocHandle::new(id),
+                    };
+                    Target::$variant(handle)
+                }};
+            }
+            let kind = id.split('/').next()?;
+            Some(match kind {
+                "group" => handle!(Group, Group),
+                "canvas" => handle!(Canvas, Canvas),
+                "cohort" => handle!(Cohort, Cohort),
+                "person" => handle!(Profile, Profile),
+                "story" => handle!(Showcase, Showcase),
+                "coaching" => handle!(Coaching, Coaching),
+                "shared" => handle!(Shared, SharedEntry),
+                "coachnotes" => handle!(Notes, Notes),
+                _ => return None,
             })
-        });
-        handle.attach(&hook);
-        self.groups.update(|groups| groups.push((space, handle)));
-        handle
+        };
+        let target = self.owner.with_value(|owner| owner.with(|| make(id)))?;
+        target.attach(&self.hook());
+        self.docs.update(|docs| docs.push((id.to_owned(), target)));
+        Some(target)
+    }
+
+    /// Every document whose id starts with `prefix` (`story/<cohort>/`), reactively.
+    pub fn docs_with_prefix(&self, prefix: &str) -> Vec<(String, Target)> {
+        self.docs.with(|docs| docs.iter().filter(|(id, _)| id.starts_with(prefix)).cloned().collect())
+    }
+
+    /// Typed access to a document of this device, created if allowed and missing.
+    pub fn canvas(&self, space: SpaceId, person: &str) -> Option<DocHandle<Canvas>> {
+        match self.target(&format!("canvas/{space}/{person}"))? {
+            Target::Canvas(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn group(&self, space: SpaceId) -> DocHandle<Group> {
+        match self.target(&group_doc_id(space)) {
+            Some(Target::Group(h)) => h,
+            _ => DocHandle::new(group_doc_id(space)),
+        }
+    }
+
+    pub fn cohort_doc(&self, space: SpaceId) -> Option<DocHandle<Cohort>> {
+        match self.target(&format!("cohort/{space}"))? {
+            Target::Cohort(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn coaching(&self, space: SpaceId) -> Option<DocHandle<Coaching>> {
+        match self.target(&format!("coaching/{space}"))? {
+            Target::Coaching(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn person_card(&self, cohort: SpaceId, person: &str) -> Option<DocHandle<Profile>> {
+        match self.target(&format!("person/{cohort}/{person}"))? {
+            Target::Profile(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn showcase(&self, cohort: SpaceId, person: &str) -> Option<DocHandle<Showcase>> {
+        match self.target(&format!("story/{cohort}/{person}"))? {
+            Target::Showcase(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn shared(&self, coaching: SpaceId, entry: &EntryId) -> Option<DocHandle<SharedEntry>> {
+        match self.target(&format!("shared/{coaching}/{entry}"))? {
+            Target::Shared(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn coach_notes(&self, coaching: SpaceId) -> Option<DocHandle<Notes>> {
+        match self.target(&format!("coachnotes/{coaching}"))? {
+            Target::Notes(h) => Some(h),
+            _ => None,
+        }
     }
 
     /// Home groups this device is in, with their documents.
     pub fn groups(&self) -> Vec<(SpaceId, DocHandle<Group>)> {
-        self.groups.get()
-    }
-
-    /// The document that changes for local id `doc` belong to, if this device keeps it.
-    pub fn target(&self, doc: &str) -> Option<Target> {
-        if doc == "profile" {
-            return Some(Target::Profile(self.profile));
-        }
-        if let Some(month) = volume_month(doc) {
-            return self.journal.volume(month).map(Target::Journal);
-        }
-        let space = SpaceId::parse(doc.strip_prefix("group/")?)?;
-        let member = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.space(space).is_some()));
-        member.then(|| Target::Group(self.group(space)))
+        self.docs_with_prefix("group/")
+            .into_iter()
+            .filter_map(|(id, t)| match t {
+                Target::Group(h) => Some((doc_space(&id)?, h)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Documents that could not be read whole at startup: sync fetches them again from the
     /// start, to recover what the device lost.
     pub fn damaged_docs(&self) -> Vec<String> {
-        let mut damaged: Vec<String> = self
-            .journal
-            .volumes_untracked()
-            .into_iter()
-            .filter(|v| !matches!(v.handle.health_untracked(), Health::Ready | Health::Loading))
-            .map(|v| v.handle.id())
-            .collect();
-        if !matches!(self.profile.health_untracked(), Health::Ready | Health::Loading) {
-            damaged.push(self.profile.id());
-        }
-        for (_, group) in self.groups.get_untracked() {
-            if !matches!(group.health_untracked(), Health::Ready | Health::Loading) {
-                damaged.push(group.id());
-            }
-        }
-        damaged
+        let mut all: Vec<Target> =
+            self.journal.volumes_untracked().into_iter().map(|v| Target::Journal(v.handle)).collect();
+        all.push(Target::Profile(self.profile));
+        all.extend(self.docs.get_untracked().into_iter().map(|(_, t)| t));
+        all.into_iter()
+            .filter(|t| !matches!(t.health(), Health::Ready | Health::Loading))
+            .map(Target::id)
+            .collect()
     }
 
     /// Every document this device keeps in `space`.
     pub fn targets_in(&self, space: SpaceId) -> Vec<Target> {
         let personal = self.account.with_value(|a| a.as_ref().is_some_and(|a| a.personal().id() == space));
+        let mut all: Vec<Target> = Vec::new();
         if personal {
-            let mut all: Vec<Target> =
-                self.journal.volumes_untracked().into_iter().map(|v| Target::Journal(v.handle)).collect();
+            all.extend(self.journal.volumes_untracked().into_iter().map(|v| Target::Journal(v.handle)));
             all.push(Target::Profile(self.profile));
-            all
-        } else {
-            self.groups
-                .get_untracked()
-                .into_iter()
-                .filter(|(s, _)| *s == space)
-                .map(|(_, h)| Target::Group(h))
-                .collect()
         }
+        let account = self.account.get_value();
+        all.extend(self.docs.get_untracked().into_iter().filter_map(|(id, t)| {
+            let belongs =
+                account.as_ref().and_then(|a| a.space_for_doc(&id)).is_some_and(|s| s.id() == space);
+            belongs.then_some(t)
+        }));
+        all
     }
 
     /// Saves every document's pending edits now (before a reload, or when the page hides).
     pub async fn flush_all(self) {
         self.journal.flush().await;
         self.profile.flush().await;
-        for (_, group) in self.groups.get_untracked() {
-            group.flush().await;
+        for (_, target) in self.docs.get_untracked() {
+            target.flush().await;
         }
     }
 
@@ -704,7 +862,7 @@ impl Repo {
     pub fn save_state(&self) -> SaveState {
         let mut states = self.journal.save_states();
         states.push(self.profile.save_state());
-        states.extend(self.groups.get().iter().map(|(_, g)| g.save_state()));
+        states.extend(self.docs.get().iter().map(|(_, t)| t.save_state()));
         let failed = states.iter().find(|s| matches!(s, SaveState::Failed(_))).cloned();
         let pending = states.iter().any(|s| *s == SaveState::Pending);
         failed.unwrap_or(if pending { SaveState::Pending } else { SaveState::Saved })

@@ -15,8 +15,8 @@ use std::{
 };
 
 use amplify::{
-    ClientFrame, DocRef, Fatal, Payload, PayloadKind, Reject, RelayFrame, Sealed, SpaceId, SpaceSecret,
-    decode_sealed, encode_sealed,
+    ClientFrame, DocRef, Fatal, Model, Payload, PayloadKind, Reject, RelayFrame, Sealed, SharedEntry,
+    SpaceId, SpaceSecret, decode_sealed, encode_sealed,
 };
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt;
@@ -28,7 +28,7 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::{
     account::Account,
     platform,
-    repo::{Repo, SyncHook},
+    repo::{Repo, SyncHook, Target},
     storage::{Outgoing, Storage},
 };
 
@@ -53,6 +53,8 @@ pub struct Sync {
     waiting: RwSignal<u32>,
     /// Blobs from the relay that failed verification or decryption, and were ignored.
     ignored: RwSignal<u32>,
+    /// Who else is looking at which document, as their devices last said.
+    presence: RwSignal<Vec<Here>>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
 }
 
@@ -65,6 +67,7 @@ impl Sync {
             phase: RwSignal::new(Phase::Starting),
             waiting: RwSignal::new(0),
             ignored: RwSignal::new(0),
+            presence: RwSignal::new(Vec::new()),
             engine: StoredValue::new_local(None),
         }
     }
@@ -124,6 +127,29 @@ impl Sync {
         }
     }
 
+    /// Tells the others in `doc`'s space that this person is looking at it (for half a
+    /// minute; call again to stay).
+    pub fn announce(&self, doc: &str, person: &str, name: &str) {
+        let Some(engine) = self.engine.get_value() else { return };
+        let bytes = serde_json::to_vec(&Announcement { person: person.to_owned(), name: name.to_owned() })
+            .expect("an announcement serializes");
+        let Some(outgoing) = engine.seal(doc, &bytes, PayloadKind::Presence, 0) else { return };
+        if let Ok(blob) = decode_sealed(&outgoing.bytes) {
+            engine.send(&ClientFrame::Presence { blob });
+        }
+    }
+
+    /// The names of the others looking at `doc` now (not `me`).
+    pub fn here(&self, doc: &str, me: &str) -> Vec<String> {
+        let now = js_sys::Date::now();
+        self.presence.with(|all| {
+            all.iter()
+                .filter(|h| h.doc == doc && h.person != me && h.until_ms > now)
+                .map(|h| h.name.clone())
+                .collect()
+        })
+    }
+
     /// Seals `bytes` of local document `doc` for its space, for the outbox.
     pub fn seal_for(&self, doc: &str, bytes: &[u8], kind: PayloadKind) -> Option<Outgoing> {
         self.engine.get_value()?.seal(doc, bytes, kind, 0)
@@ -163,6 +189,24 @@ impl Default for Sync {
         Sync::new()
     }
 }
+
+/// Someone looking at a document.
+#[derive(Debug, Clone, PartialEq)]
+struct Here {
+    doc: String,
+    person: String,
+    name: String,
+    until_ms: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Announcement {
+    person: String,
+    name: String,
+}
+
+/// How long an announcement counts for.
+const PRESENCE_MS: f64 = 30_000.0;
 
 #[derive(Debug, Clone)]
 enum Event {
@@ -345,7 +389,7 @@ impl Engine {
         if let Some(account) = self.account() {
             for doc in self.repo.damaged_docs() {
                 if let Some(space) = account.space_for_doc(&doc) {
-                    let doc_ref = space.keys.content.doc_ref(&doc);
+                    let doc_ref = space.content().doc_ref(&doc);
                     if let Some(docs) = self.cursors.borrow_mut().0.get_mut(&space.id().to_string()) {
                         docs.remove(&doc_ref.to_string());
                     }
@@ -455,6 +499,7 @@ impl Engine {
                         });
                     }
                     Ok(RelayFrame::Pong) => {}
+                    Ok(RelayFrame::Presence { blob }) => self.presence(&blob),
                     Err(e) => return Ended::Closed(format!("the relay sent something unreadable ({e})")),
                 },
                 Event::Closed { code, reason } => {
@@ -489,7 +534,8 @@ impl Engine {
             let account = account?;
             let space = account.space_for_doc(doc)?;
             let payload = Payload { doc: doc.to_owned(), kind, bytes: bytes.to_vec() };
-            let sealed = Sealed::seal(&space.keys, &account.device, &space.cert, &payload);
+            // Read-only spaces seal nothing: their documents are never written here.
+            let sealed = Sealed::seal(space.keys()?, &account.device, &space.cert, &payload);
             Some(Outgoing { space: space.id().to_string(), bytes: encode_sealed(&sealed), covers })
         })
     }
@@ -533,20 +579,28 @@ impl Engine {
 
     async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
         self.in_flight.borrow_mut().remove(&request);
+        let mut space = None;
         if let Ok(items) = self.storage.outbox().await {
             if let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request) {
-                if outgoing.covers > 0 {
-                    if let Some(space) = SpaceId::parse(&outgoing.space) {
-                        let mut cursors = self.cursors.borrow_mut();
-                        let cursor = cursors.entry(space, doc);
-                        cursor.covers = cursor.covers.max(seq);
-                        self.snapshotting.borrow_mut().remove(&(space, doc));
-                    }
+                space = SpaceId::parse(&outgoing.space);
+                if let (Some(space), true) = (space, outgoing.covers > 0) {
+                    let mut cursors = self.cursors.borrow_mut();
+                    let cursor = cursors.entry(space, doc);
+                    cursor.covers = cursor.covers.max(seq);
+                    self.snapshotting.borrow_mut().remove(&(space, doc));
+                } else if let Some(space) = space {
+                    let mut cursors = self.cursors.borrow_mut();
+                    let cursor = cursors.entry(space, doc);
+                    cursor.seq = cursor.seq.max(seq);
                 }
             }
         }
         let _ = self.storage.dequeue(&[request]).await;
         self.count_waiting().await;
+        if let Some(space) = space {
+            // A withdrawn entry's text leaves the relay as soon as the withdrawal is stored.
+            self.snapshot_if_due(space).await;
+        }
     }
 
     async fn rejected(&self, request: u32, code: Reject, message: &str) {
@@ -572,11 +626,30 @@ impl Engine {
         }
     }
 
+    /// Notes who is looking at what, from another device's announcement.
+    fn presence(&self, blob: &Sealed) {
+        let Some(account) = self.account() else { return };
+        let Some(payload) = account.space(blob.space).and_then(|s| s.open(blob).ok()) else { return };
+        let Ok(said) = serde_json::from_slice::<Announcement>(&payload.bytes) else { return };
+        let here = Here {
+            doc: payload.doc,
+            person: said.person,
+            name: said.name,
+            until_ms: js_sys::Date::now() + PRESENCE_MS,
+        };
+        self.sync.presence.update(|all| {
+            all.retain(|h| {
+                !(h.doc == here.doc && h.person == here.person) && h.until_ms > js_sys::Date::now()
+            });
+            all.push(here);
+        });
+    }
+
     /// Applies a blob or snapshot from the relay and moves the cursor past it.
     async fn receive(&self, blob: &Sealed, seq: u64, snapshot: Option<u64>) {
         let Some(account) = self.account() else { return };
         let Some(space) = account.space(blob.space) else { return };
-        let opened = blob.open(&space.keys);
+        let opened = space.open(blob);
         let outcome = match &opened {
             Ok(payload) => match self.repo.target(&payload.doc) {
                 Some(target) => {
@@ -618,24 +691,29 @@ impl Engine {
     }
 
     /// Queues a snapshot of each document whose log has grown far past its last one, so a new
-    /// device starts from it instead of replaying everything.
+    /// device starts from it instead of replaying everything; and of each withdrawn shared
+    /// entry at once, as a document with no history, so the relay drops every blob that held
+    /// the entry's text.
     async fn snapshot_if_due(&self, space: SpaceId) {
         let Some(account) = self.account() else { return };
-        let Some(joined) = account.space(space) else { return };
+        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
         let mut queued = false;
         for target in self.repo.targets_in(space) {
             let id = target.id();
-            let doc = joined.keys.content.doc_ref(&id);
+            let doc = joined.content().doc_ref(&id);
             let cursor = self.cursors.borrow().get(space, doc);
-            if cursor.seq < cursor.covers + SNAPSHOT_EVERY
-                || self.snapshotting.borrow().contains(&(space, doc))
-            {
+            let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
+            let due = if withdrawn {
+                cursor.seq > cursor.covers
+            } else {
+                cursor.seq >= cursor.covers + SNAPSHOT_EVERY
+            };
+            if !due || self.snapshotting.borrow().contains(&(space, doc)) {
                 continue;
             }
-            let Some(outgoing) = self.seal(&id, &target.save_whole(), PayloadKind::Snapshot, cursor.seq)
-            else {
-                continue;
-            };
+            let bytes =
+                if withdrawn { SharedEntry::withdrawn().doc_mut().save() } else { target.save_whole() };
+            let Some(outgoing) = self.seal(&id, &bytes, PayloadKind::Snapshot, cursor.seq) else { continue };
             if self.storage.enqueue(&outgoing).await.is_ok() {
                 self.snapshotting.borrow_mut().insert((space, doc));
                 queued = true;

@@ -73,6 +73,7 @@ pub struct Metrics {
 struct Event {
     space: SpaceId,
     doc: DocRef,
+    /// 0 for presence: passed on live, outside any document's log.
     seq: u64,
     /// The encoded [`RelayFrame::Blob`], shared by every session that forwards it.
     frame: Arc<Vec<u8>>,
@@ -476,6 +477,15 @@ impl Session {
                 }
             }
             ClientFrame::Ping => Ok(self.send(RelayFrame::Pong.encode()).await?),
+            ClientFrame::Presence { blob } => {
+                if let Some((code, why)) = self.refuse(&blob, bucket) {
+                    return self.reject(0, code, why).await;
+                }
+                let (space, doc) = (blob.space, blob.doc);
+                let frame = Arc::new(RelayFrame::Presence { blob }.encode());
+                self.hub.publish(Event { space, doc, seq: 0, frame });
+                Ok(())
+            }
         }
     }
 
@@ -512,6 +522,9 @@ impl Session {
     async fn forward(&mut self, event: Event) -> Result<(), Stop> {
         if !self.following.contains(&event.space) {
             return Ok(());
+        }
+        if event.seq == 0 {
+            return Ok(self.send((*event.frame).clone()).await?);
         }
         let sent = self.sent.get(&(event.space, event.doc)).copied().unwrap_or(0);
         if event.seq <= sent {

@@ -336,3 +336,27 @@ async fn a_reader_reads_but_cannot_write() {
     assert!(matches!(client.put(2, &attempt).await, RelayFrame::Reject { code: Reject::ReadOnly, .. }));
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn presence_is_passed_on_live_and_never_stored() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+    let mut watcher = Client::connect(relay.addr, &sam).await;
+    watcher.subscribe(space.id, vec![]).await;
+    let mut looker = Client::connect(relay.addr, &maya).await;
+    let payload = amplify::Payload {
+        doc: "canvas/x/maya".into(),
+        kind: amplify::PayloadKind::Presence,
+        bytes: b"Maya".to_vec(),
+    };
+    let here = Sealed::seal(&space, &maya.device, &maya.certs[0], &payload);
+    looker.send(&ClientFrame::Presence { blob: here }).await;
+    let RelayFrame::Presence { blob } = watcher.recv().await else { panic!("expected presence") };
+    assert_eq!(blob.open(&space).unwrap().bytes, b"Maya");
+    // Nothing was stored: a new device catches up with nothing.
+    let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    assert!(fresh.subscribe(space.id, vec![]).await.is_empty());
+    relay.stop().await;
+}

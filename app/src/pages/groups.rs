@@ -1,7 +1,7 @@
 //! Home groups: the ones this person is in, starting one, and a group's own page (members,
 //! shared notes, inviting someone).
 
-use amplify::{Group, Invite, InviteKind, ProfileField, SpaceId};
+use amplify::{Group, Invite, InviteKey, InviteKind, ProfileField, SpaceId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
@@ -118,11 +118,16 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
     let notes = Memo::new(move |_| handle.with(|g| g.notes()));
     let inviting = RwSignal::new(false);
     let invite_link = move || {
-        let secret = repo.with_account(|a| a.and_then(|a| a.space(space)).map(|s| s.secret.clone()))?;
+        let secret =
+            repo.with_account(|a| a.and_then(|a| a.space(space)).and_then(|s| s.secret().cloned()))?;
         let from = repo.profile.with(|p| p.get(ProfileField::Name));
-        let invite = Invite { kind: InviteKind::HomeGroup, secret, name: handle.with(|g| g.name()), from };
-        let origin = web_sys::window()?.location().origin().ok()?;
-        Some(format!("{origin}/join#{}", invite.to_fragment()))
+        let invite = Invite {
+            kind: InviteKind::HomeGroup,
+            key: InviteKey::Secret(secret),
+            name: handle.with(|g| g.name()),
+            from,
+        };
+        spaces::invite_link(&invite)
     };
     view! {
         <h1 dir="auto">{move || handle.with(|g| g.name())}</h1>

@@ -1,8 +1,9 @@
-//! Opening an invite link: joining a home group, linking this device to one's own journal, or
-//! restoring it with a recovery code. The link's secret is read from the address's `#fragment`
-//! (which no server ever sees), then cleared from the address bar and history.
+//! Opening an invite link: joining a home group, a cohort or a coaching pair, linking this
+//! device to one's own journal, or restoring it with a recovery code. The link's secret is read
+//! from the address's `#fragment` (which no server ever sees), then cleared from the address
+//! bar and history.
 
-use amplify::{Invite, InviteKind, ProfileField, SpaceSecret, parse_recovery_code};
+use amplify::{CohortRole, Invite, InviteKey, InviteKind, ProfileField, SpaceSecret, parse_recovery_code};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
@@ -21,8 +22,11 @@ pub fn Join() -> impl IntoView {
     view! {
         <section class="page join">
             {match invite {
-                Some(Ok(invite)) if invite.kind == InviteKind::HomeGroup => view! { <JoinGroup invite /> }.into_any(),
-                Some(Ok(invite)) => view! { <LinkDevice secret=invite.secret from=invite.from /> }.into_any(),
+                Some(Ok(invite)) => match (invite.kind, invite.key.clone()) {
+                    (InviteKind::Device, InviteKey::Secret(secret)) => view! { <LinkDevice secret from=invite.from /> }.into_any(),
+                    (InviteKind::HomeGroup, InviteKey::Secret(secret)) => view! { <JoinGroup invite secret /> }.into_any(),
+                    _ => view! { <JoinOther invite /> }.into_any(),
+                },
                 Some(Err(e)) => view! {
                     <h1>"This invite link does not work"</h1>
                     <p role="alert">{e.to_string()}</p>
@@ -40,20 +44,26 @@ pub fn Join() -> impl IntoView {
     }
 }
 
+/// A name field, filled from the profile once it loads.
+fn name_signal(repo: Repo) -> RwSignal<String> {
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if repo.loaded.get() && name.get_untracked().is_empty() {
+            name.set(repo.profile.with(|p| p.get(ProfileField::Name)));
+        }
+    });
+    name
+}
+
 #[component]
-fn JoinGroup(invite: Invite) -> impl IntoView {
+fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let sync = expect_context::<Sync>();
     let navigate = use_navigate();
-    let space = invite.secret.keys().id;
-    let secret = StoredValue::new(invite.secret.clone());
+    let space = secret.keys().id;
+    let secret = StoredValue::new(secret);
     let name = invite.name.clone();
-    let my_name = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if repo.loaded.get() && my_name.get_untracked().is_empty() {
-            my_name.set(repo.profile.with(|p| p.get(ProfileField::Name)));
-        }
-    });
+    let my_name = name_signal(repo);
     let already = move || repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some()));
     let preview = LocalResource::new(move || async move {
         if !repo.loaded.get() {
@@ -120,6 +130,92 @@ fn JoinGroup(invite: Invite) -> impl IntoView {
     }
 }
 
+/// Cohort and coaching invites: what joining means, a name, and a button.
+#[component]
+fn JoinOther(invite: Invite) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let sync = expect_context::<Sync>();
+    let navigate = use_navigate();
+    let space = invite.key.space();
+    let my_name = name_signal(repo);
+    let already = move || repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some()));
+    let from = if invite.from.is_empty() { "Someone".to_owned() } else { invite.from.clone() };
+    let (title, what, button) = match invite.kind {
+        InviteKind::Coaching => (
+            format!("Start coaching with {from}"),
+            "You and your coach will share session notes, agreed actions and goals. Your journal stays private: \
+             you choose which entries to share."
+                .to_owned(),
+            "Start coaching",
+        ),
+        InviteKind::Cohort(CohortRole::Executive) => (
+            format!("View the showcase of “{}”", invite.name),
+            "As an executive viewer you can read the cohort's showcase and its Little Black Book. You cannot read \
+             anyone's journal, coaching notes or group work, and you cannot change anything."
+                .to_owned(),
+            "Open the showcase",
+        ),
+        InviteKind::Cohort(role) => (
+            format!("Join “{}” as {}", invite.name, role.label().to_lowercase()),
+            "You will see the programme's calendar and its people. Your profile card is shared with the cohort; \
+             your journal stays yours."
+                .to_owned(),
+            "Join the cohort",
+        ),
+        _ => ("This link cannot be used here".to_owned(), String::new(), "Join"),
+    };
+    let invite = StoredValue::new(invite);
+    let problem = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let join = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let me = my_name.get_untracked().trim().to_owned();
+        if me.is_empty() {
+            problem.set("Add your name.".to_owned());
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let invite = invite.get_value();
+            let outcome = match (invite.kind, &invite.key) {
+                (InviteKind::Coaching, InviteKey::Secret(secret)) => {
+                    spaces::join_coaching(repo, sync, secret.clone(), &invite.from, &me)
+                        .await
+                        .map(|_| "/coaching")
+                }
+                (InviteKind::Cohort(CohortRole::Executive), _) => {
+                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/showcase")
+                }
+                (InviteKind::Cohort(CohortRole::ProgrammeTeam), _) => {
+                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/cohort")
+                }
+                (InviteKind::Cohort(_), _) => {
+                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/")
+                }
+                _ => Ok("/"),
+            };
+            match outcome {
+                Ok(path) => navigate(path, NavigateOptions::default()),
+                Err(e) => problem.set(format!("Joining failed: {e}")),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <h1 dir="auto">{title}</h1>
+        <p>{what}</p>
+        <Show when=move || !already() fallback=|| view! { <p>"This device has already joined. "<A href="/">"Go home"</A></p> }>
+            <form class="stack" on:submit=join.clone()>
+                <label for="join-name">"Your name"</label>
+                <input id="join-name" type="text" dir="auto" prop:value=move || my_name.get() on:input=move |ev| my_name.set(event_target_value(&ev)) />
+                <button type="submit" disabled=move || busy.get() || !repo.loaded.get()>{button}</button>
+                <p role="alert" class="problem">{move || problem.get()}</p>
+            </form>
+        </Show>
+    }
+}
+
 #[component]
 fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
     let repo = expect_context::<Repo>();
@@ -130,7 +226,7 @@ fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
     view! {
         <h1 dir="auto">{format!("Link this device to {whose} journal")}</h1>
         <p>"This device will get the journal and profile from your other devices, and keep them in step. Whatever is already on this device is kept and added."</p>
-        <Show when=move || !already() fallback=|| view! { <p>"This device is already linked. "<A href="/">"Open your journal"</A></p> }>
+        <Show when=move || !already() fallback=|| view! { <p>"This device is already linked. "<A href="/journal">"Open your journal"</A></p> }>
             <LinkButton secret=secret.get_value() label="Link this device" />
         </Show>
     }
@@ -153,7 +249,7 @@ fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
             match spaces::link_device(repo, sync, secret.get_value()).await {
                 Ok(()) => {
                     notices.show("This device is linked. Your journal arrives as soon as it is online.");
-                    navigate("/", NavigateOptions::default());
+                    navigate("/journal", NavigateOptions::default());
                 }
                 Err(e) => problem.set(format!("Linking failed: {e}")),
             }

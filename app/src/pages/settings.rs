@@ -3,7 +3,7 @@
 use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
-use amplify::{Invite, InviteKind, ProfileField, recovery_code};
+use amplify::{Invite, InviteKey, InviteKind, ProfileField, recovery_code};
 use leptos_router::components::A;
 
 use crate::{
@@ -37,16 +37,15 @@ fn DevicesSection() -> impl IntoView {
     let sync = expect_context::<Sync>();
     let linking = RwSignal::new(false);
     let showing_code = RwSignal::new(false);
-    let personal = move || repo.with_account(|a| a.map(|a| a.personal().secret.clone()));
+    let personal = move || repo.with_account(|a| a.and_then(|a| a.personal().secret().cloned()));
     let link = move || {
         let invite = Invite {
             kind: InviteKind::Device,
-            secret: personal()?,
+            key: InviteKey::Secret(personal()?),
             name: "Your journal".to_owned(),
             from: repo.profile.with(|p| p.get(ProfileField::Name)),
         };
-        let origin = web_sys::window()?.location().origin().ok()?;
-        Some(format!("{origin}/join#{}", invite.to_fragment()))
+        crate::spaces::invite_link(&invite)
     };
     view! {
         <section class="card" aria-labelledby="devices-heading">
