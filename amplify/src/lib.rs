@@ -28,6 +28,7 @@ mod cohort;
 mod crypto;
 mod doc;
 mod error;
+mod export;
 mod group;
 mod invite;
 mod journal;
@@ -49,6 +50,7 @@ pub use crate::{
     },
     doc::{Doc, DocKind, Model, validate_changes},
     error::{DocError, Error},
+    export::{canvas_json, canvas_markdown, journal_json, journal_markdown},
     group::{Group, Member},
     invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},

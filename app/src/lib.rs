@@ -7,6 +7,7 @@ pub mod notice;
 pub mod pages;
 pub mod platform;
 pub mod repo;
+pub mod roles;
 pub mod spaces;
 pub mod storage;
 pub mod sync;
@@ -24,7 +25,11 @@ pub use crate::{
     repo::{DocHandle, Health, Repo, SaveState},
     storage::{ChangeKey, SetAside, Storage, StorageError, Stored},
 };
-use crate::{notice::Notices, update::Update};
+use crate::{
+    notice::Notices,
+    roles::{Guard, Page, TabBar},
+    update::Update,
+};
 
 /// The IndexedDB database the app keeps its documents in.
 pub const DATABASE: &str = "amplify";
@@ -74,22 +79,27 @@ pub fn App() -> impl IntoView {
             <widgets::StorageProblem />
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("/") view=pages::Journal />
-                    <Route path=path!("/entry/:id") view=pages::Entry />
-                    <Route path=path!("/group") view=pages::Groups />
-                    <Route path=path!("/group/:space") view=pages::GroupPage />
+                    <Route path=path!("/") view=pages::Home />
+                    <Route path=path!("/journal") view=|| view! { <Guard page=Page::Journal><pages::Journal /></Guard> } />
+                    <Route path=path!("/entry/:id") view=|| view! { <Guard page=Page::Journal><pages::Entry /></Guard> } />
+                    <Route path=path!("/experiment") view=|| view! { <Guard page=Page::Experiment><pages::Experiment /></Guard> } />
+                    <Route path=path!("/canvas/:space/:person") view=|| view! { <Guard page=Page::Experiment><pages::CanvasPage /></Guard> } />
+                    <Route path=path!("/group") view=|| view! { <Guard page=Page::Group><pages::Groups /></Guard> } />
+                    <Route path=path!("/group/:space") view=|| view! { <Guard page=Page::Group><pages::GroupPage /></Guard> } />
+                    <Route path=path!("/coaching") view=|| view! { <Guard page=Page::Coaching><pages::Coaching /></Guard> } />
+                    <Route path=path!("/coachees") view=|| view! { <Guard page=Page::Coachees><pages::Coachees /></Guard> } />
+                    <Route path=path!("/coachee/:space") view=|| view! { <Guard page=Page::Coachees><pages::Coachee /></Guard> } />
+                    <Route path=path!("/showcase") view=pages::Showcase />
+                    <Route path=path!("/book") view=pages::Book />
+                    <Route path=path!("/cohort") view=|| view! { <Guard page=Page::Cohort><pages::CohortPage /></Guard> } />
                     <Route path=path!("/join") view=pages::Join />
+                    <Route path=path!("/more") view=pages::More />
                     <Route path=path!("/profile") view=pages::Profile />
                     <Route path=path!("/settings") view=pages::Settings />
                 </Routes>
             </main>
             <notice::NoticeBar />
-            <nav class="tabbar" aria-label="Main">
-                <A href="/" exact=true>"Journal"</A>
-                <A href="/group">"Group"</A>
-                <A href="/profile">"Profile"</A>
-                <A href="/settings">"Settings"</A>
-            </nav>
+            <TabBar />
         </Router>
     }
 }

@@ -178,3 +178,37 @@ pub async fn sleep(duration: std::time::Duration) {
 pub fn online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
+
+/// A photo made small for a profile: the image in `file`, cropped to a centred square and
+/// scaled to `size` pixels, as a JPEG data URL (a few kilobytes).
+///
+/// # Errors
+/// If the browser cannot read or draw the image.
+pub async fn small_photo(file: &web_sys::File, size: u32) -> Result<String, JsValue> {
+    let url = web_sys::Url::create_object_url_with_blob(file)?;
+    let image = web_sys::HtmlImageElement::new()?;
+    image.set_src(&url);
+    let decoded = JsFuture::from(image.decode()).await;
+    web_sys::Url::revoke_object_url(&url)?;
+    decoded?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas")?.unchecked_into();
+    canvas.set_width(size);
+    canvas.set_height(size);
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d")?.ok_or("no 2d context")?.unchecked_into();
+    let (w, h) = (f64::from(image.natural_width()), f64::from(image.natural_height()));
+    let side = w.min(h);
+    context.draw_image_with_html_image_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+        &image,
+        (w - side) / 2.0,
+        (h - side) / 2.0,
+        side,
+        side,
+        0.0,
+        0.0,
+        f64::from(size),
+        f64::from(size),
+    )?;
+    canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(0.8))
+}

@@ -184,6 +184,11 @@ impl<M: Model + 'static> DocHandle<M> {
         self.health.get()
     }
 
+    /// The document's heads now (committing any open edit).
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.shared().borrow_mut().model.doc_mut().heads()
+    }
+
     /// Reads the document without subscribing the caller to its changes.
     pub fn with_untracked<R>(&self, f: impl FnOnce(&M) -> R) -> R {
         f(&self.shared().borrow().model)
@@ -226,6 +231,16 @@ impl<M: Model + 'static> DocHandle<M> {
     pub fn start_fresh(&self) {
         if matches!(self.health.get_untracked(), Health::Unreadable { .. }) {
             self.health.set(Health::Ready);
+            self.forget_unreadable();
+        }
+    }
+
+    fn forget_unreadable(&self) {
+        if let Some(storage) = self.shared().borrow().storage.clone() {
+            let id = self.id();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = storage.forget_unreadable(&id).await;
+            });
         }
     }
 
@@ -242,6 +257,12 @@ impl<M: Model + 'static> DocHandle<M> {
             }
         };
         let appended = stored.changes.iter().map(|(_, c)| c.as_ref().map_or(0, Vec::len)).sum();
+        if stored.snapshot.is_none() && stored.changes.is_empty() {
+            if let Ok(Some(reason)) = storage.unreadable(id).await {
+                self.health.set(Health::Unreadable { reason });
+                return;
+            }
+        }
         // Fast path: the snapshot and every change after it, parsed in one go.
         let (model, damaged) = match whole(&stored).map(|bytes| M::load(&bytes)) {
             Some(Ok(model)) => (model, None),
@@ -317,6 +338,7 @@ impl<M: Model + 'static> DocHandle<M> {
         if matches!(self.health.get_untracked(), Health::Unreadable { .. }) {
             // What could not be read here came back from the relay.
             self.health.set(Health::Ready);
+            self.forget_unreadable();
         }
         if !clean {
             // Local edits could not be saved (a full disk): save everything together later.

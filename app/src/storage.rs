@@ -186,7 +186,18 @@ impl Storage {
 
     /// The id of every document with anything stored: a snapshot, changes, or both.
     pub async fn doc_ids(&self) -> Result<Vec<String>, StorageError> {
-        let tx = self.db.transaction(&[DOCS, CHANGES], TransactionMode::ReadOnly)?;
+        let tx = self.db.transaction(&[DOCS, CHANGES, KV], TransactionMode::ReadOnly)?;
+        // Documents set aside whole still count: they must be opened to say they are unreadable.
+        let unreadable: Vec<String> = tx
+            .object_store(KV)?
+            .get_all_keys(
+                Some(Query::from(KeyRange::bound(&"unreadable/".into(), &"unreadable0".into(), None, None)?)),
+                None,
+            )?
+            .await?
+            .iter()
+            .filter_map(|k| k.as_string()?.strip_prefix("unreadable/").map(str::to_owned))
+            .collect();
         let mut ids: Vec<String> = tx
             .object_store(DOCS)?
             .get_all_keys(None, None)?
@@ -204,6 +215,7 @@ impl Storage {
             }
         }
         tx.await?;
+        ids.extend(unreadable);
         ids.sort();
         ids.dedup();
         Ok(ids)
@@ -319,7 +331,12 @@ impl Storage {
 
     /// Moves `doc`'s snapshot and every change record into `set_aside`, in one transaction.
     pub async fn set_aside_doc(&self, doc: &str, reason: &str) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[DOCS, CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, CHANGES, SET_ASIDE, KV], TransactionMode::ReadWrite)?;
+        // Remembered until the person starts again or the relay restores it, so a reload does
+        // not quietly open an empty document in its place.
+        tx.object_store(KV)?
+            .put(&JsValue::from_str(reason), Some(&JsValue::from_str(&unreadable_key(doc))))?
+            .await?;
         let docs = tx.object_store(DOCS)?;
         let raw: IdbTransaction = docs.transaction().into();
         let aside = tx.object_store(SET_ASIDE)?;
@@ -335,6 +352,20 @@ impl Storage {
             aside.add(&set_aside_record(doc, "change", bytes, reason), None)?.await?;
             changes.delete(key)?.await?;
         }
+        finish(tx.commit()?.await, &raw)
+    }
+
+    /// Why `doc` could not be read, if it was set aside whole and nothing replaced it yet.
+    pub async fn unreadable(&self, doc: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.get_kv(&unreadable_key(doc)).await?.and_then(|v| v.as_string()))
+    }
+
+    /// Forgets that `doc` was unreadable (the person started again, or the relay restored it).
+    pub async fn forget_unreadable(&self, doc: &str) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[KV], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(KV)?;
+        let raw: IdbTransaction = store.transaction().into();
+        store.delete(JsValue::from_str(&unreadable_key(doc)))?.await?;
         finish(tx.commit()?.await, &raw)
     }
 
@@ -421,6 +452,10 @@ fn bytes_of(value: JsValue) -> Result<Vec<u8>, JsValue> {
         Ok(array) => Ok(array.to_vec()),
         Err(other) => Err(other),
     }
+}
+
+fn unreadable_key(doc: &str) -> String {
+    format!("unreadable/{doc}")
 }
 
 fn change_record(doc: &str, bytes: &[u8]) -> JsValue {

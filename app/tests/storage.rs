@@ -137,6 +137,12 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
     assert_eq!(Uint8Array::new(&snapshot.bytes).to_vec(), b"this is not an automerge document");
     let stored = storage.load("journal").await.unwrap();
     assert!(stored.snapshot.is_none() && stored.changes.is_empty(), "moved, not copied");
+    // A reload still says so, instead of quietly opening an empty journal.
+    storage.close();
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
+    assert!(storage.doc_ids().await.unwrap().contains(&"journal".to_owned()));
 
     let profile = loaded::<Profile>("profile", &storage).await;
     assert_eq!(profile.health(), Health::Ready);

@@ -1,7 +1,7 @@
 //! One journal entry, edited in place: every keystroke is saved on its own.
 
 use amplify::{CORE_PROMPTS, Energy, EntryId, Journal, prompt_of_the_day};
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
     components::A,
@@ -12,6 +12,7 @@ use crate::{
     notice::Notices,
     platform,
     repo::{DocHandle, Repo},
+    spaces,
     widgets::SyncedText,
 };
 
@@ -30,7 +31,7 @@ pub fn Entry() -> impl IntoView {
     });
     view! {
         <section class="page entry">
-            <A href="/" attr:class="back">"← Journal"</A>
+            <A href="/journal" attr:class="back">"← Journal"</A>
             {move || match (found.get(), repo.journal.is_loading()) {
                 (Some((handle, id, true)), _) => view! { <Editor handle id /> }.into_any(),
                 (None, true) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
@@ -46,6 +47,7 @@ pub fn Entry() -> impl IntoView {
 
 #[component]
 fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
+    let repo = expect_context::<Repo>();
     let notices = expect_context::<Notices>();
     let navigate = use_navigate();
     let journal = handle;
@@ -80,7 +82,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
         notices.show_with_action("Entry deleted.", "Undo", move || {
             journal.edit(|j| j.restore(&id));
         });
-        navigate("/", NavigateOptions::default());
+        navigate("/journal", NavigateOptions::default());
     };
 
     // An entry left with nothing in it is a draft nobody wants to see in the list.
@@ -135,6 +137,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             autofocus=true
             on_edit=move |text: String| {
                 journal.edit(|j| j.set_body(&id, &text));
+                if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
+                    spaces::refresh_shared(&repo, &entry);
+                }
             }
         />
 
@@ -209,9 +214,63 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             </ul>
         </div>
 
+        <ShareWithCoach id journal />
         <div class="entry-actions">
             <button class="danger" on:click=delete>"Delete entry"</button>
         </div>
         <p class="hint">{move || field(|e| format!("{} words", e.body.split_whitespace().count()))()}</p>
+    }
+}
+
+/// Sharing this one entry with a coach, and stopping, said plainly.
+#[component]
+fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let coaches = move || spaces::my_coaches(&repo);
+    move || {
+        coaches()
+            .into_iter()
+            .map(|space| {
+                let coach = move || repo.coaching(space).map(|c| c.with(|c| c.pair().coach_name)).unwrap_or_default();
+                let shared = move || spaces::shared_copy(&repo, space, &id).is_some();
+                let confirming = RwSignal::new(false);
+                let share = move |_| {
+                    if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
+                        spaces::share_entry(&repo, space, &entry);
+                    }
+                };
+                let unshare = move |_| {
+                    confirming.set(false);
+                    spawn_local(async move { spaces::unshare_entry(&repo, space, &id).await });
+                };
+                view! {
+                    <section class="card share" aria-label=move || format!("Sharing with {}", coach())>
+                        {move || match (shared(), confirming.get()) {
+                            (false, _) => view! {
+                                <p>{move || format!("Only you can read this entry. You can share it with your coach, {}.", coach())}</p>
+                                <button class="secondary" on:click=share>{move || format!("Share with {}", coach())}</button>
+                            }
+                            .into_any(),
+                            (true, false) => view! {
+                                <p role="status">{move || format!("Shared with {}.", coach())}</p>
+                                <button class="secondary" on:click=move |_| confirming.set(true)>"Stop sharing"</button>
+                            }
+                            .into_any(),
+                            (true, true) => view! {
+                                <p role="alert">{move || format!(
+                                    "{} may already have read this entry. If you stop sharing, it disappears from their devices the next time they sync.",
+                                    coach()
+                                )}</p>
+                                <div class="actions">
+                                    <button class="danger" on:click=unshare>"Stop sharing"</button>
+                                    <button class="secondary" on:click=move |_| confirming.set(false)>"Keep sharing"</button>
+                                </div>
+                            }
+                            .into_any(),
+                        }}
+                    </section>
+                }
+            })
+            .collect_view()
     }
 }

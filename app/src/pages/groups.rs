@@ -143,6 +143,16 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
                 }}
             </ul>
         </section>
+        <section aria-labelledby="experiments-heading">
+            <h2 id="experiments-heading">"Experiments"</h2>
+            <ul class="link-list" data-testid="experiments">
+                {move || handle.with(|g| g.members()).into_iter().map(|m| {
+                    let mine = repo.person().as_deref() == Some(m.person.as_str());
+                    let label = if mine { "Your experiment".to_owned() } else { format!("{}'s experiment", m.name) };
+                    view! { <li><A href=format!("/canvas/{space}/{}", m.person)>{label}</A></li> }
+                }).collect_view()}
+            </ul>
+        </section>
         <label for="group-notes">"Shared notes"</label>
         <p class="hint" id="group-notes-hint">"Everyone in the group can edit these, even offline; edits merge."</p>
         <SyncedText id="group-notes" text=notes on_edit=move |text: String| handle.edit(|g| g.set_notes(&text)) />

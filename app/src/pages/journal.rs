@@ -53,9 +53,9 @@ pub fn Journal() -> impl IntoView {
         let q = search.get();
         if let Some(window) = web_sys::window() {
             let url = if q.is_empty() {
-                "/".to_owned()
+                "/journal".to_owned()
             } else {
-                format!("/?q={}", js_sys::encode_uri_component(&q))
+                format!("/journal?q={}", js_sys::encode_uri_component(&q))
             };
             if let Ok(history) = window.history() {
                 let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));

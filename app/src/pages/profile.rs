@@ -1,10 +1,13 @@
 //! The person's profile: what the Little Black Book will print about them.
 
 use amplify::ProfileField;
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::JsCast;
 
 use crate::{
+    platform,
     repo::{Health, Repo},
+    spaces,
     widgets::{HealthAlert, SyncedInput, SyncedText, writable},
 };
 
@@ -18,7 +21,11 @@ pub fn Profile() -> impl IntoView {
         let id = format!("profile-{}", label.to_lowercase().replace(' ', "-"));
         let hint_id = format!("{id}-hint");
         let text = Memo::new(move |_| profile.with(|p| p.get(field)));
-        let on_edit = move |value: String| profile.edit(|p| p.set(field, &value));
+        let on_edit = move |value: String| {
+            profile.edit(|p| p.set(field, &value));
+            // The cohort's card of this person follows their profile.
+            spaces::mirror_profile(repo);
+        };
         let control = if field == ProfileField::Statement {
             view! { <SyncedText id=id.clone() text on_edit rows=4 /> }.into_any()
         } else {
@@ -49,11 +56,49 @@ pub fn Profile() -> impl IntoView {
                             "Leadership statement",
                             "A few sentences: who you are as a leader and what you stand for.",
                         )}
+                        <Photo />
                     </form>
                 }
                 .into_any(),
                 _ => ().into_any(),
             }}
         </section>
+    }
+}
+
+/// An optional photo, made small on the device before it is kept.
+#[component]
+fn Photo() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let profile = repo.profile;
+    let photo = Memo::new(move |_| profile.with(|p| p.photo()));
+    let problem = RwSignal::new(String::new());
+    let chosen = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        spawn_local(async move {
+            match platform::small_photo(&file, 192).await {
+                Ok(url) => {
+                    profile.edit(|p| p.set_photo(Some(&url)));
+                    spaces::mirror_profile(repo);
+                    problem.set(String::new());
+                }
+                Err(_) => problem.set("This file could not be read as a picture.".to_owned()),
+            }
+        });
+    };
+    view! {
+        <div class="field photo">
+            <label for="profile-photo">"Photo (optional)"</label>
+            {move || photo.get().map(|src| view! { <img class="portrait" src=src alt="Your photo" /> })}
+            <input id="profile-photo" type="file" accept="image/*" aria-describedby="profile-photo-hint" on:change=chosen />
+            <p class="hint" id="profile-photo-hint">"Kept small: a 192-pixel square."</p>
+            <Show when=move || photo.get().is_some()>
+                <button type="button" class="secondary" on:click=move |_| { profile.edit(|p| p.set_photo(None)); spaces::mirror_profile(repo); }>"Remove photo"</button>
+            </Show>
+            <p role="alert" class="problem">{move || problem.get()}</p>
+        </div>
     }
 }

@@ -21,6 +21,7 @@ pub fn Settings() -> impl IntoView {
             <h1>"Settings"</h1>
             <DevicesSection />
             <StorageSection />
+            <ExportSection />
             <ThemeSection />
             <SetAsideSection />
             <section class="card" aria-labelledby="about-heading">
@@ -94,6 +95,48 @@ fn DevicesSection() -> impl IntoView {
                 </p>
             </Show>
             <p><A href="/join">"Bring your journal here from another device"</A></p>
+        </section>
+    }
+}
+
+/// One's own data, to take away.
+#[component]
+fn ExportSection() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let entries = move || {
+        repo.journal.days(&amplify::Query::default()).into_iter().flat_map(|d| d.entries).collect::<Vec<_>>()
+    };
+    let canvas = move || {
+        let (space, _) = repo.groups().into_iter().next()?;
+        let person = repo.person()?;
+        let id = format!("canvas/{space}/{person}");
+        repo.docs_with_prefix(&id).into_iter().find_map(|(doc, t)| match t {
+            crate::repo::Target::Canvas(h) if doc == id => Some(h),
+            _ => None,
+        })
+    };
+    let save = |name: &str, mime: &str, text: String| {
+        let _ = platform::download(name, mime, text.as_bytes());
+    };
+    view! {
+        <section class="card" aria-labelledby="export-heading">
+            <h2 id="export-heading">"Your data"</h2>
+            <p>"Download what you wrote: Markdown to read, JSON to keep or move elsewhere."</p>
+            <div class="actions">
+                <button class="secondary" on:click=move |_| save("amplify-journal.md", "text/markdown", amplify::journal_markdown(&entries()))>"Journal as Markdown"</button>
+                <button class="secondary" on:click=move |_| save("amplify-journal.json", "application/json", amplify::journal_json(&entries()))>"Journal as JSON"</button>
+            </div>
+            {move || canvas().map(|canvas| {
+                let name = crate::spaces::my_name(&repo);
+                let md = move || canvas.with(|c| amplify::canvas_markdown(c, &name));
+                let json = move || canvas.with(amplify::canvas_json);
+                view! {
+                    <div class="actions">
+                        <button class="secondary" on:click=move |_| save("amplify-experiment.md", "text/markdown", md())>"Experiment as Markdown"</button>
+                        <button class="secondary" on:click=move |_| save("amplify-experiment.json", "application/json", json())>"Experiment as JSON"</button>
+                    </div>
+                }
+            })}
         </section>
     }
 }
@@ -192,6 +235,10 @@ fn ThemeSection() -> impl IntoView {
 fn SetAsideSection() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let records = LocalResource::new(move || async move {
+        // Storage opens after the page may have mounted: read once it has.
+        if !repo.loaded.get() {
+            return Vec::new();
+        }
         match repo.storage() {
             Some(storage) => storage.set_aside().await.unwrap_or_default(),
             None => Vec::new(),

@@ -41,21 +41,21 @@ test("offline, a garbage journal: the app opens, names it, keeps the bytes aside
   await journal.waitForOfflineReady();
   await context.setOffline(true);
   await journal.writeEntry("An entry that will be damaged.");
-  await page.getByRole("link", { name: "Profile" }).click();
+  await page.goto("/profile");
   await page.getByLabel("Name").fill("Maya Lindqvist");
   await journal.saved();
 
   await poke(page, "docs", await thisMonthsVolume(page), GARBAGE);
-  await page.goto("/");
+  await page.goto("/journal");
   const alert = page.getByTestId("health-alert");
   await expect(alert).toContainText(/Your journal for \w+ \d{4} could not be read\./);
   await expect(alert).toContainText("set aside on this device, not deleted");
   await expect(page.getByRole("button", { name: "New entry" })).toBeDisabled();
 
-  await page.getByRole("link", { name: "Profile" }).click();
+  await page.goto("/profile");
   await expect(page.getByLabel("Name")).toHaveValue("Maya Lindqvist");
 
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.goto("/settings");
   const setAside = page.locator(".set-aside li");
   await expect(setAside.first()).toContainText(/Your journal for \w+ \d{4} \(snapshot\)/);
   const download = page.waitForEvent("download");
@@ -87,7 +87,7 @@ test("online, a garbage journal comes back from the relay by itself", async ({ p
   await journal.expectTitles(["Kept safe by the relay."]);
   await expect(page.getByTestId("health-alert")).toHaveCount(0);
   // The damaged bytes are still set aside for support.
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.goto("/settings");
   await expect(page.locator(".set-aside li").first()).toContainText("(snapshot)");
 });
 

@@ -22,7 +22,7 @@ test("offline on a flight: write three entries, close, reopen, still offline, al
   await page.close();
   const reopened = await context.newPage();
   const again = new JournalPage(reopened);
-  await again.open("/");
+  await again.open("/journal");
   await again.expectTitles([
     "What do I stand for? Candour.",
     "Over Siberia, thinking about my experiment.",

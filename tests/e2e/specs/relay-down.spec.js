@@ -20,7 +20,7 @@ test("relay down: changes wait on the device, then reach the other device", asyn
     await laptop.journal.expectTitles(["Before the relay went down."]);
 
     await stopServer(server);
-    await phone.page.goto("/");
+    await phone.page.goto("/journal");
     await expect(phone.badge).toHaveText(/^Can't reach the relay: /);
     await phone.journal.writeEntry("Written while the relay was down.");
     await phone.page.goto("/settings");

@@ -11,7 +11,7 @@ export class JournalPage {
     this.body = page.locator("#body");
   }
 
-  async open(path = "/") {
+  async open(path = "/journal") {
     await this.page.goto(path);
     await this.ready();
   }

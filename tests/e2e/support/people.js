@@ -12,7 +12,7 @@ export class Person {
     this.notes = page.getByLabel("Shared notes");
   }
 
-  static async open(browser, baseURL, path = "/") {
+  static async open(browser, baseURL, path = "/journal") {
     const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     await page.goto(path);

@@ -1,0 +1,98 @@
+//! The cohort's showcase: every published experiment story, filterable by region and stage.
+//! Executives read it; nobody can read a canvas from here.
+
+use amplify::{Published, SpaceId, Stage};
+use leptos::prelude::*;
+
+use crate::repo::{Repo, Target};
+
+/// Every published card of the cohort, newest first.
+pub fn published(repo: &Repo, cohort: SpaceId) -> Vec<Published> {
+    let mut cards: Vec<Published> = repo
+        .docs_with_prefix(&format!("story/{cohort}/"))
+        .into_iter()
+        .filter_map(|(_, t)| match t {
+            Target::Showcase(h) => h.with(|s| s.card()),
+            _ => None,
+        })
+        .collect();
+    cards.sort_by(|a, b| b.published_ms.cmp(&a.published_ms));
+    cards
+}
+
+/// This person's cohort, if they are in one.
+pub fn my_cohort(repo: &Repo) -> Option<SpaceId> {
+    repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id()))
+}
+
+#[component]
+pub fn Showcase() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let region = RwSignal::new(String::new());
+    let stage = RwSignal::new(String::new());
+    let cards = Memo::new(move |_| my_cohort(&repo).map(|c| published(&repo, c)).unwrap_or_default());
+    let regions = Memo::new(move |_| {
+        let mut r: Vec<String> =
+            cards.get().into_iter().map(|c| c.region).filter(|r| !r.is_empty()).collect();
+        r.sort();
+        r.dedup();
+        r
+    });
+    let shown = move || {
+        cards
+            .get()
+            .into_iter()
+            .filter(|c| region.with(|r| r.is_empty() || *r == c.region))
+            .filter(|c| stage.with(|s| s.is_empty() || *s == c.stage.key()))
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="page showcase">
+            <h1>"Showcase"</h1>
+            <Show when=move || my_cohort(&repo).is_some() fallback=|| view! { <p>"The showcase belongs to a cohort: open your invite link to join one."</p> }>
+                <p>"Experiments from across the programme: the smallest possible test, and what it taught."</p>
+                <div class="filters">
+                    <label for="filter-region">"Region"</label>
+                    <select id="filter-region" on:change=move |ev| region.set(event_target_value(&ev))>
+                        <option value="">"All regions"</option>
+                        {move || regions.get().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                    </select>
+                    <label for="filter-stage">"Stage"</label>
+                    <select id="filter-stage" on:change=move |ev| stage.set(event_target_value(&ev))>
+                        <option value="">"All stages"</option>
+                        {Stage::ALL.into_iter().map(|s| view! { <option value=s.key()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <p role="status" class="count">{move || match shown().len() { 0 => "No experiments to show yet.".to_owned(), 1 => "1 experiment".to_owned(), n => format!("{n} experiments") }}</p>
+                <div class="gallery" data-testid="showcase">
+                    {move || shown().into_iter().map(|card| view! { <StoryCard card /> }).collect_view()}
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// One experiment story.
+#[component]
+pub fn StoryCard(card: Published) -> impl IntoView {
+    let s = card.story;
+    let part = |title: &'static str, text: String| {
+        (!text.trim().is_empty())
+            .then(|| view! { <h3>{title}</h3><p class="story-text" dir="auto">{text}</p> })
+    };
+    view! {
+        <article class="card story">
+            <h2 dir="auto">{card.name}</h2>
+            <p class="meta">{format!("{} · {}", if card.region.is_empty() { "Region not given" } else { &card.region }, card.stage.label())}</p>
+            {part("The problem", format!("{}{}", s.problem, if s.for_whom.is_empty() { String::new() } else { format!(" (for {})", s.for_whom) }))}
+            {part("The test", s.test)}
+            {(!s.evidence.is_empty()).then(|| view! {
+                <h3>"Evidence"</h3>
+                <ul>{s.evidence.into_iter().map(|e| view! { <li dir="auto">{e}</li> }).collect_view()}</ul>
+            })}
+            {part("What we learned", s.learning)}
+            {part("Decision", s.decision.unwrap_or_default())}
+            {part("Business impact", s.impact)}
+        </article>
+    }
+}
