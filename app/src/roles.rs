@@ -115,13 +115,17 @@ pub fn Guard(page: Page, children: ChildrenFn) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let role = Memo::new(move |_| Role::of(&repo));
     move || {
+        // Until the account is read the role is unknown: decide nothing yet.
+        if !repo.loaded.get() {
+            return view! { <p class="page" role="status">"Opening…"</p> }.into_any();
+        }
         if role.get().may(page) {
             children().into_any()
         } else {
             view! {
                 <section class="page">
                     <h1>"Not available"</h1>
-                    <p role="alert">{format!("This page is not available to a {}.", role.get().label())}</p>
+                    <p role="alert">{format!("This page is not available in your role ({}).", role.get().label())}</p>
                     <p><A href="/">"Go home"</A></p>
                 </section>
             }

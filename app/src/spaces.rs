@@ -87,6 +87,7 @@ pub async fn join_group(
     group.flush().await;
     if let Some(cohort) = writable_cohort(&repo) {
         cohort.edit(|c| c.register_group(&space.to_string(), name, &person));
+        cohort.flush().await;
     }
     Ok(space)
 }
@@ -125,8 +126,10 @@ pub async fn join_cohort(
                 }
                 c.upsert_member(&person, my_name, role, &region);
             });
+            cohort.flush().await;
         }
         mirror_profile(repo);
+        repo.flush_all().await;
     }
     Ok(space)
 }
@@ -162,6 +165,7 @@ pub async fn create_coaching(repo: Repo, sync: Sync, coachee_hint: &str) -> Resu
     if let Some(coaching) = repo.coaching(space) {
         let (person, name) = (person_id(&repo).unwrap_or_default(), my_name(&repo));
         coaching.edit(|c| c.set_person(Owner::Coach, &person, &name));
+        coaching.flush().await;
     }
     Ok(Invite { kind: InviteKind::Coaching, key: InviteKey::Secret(secret), name, from: my_name(&repo) })
 }
@@ -186,9 +190,11 @@ pub async fn join_coaching(
     let person = person_id(&repo).unwrap_or_default();
     if let Some(coaching) = repo.coaching(space) {
         coaching.edit(|c| c.set_person(Owner::Participant, &person, my_name));
+        coaching.flush().await;
         let coach = coaching.with(|c| c.pair().coach);
         if let (Some(cohort), false) = (writable_cohort(&repo), coach.is_empty()) {
             cohort.edit(|c| c.pair(&person, &coach));
+            cohort.flush().await;
         }
     }
     Ok(space)
@@ -217,11 +223,13 @@ pub fn my_coachees(repo: &Repo) -> Vec<SpaceId> {
     })
 }
 
-/// Shares a journal entry with the coach of `coaching`: a copy, in the pair's space.
-pub fn share_entry(repo: &Repo, coaching: SpaceId, entry: &Entry) {
+/// Shares a journal entry with the coach of `coaching`: a copy, in the pair's space, saved at
+/// once (sharing is a decision, not a keystroke).
+pub async fn share_entry(repo: &Repo, coaching: SpaceId, entry: &Entry) {
     if let Some(shared) = repo.shared(coaching, &entry.id) {
         let at = platform::now().utc_ms;
         shared.edit(|s| s.share(entry, at));
+        shared.flush().await;
     }
 }
 
@@ -298,13 +306,25 @@ pub fn publish(repo: &Repo, canvas: DocHandle<Canvas>) -> Result<(), &'static st
         published_ms: platform::now().utc_ms,
     };
     card.edit(|c| c.publish(&published));
+    wasm_bindgen_futures::spawn_local(async move { card.flush().await });
     Ok(())
 }
 
-/// Moves an experiment to `stage`; reaching the showcase publishes it there.
+/// Moves an experiment to `stage`. Reaching "showcased" publishes it; a published story
+/// follows its experiment's stage.
 pub fn set_stage(repo: &Repo, canvas: DocHandle<Canvas>, stage: Stage) -> Result<(), &'static str> {
     canvas.edit(|c| c.set_stage(stage));
-    if stage == Stage::Showcased { publish(repo, canvas) } else { Ok(()) }
+    if stage == Stage::Showcased || is_published(repo) { publish(repo, canvas) } else { Ok(()) }
+}
+
+/// Whether this person has published their experiment.
+pub fn is_published(repo: &Repo) -> bool {
+    let Some(cohort) = repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id())) else { return false };
+    let Some(person) = person_id(repo) else { return false };
+    let id = format!("story/{cohort}/{person}");
+    repo.docs_with_prefix(&id).into_iter().any(|(doc, t)| {
+        doc == id && matches!(t, crate::repo::Target::Showcase(h) if h.with_untracked(|s| s.card().is_some()))
+    })
 }
 
 /// Makes this device one of the person's devices: their own space replaces this device's, and

@@ -470,12 +470,17 @@ impl Engine {
                         let certs = account.spaces.iter().map(|s| s.cert).collect();
                         self.send(&ClientFrame::Auth { device: account.device.id(), signature, certs });
                     }
-                    Ok(RelayFrame::Welcome { .. }) => {
+                    Ok(RelayFrame::Welcome { spaces: admitted, .. }) => {
                         welcomed = true;
                         *attempt = 0;
                         self.sync.phase.set(Phase::Connected { caught_up: false });
                         if let Some(account) = self.account() {
                             for space in &account.spaces {
+                                // Joined while the connection was proving itself: the Auth frame
+                                // did not carry this certificate yet.
+                                if !admitted.contains(&space.id()) {
+                                    self.send(&ClientFrame::Admit { cert: space.cert });
+                                }
                                 let cursors = self.cursors.borrow().of_space(space.id());
                                 self.send(&ClientFrame::Subscribe { space: space.id(), cursors });
                             }

@@ -137,8 +137,11 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
     let changed = RwSignal::new(Vec::<Field>::new());
     let status = RwSignal::new(String::new());
 
-    // "Changed since you last looked": compare with the heads saved when this person last left.
+    // "Changed since you last looked": compare with the heads saved while this person last had
+    // the canvas open. What the page shows counts as seen, so the mark follows the document
+    // (debounced) once the previous one has been read.
     let seen_key = format!("seen/{doc_id}");
+    let previous_read = RwSignal::new(false);
     {
         let seen_key = seen_key.clone();
         spawn_local(async move {
@@ -150,21 +153,29 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
                     changed.set(handle.with_untracked(|c| c.changed_since(&heads)));
                 }
             }
+            previous_read.set(true);
         });
     }
-    let remember = {
+    let timer = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        handle.with(|_| ());
+        if !previous_read.get() {
+            return;
+        }
         let seen_key = seen_key.clone();
-        move || {
+        if let Some(t) = timer.get_value() {
+            t.clear();
+        }
+        let remember = move || {
             let heads: Vec<String> = handle.heads().iter().map(ToString::to_string).collect();
-            let seen_key = seen_key.clone();
             spawn_local(async move {
                 if let Some(storage) = repo.storage() {
                     let _ = storage.put_kv(&seen_key, &JsValue::from_str(&heads.join(","))).await;
                 }
             });
-        }
-    };
-    on_cleanup(remember.clone());
+        };
+        timer.set_value(set_timeout_with_handle(remember, Duration::from_millis(800)).ok());
+    });
 
     // Presence: say we are here every ten seconds while the page is open.
     let announce = {
@@ -373,10 +384,11 @@ fn Publish(handle: DocHandle<Canvas>) -> impl IntoView {
     let status = RwSignal::new(String::new());
     view! {
         <div class="publish">
-            <button on:click=move |_| match spaces::set_stage(&repo, handle, Stage::Showcased) {
+            <p class="hint">"Publishing puts your story (not your canvas) in the cohort's showcase, where executives read it. It follows your stage from then on."</p>
+            <button on:click=move |_| match spaces::publish(&repo, handle) {
                 Ok(()) => status.set("Published to the cohort's showcase.".to_owned()),
                 Err(e) => status.set(e.to_owned()),
-            }>"Publish to the showcase"</button>
+            }>{move || if spaces::is_published(&repo) { "Update the showcase" } else { "Publish to the showcase" }}</button>
             <p role="status" class="hint">{move || status.get()}</p>
         </div>
     }

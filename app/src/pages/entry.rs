@@ -236,7 +236,7 @@ fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
                 let confirming = RwSignal::new(false);
                 let share = move |_| {
                     if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
-                        spaces::share_entry(&repo, space, &entry);
+                        spawn_local(async move { spaces::share_entry(&repo, space, &entry).await });
                     }
                 };
                 let unshare = move |_| {

@@ -1,0 +1,97 @@
+// Coaching: Maya shares two of five entries and her coach sees exactly those two; the other
+// three never reach the coach's device in any form. The coach records a session and two
+// actions; Maya ticks one off on her phone and the coach sees it done.
+import { test, expect } from "@playwright/test";
+import { everythingStored, joinCohort, pairCoaching, startCohort } from "../support/programme.js";
+
+const ENTRIES = ["First, private", "Second, shared", "Third, private", "Fourth, shared", "Fifth, private"];
+
+test("share two of five entries: the coach sees exactly two, the rest never reach them", async ({ browser, baseURL }) => {
+  const { team, invite } = await startCohort(browser, baseURL);
+  const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya");
+  const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
+  try {
+    await pairCoaching(ines, maya);
+    for (const [i, text] of ENTRIES.entries()) {
+      await maya.journal.open();
+      await maya.journal.newEntry();
+      await maya.journal.write(`${text}: reflection number ${i + 1}`);
+      if (text.endsWith("shared")) {
+        await maya.page.getByRole("button", { name: "Share with Inès" }).click();
+        await expect(maya.page.getByText("Shared with Inès.")).toBeVisible();
+      }
+    }
+    await maya.synced();
+
+    await ines.page.goto("/");
+    const card = ines.page.getByTestId("coachees").getByRole("link", { name: /Maya/ });
+    await expect(card.getByTestId("unread")).toHaveText("2 new shared entries", { timeout: 20_000 });
+    await card.click();
+    const shared = ines.page.getByTestId("shared-with-coach").locator("li");
+    await expect(shared).toHaveCount(2);
+    await expect(shared.nth(0)).toContainText("shared");
+    await expect(shared.nth(1)).toContainText("shared");
+    await shared.first().locator("summary").click();
+    await expect(shared.first()).toContainText("reflection number");
+
+    const stored = await everythingStored(ines.page);
+    expect(stored).toContain("Second, shared");
+    for (const privateText of ["First, private", "Third, private", "Fifth, private"]) {
+      expect(stored, `${privateText} reached the coach's device`).not.toContain(privateText);
+    }
+
+    // Maya stops sharing one: she is told plainly, and it leaves the coach's device.
+    await maya.journal.open();
+    await maya.journal.entries.getByRole("link", { name: /Fourth, shared/ }).click();
+    await maya.page.getByRole("button", { name: "Stop sharing" }).click();
+    await expect(maya.page.getByRole("alert")).toContainText("Inès may already have read this entry.");
+    await maya.page.getByRole("button", { name: "Stop sharing" }).click();
+    await expect(maya.page.getByRole("button", { name: "Share with Inès" })).toBeVisible();
+    await maya.synced();
+    await expect(shared).toHaveCount(1, { timeout: 20_000 });
+    await expect.poll(async () => (await everythingStored(ines.page)).includes("Fourth, shared"), { timeout: 20_000 }).toBe(false);
+  } finally {
+    await Promise.all([team.close(), maya.close(), ines.close()]);
+  }
+});
+
+test("the coach records a session and two actions; Maya ticks one off and the coach sees it done", async ({ browser, baseURL }) => {
+  const { team, invite } = await startCohort(browser, baseURL);
+  const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya");
+  const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
+  try {
+    await pairCoaching(ines, maya);
+    await ines.page.goto("/");
+    await ines.page.getByTestId("coachees").getByRole("link", { name: /Maya/ }).click();
+    await ines.page.getByRole("button", { name: "Record a session" }).click();
+    await ines.page.getByRole("textbox", { name: "Notes", exact: true }).fill("Talked about leading the pitch.");
+    for (const action of ["Book the pitch room", "Ask Sam for feedback"]) {
+      await ines.page.getByLabel("New action").fill(action);
+      await ines.page.getByRole("button", { name: "Add action" }).click();
+    }
+    await ines.page.getByLabel("New goal").fill("Lead a meeting without notes");
+    await ines.page.getByRole("button", { name: "Add goal" }).click();
+    await ines.synced();
+
+    await maya.page.goto("/");
+    const due = maya.page.getByTestId("actions-due");
+    await expect(due).toContainText("Book the pitch room", { timeout: 20_000 });
+    await expect(due).toContainText("Ask Sam for feedback");
+    await maya.page.getByLabel("Book the pitch room").check();
+    await expect(due).not.toContainText("Book the pitch room");
+    await maya.synced();
+
+    await expect(ines.page.getByLabel("Book the pitch room")).toBeChecked({ timeout: 20_000 });
+    await expect(ines.page.getByLabel("Ask Sam for feedback")).not.toBeChecked();
+    await maya.page.goto("/coaching");
+    await expect(maya.page.getByRole("textbox", { name: "Notes", exact: true })).toHaveValue("Talked about leading the pitch.");
+    await expect(maya.page.getByText("Lead a meeting without notes")).toBeVisible();
+
+    // Two weeks of silence later, the dashboard marks Maya as stalled.
+    await ines.page.clock.setFixedTime(Date.now() + 15 * 86_400_000);
+    await ines.page.goto("/");
+    await expect(ines.page.getByTestId("coachees")).toContainText("Stalled: nothing for two weeks");
+  } finally {
+    await Promise.all([team.close(), maya.close(), ines.close()]);
+  }
+});
