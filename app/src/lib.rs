@@ -48,7 +48,11 @@ pub fn mount() {
 pub fn App() -> impl IntoView {
     let sync = sync::Sync::new();
     provide_context(sync);
-    let repo = Repo::start(DATABASE, move |repo| sync.start(repo));
+    let repo = Repo::start(DATABASE, move |repo| {
+        // Profile edits made while the cohort's documents were still loading reach its card now.
+        spaces::mirror_profile(repo);
+        sync.start(repo);
+    });
     provide_context(repo);
     provide_context(Notices::new());
     let update = Update::register();

@@ -273,12 +273,22 @@ impl<M: Model + 'static> DocHandle<M> {
             },
         };
         let mut model = model;
-        {
+        let edited_before_load = {
             let state = self.shared();
             let mut state = state.borrow_mut();
             state.persisted = model.doc_mut().heads();
             state.appended = appended;
-            state.model = model;
+            let mut early = std::mem::replace(&mut state.model, model);
+            // The handle may have been edited before its bytes arrived (a page asked for it
+            // while the device was still loading): those edits join the stored document
+            // instead of being dropped. Every kind's first change is identical, so the fresh
+            // copy shares its root with the stored one.
+            let before = state.model.doc_mut().heads();
+            let _ = state.model.doc_mut().merge(early.doc_mut());
+            state.model.doc_mut().heads() != before
+        };
+        if edited_before_load {
+            self.schedule_save(SAVE_DELAY);
         }
         self.version.update(|v| *v += 1);
         self.health.set(match damaged {

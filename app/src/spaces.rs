@@ -319,7 +319,9 @@ pub fn set_stage(repo: &Repo, canvas: DocHandle<Canvas>, stage: Stage) -> Result
 
 /// Whether this person has published their experiment.
 pub fn is_published(repo: &Repo) -> bool {
-    let Some(cohort) = repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id())) else { return false };
+    let Some(cohort) = repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id())) else {
+        return false;
+    };
     let Some(person) = person_id(repo) else { return false };
     let id = format!("story/{cohort}/{person}");
     repo.docs_with_prefix(&id).into_iter().any(|(doc, t)| {

@@ -68,6 +68,31 @@ async fn appended_changes_survive_a_reload() {
 }
 
 #[wasm_bindgen_test]
+async fn an_edit_made_before_the_document_loaded_joins_what_was_stored() {
+    let name = db_name("early-edit");
+    let storage = open(&name).await;
+    let profile = loaded::<Profile>("profile", &storage).await;
+    profile.edit(|p| p.set(ProfileField::Name, "Maya"));
+    profile.flush().await;
+    storage.close();
+
+    // A page edits the handle while the device is still reading it.
+    let storage = open(&name).await;
+    let profile = DocHandle::<Profile>::new("profile");
+    profile.edit(|p| p.set(ProfileField::Statement, "I lead by asking the second question."));
+    profile.load(storage.clone()).await;
+    assert_eq!(profile.with(|p| p.get(ProfileField::Name)), "Maya");
+    assert_eq!(profile.with(|p| p.get(ProfileField::Statement)), "I lead by asking the second question.");
+    profile.flush().await;
+    storage.close();
+
+    let storage = open(&name).await;
+    let profile = loaded::<Profile>("profile", &storage).await;
+    assert_eq!(profile.with(|p| p.get(ProfileField::Statement)), "I lead by asking the second question.");
+    assert_eq!(profile.with(|p| p.get(ProfileField::Name)), "Maya");
+}
+
+#[wasm_bindgen_test]
 async fn compaction_replaces_changes_with_one_snapshot() {
     let name = db_name("compact");
     let storage = open(&name).await;

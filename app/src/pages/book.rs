@@ -66,6 +66,7 @@ pub fn Book() -> impl IntoView {
                 <p class="cohort-name" dir="auto">{move || title().unwrap_or_default()}</p>
                 <button class="no-print" on:click=print>"Print or save as PDF"</button>
             </div>
+            <Show when=move || repo.loaded.get() fallback=|| view! { <p role="status">"Opening the book…"</p> }>
             <Show when=move || cohort.get().is_some() fallback=|| view! { <p>"The book belongs to a cohort: open your invite link to join one."</p> }>
                 {move || people().into_iter().map(|(profile, photo, card)| view! {
                     <article class="book-page" data-testid="book-page">
@@ -83,6 +84,7 @@ pub fn Book() -> impl IntoView {
                         }}
                     </article>
                 }).collect_view()}
+            </Show>
             </Show>
         </section>
     }

@@ -49,6 +49,7 @@ pub fn Showcase() -> impl IntoView {
     view! {
         <section class="page showcase">
             <h1>"Showcase"</h1>
+            <Show when=move || repo.loaded.get() fallback=|| view! { <p role="status">"Opening the showcase…"</p> }>
             <Show when=move || my_cohort(&repo).is_some() fallback=|| view! { <p>"The showcase belongs to a cohort: open your invite link to join one."</p> }>
                 <p>"Experiments from across the programme: the smallest possible test, and what it taught."</p>
                 <div class="filters">
@@ -67,6 +68,7 @@ pub fn Showcase() -> impl IntoView {
                 <div class="gallery" data-testid="showcase">
                     {move || shown().into_iter().map(|card| view! { <StoryCard card /> }).collect_view()}
                 </div>
+            </Show>
             </Show>
         </section>
     }

@@ -65,6 +65,7 @@ test("a showcased experiment reaches executives, and the Little Black Book print
     // The Little Black Book: one page per participant (not the coach), after a cover.
     await eve.page.goto("/book");
     await expect(eve.page.getByTestId("book-page")).toHaveCount(2, { timeout: 20_000 });
+    await expect(eve.page.getByText("Experiment not published yet.")).toHaveCount(0);
     const pdf = await eve.page.pdf({ format: "A4", printBackground: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, "little-black-book.pdf"), pdf);
