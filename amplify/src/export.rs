@@ -49,7 +49,11 @@ pub fn journal_json(entries: &[Entry]) -> String {
 
 /// An experiment canvas as Markdown, box by box.
 pub fn canvas_markdown(canvas: &Canvas, owner: &str) -> String {
-    let mut out = format!("# {owner}'s experiment\n\nStage: {}\n", canvas.stage().label());
+    let title = match owner.trim() {
+        "" => "My experiment".to_owned(),
+        owner => format!("{owner}'s experiment"),
+    };
+    let mut out = format!("# {title}\n\nStage: {}\n", canvas.stage().label());
     if let Some((decision, on)) = canvas.decision() {
         out.push_str(&format!("Decision: {} ({on})\n", decision.label()));
     }
@@ -159,5 +163,10 @@ mod tests {
         assert_eq!(json["fields"]["problem"], "Older fans miss new releases");
         assert_eq!(json["stage"], "learning");
         assert_eq!(json["assumptions"][0]["text"], "They read email");
+    }
+
+    #[test]
+    fn a_canvas_without_an_owner_name_is_still_titled() {
+        assert!(canvas_markdown(&Canvas::new(), " ").starts_with("# My experiment\n"));
     }
 }

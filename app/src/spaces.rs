@@ -87,8 +87,9 @@ pub async fn join_group(
     group.flush().await;
     if let Some(cohort) = writable_cohort(&repo) {
         cohort.edit(|c| c.register_group(&space.to_string(), name, &person));
-        cohort.flush().await;
     }
+    // The name remembered in the profile is kept too, before the page moves on.
+    repo.flush_all().await;
     Ok(space)
 }
 
@@ -129,8 +130,8 @@ pub async fn join_cohort(
             cohort.flush().await;
         }
         mirror_profile(repo);
-        repo.flush_all().await;
     }
+    repo.flush_all().await;
     Ok(space)
 }
 
