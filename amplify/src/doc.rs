@@ -21,6 +21,7 @@ pub enum DocKind {
     SharedEntry,
     Notes,
     Showcase,
+    Keyring,
 }
 
 impl DocKind {
@@ -36,6 +37,7 @@ impl DocKind {
             DocKind::SharedEntry => "amplify/shared-entry/1",
             DocKind::Notes => "amplify/notes/1",
             DocKind::Showcase => "amplify/showcase/1",
+            DocKind::Keyring => "amplify/keyring/1",
         }
     }
 
@@ -51,6 +53,7 @@ impl DocKind {
             DocKind::SharedEntry => "shared entry",
             DocKind::Notes => "private notes",
             DocKind::Showcase => "showcase card",
+            DocKind::Keyring => "list of your groups and programmes",
         }
     }
 }

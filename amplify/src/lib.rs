@@ -32,6 +32,7 @@ mod export;
 mod group;
 mod invite;
 mod journal;
+mod keyring;
 mod profile;
 mod prompts;
 mod showcase;
@@ -54,6 +55,7 @@ pub use crate::{
     group::{Group, Member},
     invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
     journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
+    keyring::Keyring,
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
     showcase::{Published, Showcase},

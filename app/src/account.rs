@@ -124,6 +124,38 @@ struct SpaceRecord {
     side: Option<Owner>,
 }
 
+impl SpaceRecord {
+    fn of(joined: &Joined) -> SpaceRecord {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        SpaceRecord {
+            kind: joined.kind,
+            name: joined.name.clone(),
+            secret: joined.secret().map(|secret| hex(&secret.to_bytes())),
+            reader: match &joined.access {
+                Access::Reader(reader) => Some(hex(&reader.to_bytes())),
+                Access::Member(_) => None,
+            },
+            role: joined.role,
+            side: joined.side,
+        }
+    }
+
+    /// The space this record describes, admitting `device`; `None` if the record is damaged.
+    fn joined(self, device: &DeviceKey) -> Option<Joined> {
+        let access = match (self.secret, self.reader) {
+            (Some(secret), _) => {
+                Access::Member(SpaceSecret::from_bytes(parse_hex(&secret)?.try_into().ok()?))
+            }
+            (None, Some(reader)) => Access::Reader(ReaderKeys::from_bytes(&parse_hex(&reader)?).ok()?),
+            (None, None) => return None,
+        };
+        let mut joined = Joined::new(self.kind, self.name, access, device);
+        joined.role = self.role;
+        joined.side = self.side;
+        Some(joined)
+    }
+}
+
 const KEY: &str = "account";
 
 /// The space a local document belongs to: the second part of its id for shared documents
@@ -174,21 +206,7 @@ impl Account {
         let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let record = Record {
             device: hex(&self.device.to_bytes()),
-            spaces: self
-                .spaces
-                .iter()
-                .map(|s| SpaceRecord {
-                    kind: s.kind,
-                    name: s.name.clone(),
-                    secret: s.secret().map(|secret| hex(&secret.to_bytes())),
-                    reader: match &s.access {
-                        Access::Reader(reader) => Some(hex(&reader.to_bytes())),
-                        Access::Member(_) => None,
-                    },
-                    role: s.role,
-                    side: s.side,
-                })
-                .collect(),
+            spaces: self.spaces.iter().map(SpaceRecord::of).collect(),
         };
         serde_json::to_string(&record).expect("the account serializes")
     }
@@ -196,25 +214,7 @@ impl Account {
     fn from_json(json: &str) -> Option<Account> {
         let record: Record = serde_json::from_str(json).ok()?;
         let device = DeviceKey::from_bytes(parse_hex(&record.device)?.try_into().ok()?);
-        let spaces = record
-            .spaces
-            .into_iter()
-            .map(|s| {
-                let access = match (s.secret, s.reader) {
-                    (Some(secret), _) => {
-                        Access::Member(SpaceSecret::from_bytes(parse_hex(&secret)?.try_into().ok()?))
-                    }
-                    (None, Some(reader)) => {
-                        Access::Reader(ReaderKeys::from_bytes(&parse_hex(&reader)?).ok()?)
-                    }
-                    (None, None) => return None,
-                };
-                let mut joined = Joined::new(s.kind, s.name, access, &device);
-                joined.role = s.role;
-                joined.side = s.side;
-                Some(joined)
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let spaces = record.spaces.into_iter().map(|s| s.joined(&device)).collect::<Option<Vec<_>>>()?;
         spaces.iter().any(|s| s.kind == SpaceKind::Personal).then_some(Account { device, spaces })
     }
 
@@ -262,6 +262,34 @@ impl Account {
             self.spaces.push(joined);
         }
         id
+    }
+
+    /// What the person's other devices need to join the same spaces: every space but the
+    /// personal one, as (space id, record) pairs for the keyring.
+    pub fn keyring_records(&self) -> Vec<(String, String)> {
+        self.spaces
+            .iter()
+            .filter(|s| s.kind != SpaceKind::Personal)
+            .map(|s| {
+                let record = serde_json::to_string(&SpaceRecord::of(s)).expect("a space record serializes");
+                (s.id().to_string(), record)
+            })
+            .collect()
+    }
+
+    /// Joins a space another of the person's devices recorded in the keyring. Returns it if it
+    /// was new here; a damaged record, a personal space or a space whose key does not match
+    /// its id is left alone.
+    pub fn adopt(&mut self, space: &str, record: &str) -> Option<SpaceId> {
+        let joined = serde_json::from_str::<SpaceRecord>(record).ok()?.joined(&self.device)?;
+        let fresh = joined.kind != SpaceKind::Personal
+            && joined.id().to_string() == space
+            && self.space(joined.id()).is_none();
+        fresh.then(|| {
+            let id = joined.id();
+            self.spaces.push(joined);
+            id
+        })
     }
 
     /// Sets this person's role in a cohort, or side in a coaching pair.

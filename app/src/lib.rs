@@ -54,6 +54,12 @@ pub fn App() -> impl IntoView {
         sync.start(repo);
     });
     provide_context(repo);
+    // The spaces this person joined on any of their devices, joined on this one too.
+    Effect::new(move |_| {
+        if repo.loaded.get() {
+            spaces::keep_keyring(repo, sync);
+        }
+    });
     provide_context(Notices::new());
     let update = Update::register();
     provide_context(update);

@@ -4,8 +4,8 @@
 use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
 use amplify::{
-    Canvas, ChangeHash, Coaching, Cohort, DocError, EntryId, Group, Journal, Model, Notes, PayloadKind,
-    Profile, SharedEntry, Showcase, SpaceId, volume_month,
+    Canvas, ChangeHash, Coaching, Cohort, DocError, EntryId, Group, Journal, Keyring, Model, Notes,
+    PayloadKind, Profile, SharedEntry, Showcase, SpaceId, volume_month,
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -56,6 +56,9 @@ impl SaveState {
 
 /// Edits are saved this long after the last keystroke; a crash loses at most this much.
 const SAVE_DELAY: Duration = Duration::from_millis(300);
+
+/// The id of the person's keyring document, in their own space.
+const KEYRING: &str = "keyring";
 /// A document is compacted into one snapshot after this many appended changes, or after this
 /// many bytes of them: changes load several times slower than a snapshot of the same content.
 const COMPACT_AFTER: u32 = 64;
@@ -556,6 +559,7 @@ pub enum Target {
     Shared(DocHandle<SharedEntry>),
     Showcase(DocHandle<Showcase>),
     Notes(DocHandle<Notes>),
+    Keyring(DocHandle<Keyring>),
 }
 
 /// Calls `$f` on the handle inside a [`Target`], whatever its model.
@@ -571,6 +575,7 @@ macro_rules! each_target {
             Target::Shared($h) => $f,
             Target::Showcase($h) => $f,
             Target::Notes($h) => $f,
+            Target::Keyring($h) => $f,
         }
     };
 }
@@ -696,6 +701,11 @@ impl Repo {
         self.account.with_value(|a| f(a.as_ref()))
     }
 
+    /// Reads the account without subscribing to its changes.
+    pub fn account_untracked<R>(&self, f: impl FnOnce(Option<&Account>) -> R) -> R {
+        self.account.with_value(|a| f(a.as_ref()))
+    }
+
     /// Changes the account and keeps it on the device.
     pub async fn update_account<R>(&self, f: impl FnOnce(&mut Account) -> R) -> Result<R, StorageError> {
         let storage = self.storage().ok_or_else(|| StorageError::Unavailable("not open yet".to_owned()))?;
@@ -768,6 +778,7 @@ impl Repo {
                 "coaching" => handle!(Coaching, Coaching),
                 "shared" => handle!(Shared, SharedEntry),
                 "coachnotes" => handle!(Notes, Notes),
+                "keyring" => handle!(Keyring, Keyring),
                 _ => return None,
             })
         };
@@ -828,6 +839,14 @@ impl Repo {
     pub fn shared(&self, coaching: SpaceId, entry: &EntryId) -> Option<DocHandle<SharedEntry>> {
         match self.target(&format!("shared/{coaching}/{entry}"))? {
             Target::Shared(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The spaces this person belongs to, shared by all their devices (see `spaces::keyring`).
+    pub fn keyring(&self) -> Option<DocHandle<Keyring>> {
+        match self.target(KEYRING)? {
+            Target::Keyring(h) => Some(h),
             _ => None,
         }
     }

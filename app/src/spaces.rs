@@ -350,6 +350,37 @@ pub async fn link_device(repo: Repo, sync: Sync, secret: SpaceSecret) -> Result<
     Ok(())
 }
 
+/// Keeps the person's keyring and this device's account in step, both ways: spaces joined here
+/// are recorded for the person's other devices, and spaces another device recorded are joined
+/// here (its documents then arrive from the relay). Reactive: run it in an effect.
+pub fn keep_keyring(repo: Repo, sync: Sync) {
+    let Some(keyring) = repo.keyring() else { return };
+    let mine = repo.with_account(|a| a.map(crate::account::Account::keyring_records).unwrap_or_default());
+    let recorded = keyring.with(amplify::Keyring::entries);
+    let unrecorded: Vec<_> =
+        mine.into_iter().filter(|(space, _)| !recorded.iter().any(|(s, _)| s == space)).collect();
+    if !unrecorded.is_empty() {
+        keyring.edit(|k| unrecorded.iter().for_each(|(space, record)| k.put(space, record)));
+    }
+    let known = |space: &str| {
+        repo.account_untracked(|a| a.is_some_and(|a| a.spaces.iter().any(|s| s.id().to_string() == space)))
+    };
+    let missing: Vec<_> = recorded.into_iter().filter(|(space, _)| !known(space)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let joined = repo
+            .update_account(|a| {
+                missing.iter().filter_map(|(space, record)| a.adopt(space, record)).collect::<Vec<_>>()
+            })
+            .await;
+        for space in joined.unwrap_or_default() {
+            sync.joined(space);
+        }
+    });
+}
+
 /// Puts `name` in the profile if the profile has none yet.
 fn remember_name(repo: Repo, name: &str) {
     if !name.trim().is_empty() && repo.profile.with_untracked(|p| p.get(ProfileField::Name).trim().is_empty())

@@ -131,6 +131,7 @@ async fn join(relay: &Relay, space: &amplify::SpaceKeys) -> (std::time::Duration
             match payload.kind {
                 PayloadKind::Snapshot => volume.doc_mut().apply_snapshot(&payload.bytes).unwrap(),
                 PayloadKind::Changes => volume.doc_mut().apply(&payload.bytes).unwrap(),
+                PayloadKind::Presence => unreachable!("the relay never stores presence"),
             }
         }
     }

@@ -2,6 +2,7 @@
 // gets the whole journal from the relay.
 import { test, expect } from "@playwright/test";
 import { Person } from "../support/people.js";
+import { joinCohort, startCohort } from "../support/programme.js";
 
 test("a linked laptop gets the journal written on the phone, and edits flow back", async ({ browser, baseURL }) => {
   const phone = await Person.open(browser, baseURL);
@@ -37,13 +38,19 @@ test("a linked laptop gets the journal written on the phone, and edits flow back
 });
 
 test("after losing her phone, Maya restores everything with her recovery code", async ({ browser, baseURL }) => {
-  const lost = await Person.open(browser, baseURL);
+  const { team, invite } = await startCohort(browser, baseURL, "Amplify 2026");
+  const lost = await joinCohort(browser, baseURL, await invite("participant"), "Maya");
   const fresh = await Person.open(browser, baseURL);
   try {
-    await lost.journal.ready();
+    await lost.journal.open();
     await lost.journal.writeEntry("Before the phone fell into the lake.");
     await lost.page.goto("/profile");
     await lost.page.getByLabel("Name").fill("Maya Lindqvist");
+    await lost.journal.saved();
+    await lost.createGroup("Nordics Rising", "Maya");
+    await lost.page.goto("/experiment");
+    await lost.page.waitForURL(/\/canvas\//);
+    await lost.page.getByRole("textbox", { name: "What problem am I personally motivated to solve?" }).fill("Older fans never try streaming.");
     await lost.synced();
     await lost.page.goto("/settings");
     await lost.page.getByRole("button", { name: "Show recovery code" }).click();
@@ -61,7 +68,15 @@ test("after losing her phone, Maya restores everything with her recovery code", 
     await fresh.journal.expectTitles(["Before the phone fell into the lake."]);
     await fresh.page.goto("/profile");
     await expect(fresh.page.getByLabel("Name")).toHaveValue("Maya Lindqvist");
+    // Not only the journal: her cohort, her home group and her experiment come back too.
+    await fresh.page.goto("/group");
+    await expect(fresh.page.getByRole("link", { name: "Nordics Rising" })).toBeVisible({ timeout: 20_000 });
+    await fresh.page.goto("/experiment");
+    await fresh.page.waitForURL(/\/canvas\//);
+    await expect(fresh.page.getByRole("textbox", { name: "What problem am I personally motivated to solve?" })).toHaveValue("Older fans never try streaming.", { timeout: 20_000 });
+    await fresh.page.goto("/cohort");
+    await expect(fresh.page.getByRole("heading", { level: 1, name: "Amplify 2026" })).toBeVisible({ timeout: 20_000 });
   } finally {
-    await fresh.close();
+    await Promise.all([team.close(), fresh.close()]);
   }
 });

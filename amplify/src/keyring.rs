@@ -1,0 +1,93 @@
+//! The spaces a person belongs to, kept in their own space so that every device of theirs
+//! learns them: a new phone restored with the recovery code, or a linked laptop, gets the home
+//! group, the coaching pair and the cohort back, not only the journal.
+//!
+//! Layout: `spaces` (space id → the device's record of it, an opaque string the client writes:
+//! kind, name, key, role). Only the person's devices hold the personal space's key, so only
+//! they can read the keys written here.
+
+use automerge::ObjType;
+
+use crate::doc::{Doc, DocKind, Model};
+
+/// The person's keyring: one record per space, by space id.
+#[derive(Debug)]
+pub struct Keyring {
+    doc: Doc,
+}
+
+impl Model for Keyring {
+    const KIND: DocKind = DocKind::Keyring;
+
+    fn new() -> Keyring {
+        Keyring { doc: Doc::create(DocKind::Keyring, &[("spaces", ObjType::Map)]) }
+    }
+
+    fn from_doc(doc: Doc) -> Keyring {
+        Keyring { doc }
+    }
+
+    fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    fn doc_mut(&mut self) -> &mut Doc {
+        &mut self.doc
+    }
+}
+
+impl Keyring {
+    /// The record kept for `space`, if any.
+    pub fn get(&self, space: &str) -> Option<String> {
+        self.doc.get_str(&self.doc.root_obj("spaces"), space)
+    }
+
+    /// Keeps `record` for `space`. Writing the same record again changes nothing.
+    pub fn put(&mut self, space: &str, record: &str) {
+        if self.get(space).as_deref() != Some(record) {
+            let spaces = self.doc.root_obj("spaces");
+            self.doc.put(&spaces, space, record);
+        }
+    }
+
+    /// Every space and its record, by space id.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        let spaces = self.doc.root_obj("spaces");
+        self.doc
+            .keys(&spaces)
+            .filter_map(|space| {
+                let record = self.get(&space)?;
+                Some((space, record))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_devices_joining_different_spaces_offline_both_keep_both() {
+        let mut phone = Keyring::new();
+        let mut laptop = Keyring::load(&phone.doc_mut().save()).unwrap();
+        phone.put("aa", "group record");
+        laptop.put("bb", "cohort record");
+        let mut laptop_doc = laptop.doc_mut().fork();
+        phone.doc_mut().merge(&mut laptop_doc).unwrap();
+        assert_eq!(
+            phone.entries(),
+            vec![("aa".to_owned(), "group record".to_owned()), ("bb".to_owned(), "cohort record".to_owned())]
+        );
+    }
+
+    #[test]
+    fn putting_the_same_record_again_writes_nothing() {
+        let mut keyring = Keyring::new();
+        keyring.put("aa", "record");
+        let heads = keyring.doc_mut().heads();
+        keyring.put("aa", "record");
+        assert_eq!(keyring.doc_mut().heads(), heads);
+        assert_eq!(keyring.get("aa").as_deref(), Some("record"));
+    }
+}
