@@ -412,10 +412,10 @@ impl Canvas {
     }
 
     pub fn set_assumption_text(&mut self, id: &str, text: &str) {
-        if let Some(a) = self.assumption_obj(id) {
-            if self.doc.get_text(&a, "text") != text {
-                self.doc.set_text(&a, "text", text);
-            }
+        if let Some(a) = self.assumption_obj(id)
+            && self.doc.get_text(&a, "text") != text
+        {
+            self.doc.set_text(&a, "text", text);
         }
     }
 

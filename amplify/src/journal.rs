@@ -211,7 +211,7 @@ impl Journal {
         let id = EntryId::random();
         let entries = self.entries_obj();
         let am = self.doc.inner_mut();
-        let entry = am.put_object(&entries, &id.to_string(), ObjType::Map).expect("entries is a map");
+        let entry = am.put_object(&entries, id.to_string(), ObjType::Map).expect("entries is a map");
         am.put(&entry, "at", written.utc_ms).expect("entry is a map");
         am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
         if let Some(prompt) = prompt {
@@ -362,11 +362,7 @@ impl Journal {
     fn tags_obj(&mut self, entry: &ObjId) -> ObjId {
         match self.doc.get_obj(entry, "tags") {
             Some(tags) => tags,
-            None => {
-                let tags =
-                    self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map");
-                tags
-            }
+            None => self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map"),
         }
     }
 
@@ -474,11 +470,11 @@ mod tests {
         journal.add_tag(&b, "feedback");
         journal.add_tag(&b, "values");
         let ids = |q: &str| journal.search(&Query::parse(q)).into_iter().map(|e| e.id).collect::<Vec<_>>();
-        assert_eq!(ids("HONEST"), [b.clone(), a.clone()]);
-        assert_eq!(ids("stand"), [a.clone()]);
-        assert_eq!(ids("#values"), [b.clone(), a.clone()]);
-        assert_eq!(ids("#values #feedback"), [b.clone()]);
-        assert_eq!(ids("honest #feedback"), [b.clone()]);
+        assert_eq!(ids("HONEST"), [b, a]);
+        assert_eq!(ids("stand"), [a]);
+        assert_eq!(ids("#values"), [b, a]);
+        assert_eq!(ids("#values #feedback"), [b]);
+        assert_eq!(ids("honest #feedback"), [b]);
         assert_eq!(ids("sam costs"), Vec::<EntryId>::new());
         assert_eq!(journal.tags(), [("values".to_owned(), 2), ("feedback".to_owned(), 1)]);
     }

@@ -29,7 +29,7 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 fn apply(journal: &mut Journal, known: &mut Vec<EntryId>, edit: &Edit) {
-    let pick = |i: usize| (!known.is_empty()).then(|| known[i % known.len()].clone());
+    let pick = |i: usize| (!known.is_empty()).then(|| known[i % known.len()]);
     match edit {
         Edit::Add { hour, prompt } => {
             let prompt = prompt.then_some(amplify::CORE_PROMPTS[0]);
@@ -52,10 +52,10 @@ fn apply(journal: &mut Journal, known: &mut Vec<EntryId>, edit: &Edit) {
             }
         }
         Edit::Untag { pick: i } => {
-            if let Some(id) = pick(*i) {
-                if let Some(tag) = journal.entry(&id).unwrap().tags.first().cloned() {
-                    journal.remove_tag(&id, &tag);
-                }
+            if let Some(id) = pick(*i)
+                && let Some(tag) = journal.entry(&id).unwrap().tags.first().cloned()
+            {
+                journal.remove_tag(&id, &tag);
             }
         }
         Edit::Energy { pick: i, level } => {

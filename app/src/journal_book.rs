@@ -142,7 +142,7 @@ impl JournalBook {
         let handle = self.owned(|| DocHandle::new_empty(volume_id(month), storage)).attach(&hook);
         self.volumes.update(|volumes| {
             volumes.push(Volume { month, handle });
-            volumes.sort_by(|a, b| b.month.cmp(&a.month));
+            volumes.sort_by_key(|v| std::cmp::Reverse(v.month));
         });
         Some(handle)
     }

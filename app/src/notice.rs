@@ -23,6 +23,12 @@ pub struct Notices {
 /// How long a notice stays: long enough to find the Undo button.
 const SHOW_FOR: Duration = Duration::from_secs(10);
 
+impl Default for Notices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Notices {
     pub fn new() -> Notices {
         Notices { current: RwSignal::new(None) }

@@ -120,11 +120,11 @@ pub async fn storage_report() -> StorageReport {
         Err(_) => None,
     };
     let (mut usage_bytes, mut quota_bytes) = (None, None);
-    if let Ok(promise) = manager.estimate() {
-        if let Ok(estimate) = JsFuture::from(promise).await {
-            usage_bytes = Reflect::get(&estimate, &"usage".into()).ok().and_then(|v| v.as_f64());
-            quota_bytes = Reflect::get(&estimate, &"quota".into()).ok().and_then(|v| v.as_f64());
-        }
+    if let Ok(promise) = manager.estimate()
+        && let Ok(estimate) = JsFuture::from(promise).await
+    {
+        usage_bytes = Reflect::get(&estimate, &"usage".into()).ok().and_then(|v| v.as_f64());
+        quota_bytes = Reflect::get(&estimate, &"quota".into()).ok().and_then(|v| v.as_f64());
     }
     StorageReport { persisted, usage_bytes, quota_bytes }
 }

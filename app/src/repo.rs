@@ -260,11 +260,12 @@ impl<M: Model + 'static> DocHandle<M> {
             }
         };
         let appended = stored.changes.iter().map(|(_, c)| c.as_ref().map_or(0, Vec::len)).sum();
-        if stored.snapshot.is_none() && stored.changes.is_empty() {
-            if let Ok(Some(reason)) = storage.unreadable(id).await {
-                self.health.set(Health::Unreadable { reason });
-                return;
-            }
+        if stored.snapshot.is_none()
+            && stored.changes.is_empty()
+            && let Ok(Some(reason)) = storage.unreadable(id).await
+        {
+            self.health.set(Health::Unreadable { reason });
+            return;
         }
         // Fast path: the snapshot and every change after it, parsed in one go.
         let (model, damaged) = match whole(&stored).map(|bytes| M::load(&bytes)) {
@@ -441,6 +442,9 @@ impl<M: Model + 'static> DocHandle<M> {
             };
             match outcome {
                 Ok(()) if again => continue,
+                // An edit made while this save was writing has its own save scheduled: until
+                // that one is done, the status must not say "saved".
+                Ok(()) if shared.borrow().timer.is_some() => {}
                 Ok(()) => self.save.set(SaveState::Saved),
                 Err(e) => {
                     self.save.set(SaveState::Failed(e));
@@ -915,7 +919,7 @@ impl Repo {
         states.push(self.profile.save_state());
         states.extend(self.docs.get().iter().map(|(_, t)| t.save_state()));
         let failed = states.iter().find(|s| matches!(s, SaveState::Failed(_))).cloned();
-        let pending = states.iter().any(|s| *s == SaveState::Pending);
+        let pending = states.contains(&SaveState::Pending);
         failed.unwrap_or(if pending { SaveState::Pending } else { SaveState::Saved })
     }
 }

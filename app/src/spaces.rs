@@ -237,11 +237,11 @@ pub async fn share_entry(repo: &Repo, coaching: SpaceId, entry: &Entry) {
 /// Keeps a shared copy in step with the entry (the participant edited it after sharing).
 pub fn refresh_shared(repo: &Repo, entry: &Entry) {
     for coaching in my_coaches(repo) {
-        if let Some(shared) = shared_copy(repo, coaching, &entry.id) {
-            if shared.with_untracked(|s| s.view().body != entry.body) {
-                let at = shared.with_untracked(|s| s.view().shared_ms);
-                shared.edit(|s| s.share(entry, at));
-            }
+        if let Some(shared) = shared_copy(repo, coaching, &entry.id)
+            && shared.with_untracked(|s| s.view().body != entry.body)
+        {
+            let at = shared.with_untracked(|s| s.view().shared_ms);
+            shared.edit(|s| s.share(entry, at));
         }
     }
 }

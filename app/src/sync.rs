@@ -380,10 +380,10 @@ impl Engine {
     }
 
     async fn run(self: Rc<Self>, mut events: UnboundedReceiver<Event>) {
-        if let Ok(Some(value)) = self.storage.get_kv(CURSORS).await {
-            if let Some(cursors) = value.as_string().and_then(|json| serde_json::from_str(&json).ok()) {
-                *self.cursors.borrow_mut() = cursors;
-            }
+        if let Ok(Some(value)) = self.storage.get_kv(CURSORS).await
+            && let Some(cursors) = value.as_string().and_then(|json| serde_json::from_str(&json).ok())
+        {
+            *self.cursors.borrow_mut() = cursors;
         }
         // A document that was damaged here is fetched again from the start of its log.
         if let Some(account) = self.account() {
@@ -585,19 +585,19 @@ impl Engine {
     async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
         self.in_flight.borrow_mut().remove(&request);
         let mut space = None;
-        if let Ok(items) = self.storage.outbox().await {
-            if let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request) {
-                space = SpaceId::parse(&outgoing.space);
-                if let (Some(space), true) = (space, outgoing.covers > 0) {
-                    let mut cursors = self.cursors.borrow_mut();
-                    let cursor = cursors.entry(space, doc);
-                    cursor.covers = cursor.covers.max(seq);
-                    self.snapshotting.borrow_mut().remove(&(space, doc));
-                } else if let Some(space) = space {
-                    let mut cursors = self.cursors.borrow_mut();
-                    let cursor = cursors.entry(space, doc);
-                    cursor.seq = cursor.seq.max(seq);
-                }
+        if let Ok(items) = self.storage.outbox().await
+            && let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request)
+        {
+            space = SpaceId::parse(&outgoing.space);
+            if let (Some(space), true) = (space, outgoing.covers > 0) {
+                let mut cursors = self.cursors.borrow_mut();
+                let cursor = cursors.entry(space, doc);
+                cursor.covers = cursor.covers.max(seq);
+                self.snapshotting.borrow_mut().remove(&(space, doc));
+            } else if let Some(space) = space {
+                let mut cursors = self.cursors.borrow_mut();
+                let cursor = cursors.entry(space, doc);
+                cursor.seq = cursor.seq.max(seq);
             }
         }
         let _ = self.storage.dequeue(&[request]).await;

@@ -61,12 +61,12 @@ impl Update {
 
     /// Asks the server whether there is a newer version (on focus, say).
     pub fn check(&self) {
-        if let Some(registration) = self.registration.get_value() {
-            if let Ok(promise) = registration.update() {
-                spawn_local(async move {
-                    let _ = JsFuture::from(promise).await;
-                });
-            }
+        if let Some(registration) = self.registration.get_value()
+            && let Ok(promise) = registration.update()
+        {
+            spawn_local(async move {
+                let _ = JsFuture::from(promise).await;
+            });
         }
     }
 

@@ -93,6 +93,25 @@ async fn an_edit_made_before_the_document_loaded_joins_what_was_stored() {
 }
 
 #[wasm_bindgen_test]
+async fn an_edit_made_while_a_save_is_writing_keeps_the_status_pending() {
+    let name = db_name("edit-during-save");
+    let storage = open(&name).await;
+    let profile = loaded::<Profile>("profile", &storage).await;
+    profile.edit(|p| p.set(ProfileField::Name, "Maya"));
+    // The save starts and waits for IndexedDB; meanwhile the person types on.
+    let typing = async { profile.edit(|p| p.set(ProfileField::Region, "Nordics")) };
+    futures_util::future::join(profile.flush(), typing).await;
+    assert_eq!(profile.save_state(), SaveState::Pending, "the region is not saved yet");
+    profile.flush().await;
+    assert_eq!(profile.save_state(), SaveState::Saved);
+    storage.close();
+
+    let storage = open(&name).await;
+    let profile = loaded::<Profile>("profile", &storage).await;
+    assert_eq!(profile.with(|p| p.get(ProfileField::Region)), "Nordics");
+}
+
+#[wasm_bindgen_test]
 async fn compaction_replaces_changes_with_one_snapshot() {
     let name = db_name("compact");
     let storage = open(&name).await;

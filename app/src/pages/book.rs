@@ -51,7 +51,7 @@ pub fn Book() -> impl IntoView {
                 })
             })
             .collect();
-        people.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+        people.sort_by_key(|a| a.0.name.to_lowercase());
         people
     };
     let print = |_| {

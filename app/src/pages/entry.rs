@@ -76,7 +76,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
         }
         tag_draft.set(String::new());
     };
-    let add_tag_on_key = add_tag.clone();
+    let add_tag_on_key = add_tag;
     let delete = move |_| {
         journal.edit(|j| j.delete(&id, platform::now().utc_ms));
         notices.show_with_action("Entry deleted.", "Undo", move || {

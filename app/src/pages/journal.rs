@@ -40,10 +40,11 @@ pub fn Journal() -> impl IntoView {
     // For the load benchmark (./x bench): when the whole journal is on screen.
     Effect::new(move |marked: Option<bool>| {
         let done = marked.unwrap_or(false) || !journal.is_loading();
-        if done && marked != Some(true) {
-            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-                let _ = performance.mark("journal-visible");
-            }
+        if done
+            && marked != Some(true)
+            && let Some(performance) = web_sys::window().and_then(|w| w.performance())
+        {
+            let _ = performance.mark("journal-visible");
         }
         done
     });

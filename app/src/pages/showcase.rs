@@ -16,7 +16,7 @@ pub fn published(repo: &Repo, cohort: SpaceId) -> Vec<Published> {
             _ => None,
         })
         .collect();
-    cards.sort_by(|a, b| b.published_ms.cmp(&a.published_ms));
+    cards.sort_by_key(|c| std::cmp::Reverse(c.published_ms));
     cards
 }
 
