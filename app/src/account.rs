@@ -3,13 +3,13 @@
 //! store), never in localStorage or cookies.
 
 use amplify::{
-    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, ReaderKeys, SealError, Sealed, SpaceId,
-    SpaceKeys, SpaceSecret,
+    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, PayloadKind, ReaderKeys, SealError, Sealed,
+    SpaceId, SpaceKeys, SpaceSecret, encode_sealed,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Outgoing, Storage, StorageError};
 
 /// What a space is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +262,15 @@ impl Account {
             self.spaces.push(joined);
         }
         id
+    }
+
+    /// Seals `bytes` of local document `doc` for the relay, signed by this device; `None` if
+    /// this device may not write the document's space (not a member, or only a reader).
+    pub fn seal(&self, doc: &str, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
+        let space = self.space_for_doc(doc)?;
+        let payload = Payload { doc: doc.to_owned(), kind, bytes: bytes.to_vec() };
+        let sealed = Sealed::seal(space.keys()?, &self.device, &space.cert, &payload);
+        Some(Outgoing { space: space.id().to_string(), bytes: encode_sealed(&sealed), covers })
     }
 
     /// What the person's other devices need to join the same spaces: every space but the

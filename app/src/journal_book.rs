@@ -162,8 +162,7 @@ impl JournalBook {
     }
 
     pub async fn flush(self) {
-        for volume in self.volumes.get_untracked() {
-            volume.handle.flush().await;
-        }
+        let volumes = self.volumes.get_untracked();
+        futures_util::future::join_all(volumes.into_iter().map(|v| v.handle.flush())).await;
     }
 }

@@ -65,7 +65,9 @@ const COMPACT_AFTER: u32 = 64;
 const COMPACT_AFTER_BYTES: usize = 16 * 1024;
 
 /// What a document needs from sync: to seal a local save for the relay, and to say the outbox
-/// has something new. Shared by every handle of a [`Repo`]; empty until sync starts.
+/// has something new. Shared by every handle of a [`Repo`]; set as soon as the account is read
+/// (before any document loads, so no save can miss the outbox), and told to notify sync once
+/// it starts.
 #[derive(Clone)]
 pub struct SyncHook {
     pub seal: Rc<dyn Fn(&str, &[u8]) -> Option<Outgoing>>,
@@ -175,11 +177,18 @@ impl<M: Model + 'static> DocHandle<M> {
         f(&self.shared().borrow().model)
     }
 
-    /// Changes the document and schedules a save.
+    /// Changes the document and saves it: at once if everything before was saved (a tap on
+    /// a button is kept before the person can leave the page), else shortly after the last of
+    /// a run of edits (typing costs one save per pause, not one per keystroke).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
         let result = f(&mut self.shared().borrow_mut().model);
         self.version.update(|v| *v += 1);
-        self.schedule_save(SAVE_DELAY);
+        if self.save.get_untracked() == SaveState::Saved {
+            self.save.set(SaveState::Pending);
+            wasm_bindgen_futures::spawn_local(self.flush());
+        } else {
+            self.schedule_save(SAVE_DELAY);
+        }
         result
     }
 
@@ -468,7 +477,8 @@ impl<M: Model + 'static> DocHandle<M> {
             timer.clear();
         }
         let this = *self;
-        let timer = set_timeout_with_handle(move || spawn_local(this.flush()), delay).ok();
+        let timer =
+            set_timeout_with_handle(move || wasm_bindgen_futures::spawn_local(this.flush()), delay).ok();
         shared.borrow_mut().timer = timer;
     }
 
@@ -674,6 +684,15 @@ impl Repo {
             repo.storage.set_value(Some(storage.clone()));
             repo.account.set_value(Some(account));
             repo.account_version.update(|v| *v += 1);
+            // From now on every save is sealed into the outbox, even before sync starts: an
+            // edit made while the rest of the device loads must reach the relay too.
+            let sealer = repo;
+            *repo.hook().borrow_mut() = Some(SyncHook {
+                seal: Rc::new(move |doc, bytes| {
+                    sealer.account_untracked(|a| a?.seal(doc, bytes, PayloadKind::Changes, 0))
+                }),
+                notify: Rc::new(|| {}),
+            });
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone()).await;
             repo.journal.load(storage.clone()).await;
@@ -904,12 +923,13 @@ impl Repo {
     }
 
     /// Saves every document's pending edits now (before a reload, or when the page hides).
+    ///
+    /// Every save starts at once, in the same turn: a page being unloaded runs no more than
+    /// that, so saving one document after another would leave the later ones unsaved.
     pub async fn flush_all(self) {
-        self.journal.flush().await;
-        self.profile.flush().await;
-        for (_, target) in self.docs.get_untracked() {
-            target.flush().await;
-        }
+        let docs = self.docs.get_untracked();
+        let others = futures_util::future::join_all(docs.into_iter().map(|(_, target)| target.flush()));
+        futures_util::future::join3(self.journal.flush(), self.profile.flush(), others).await;
     }
 
     /// The save state that matters most across every document: a failure, else pending work,

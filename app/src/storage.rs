@@ -234,9 +234,16 @@ impl Storage {
         let tx = self.db.transaction(stores, TransactionMode::ReadWrite)?;
         let store = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = store.transaction().into();
-        store.add(&change_record(doc, bytes), None)?.await?;
-        if let Some(outgoing) = outbox {
-            tx.object_store(OUTBOX)?.add(&outgoing.to_record(), None)?.await?;
+        // Both writes are issued before waiting on either: a page being unloaded gets no more
+        // turns, and the transaction then commits (or aborts) both together.
+        let change = store.add(&change_record(doc, bytes), None)?;
+        let queued = match outbox {
+            Some(outgoing) => Some(tx.object_store(OUTBOX)?.add(&outgoing.to_record(), None)?),
+            None => None,
+        };
+        change.await?;
+        if let Some(queued) = queued {
+            queued.await?;
         }
         let count = store.index(BY_DOC)?.count(Some(Query::from(JsValue::from_str(doc))))?.await?;
         finish(tx.commit()?.await, &raw)?;

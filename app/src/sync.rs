@@ -16,7 +16,7 @@ use std::{
 
 use amplify::{
     ClientFrame, DocRef, Fatal, Model, Payload, PayloadKind, Reject, RelayFrame, Sealed, SharedEntry,
-    SpaceId, SpaceSecret, decode_sealed, encode_sealed,
+    SpaceId, SpaceSecret, decode_sealed,
 };
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt;
@@ -535,14 +535,8 @@ impl Engine {
 
     /// Seals `bytes` of local document `doc` for its space.
     fn seal(&self, doc: &str, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
-        self.repo.with_account(|account| {
-            let account = account?;
-            let space = account.space_for_doc(doc)?;
-            let payload = Payload { doc: doc.to_owned(), kind, bytes: bytes.to_vec() };
-            // Read-only spaces seal nothing: their documents are never written here.
-            let sealed = Sealed::seal(space.keys()?, &account.device, &space.cert, &payload);
-            Some(Outgoing { space: space.id().to_string(), bytes: encode_sealed(&sealed), covers })
-        })
+        // Read-only spaces seal nothing: their documents are never written here.
+        self.repo.account_untracked(|account| account?.seal(doc, bytes, kind, covers))
     }
 
     async fn count_waiting(&self) {

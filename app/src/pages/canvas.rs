@@ -139,9 +139,15 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
 
     // "Changed since you last looked": compare with the heads saved while this person last had
     // the canvas open. What the page shows counts as seen, so the mark follows the document
-    // (debounced) once the previous one has been read.
+    // (at once: the person may leave the moment a change arrives) once the previous one has
+    // been read.
+    // Changes that arrive while the page is open (a phone back online catching up) are marked
+    // too; fields this person edits here are not news to them.
     let seen_key = format!("seen/{doc_id}");
     let previous_read = RwSignal::new(false);
+    let baseline = StoredValue::new_local(None::<Vec<ChangeHash>>);
+    let touched = RwSignal::new(Vec::<Field>::new());
+    provide_context(Touched(touched));
     {
         let seen_key = seen_key.clone();
         spawn_local(async move {
@@ -150,31 +156,29 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
                 let heads: Vec<ChangeHash> =
                     value.as_string().unwrap_or_default().split(',').filter_map(|h| h.parse().ok()).collect();
                 if !heads.is_empty() {
-                    changed.set(handle.with_untracked(|c| c.changed_since(&heads)));
+                    baseline.set_value(Some(heads));
                 }
             }
             previous_read.set(true);
         });
     }
-    let timer = StoredValue::new_local(None::<TimeoutHandle>);
     Effect::new(move |_| {
         handle.with(|_| ());
         if !previous_read.get() {
             return;
         }
-        let seen_key = seen_key.clone();
-        if let Some(t) = timer.get_value() {
-            t.clear();
+        if let Some(heads) = baseline.get_value() {
+            let mine = touched.get();
+            let news = handle.with_untracked(|c| c.changed_since(&heads));
+            changed.set(news.into_iter().filter(|f| !mine.contains(f)).collect());
         }
-        let remember = move || {
-            let heads: Vec<String> = handle.heads().iter().map(ToString::to_string).collect();
-            spawn_local(async move {
-                if let Some(storage) = repo.storage() {
-                    let _ = storage.put_kv(&seen_key, &JsValue::from_str(&heads.join(","))).await;
-                }
-            });
-        };
-        timer.set_value(set_timeout_with_handle(remember, Duration::from_millis(800)).ok());
+        let seen_key = seen_key.clone();
+        let heads: Vec<String> = handle.heads().iter().map(ToString::to_string).collect();
+        spawn_local(async move {
+            if let Some(storage) = repo.storage() {
+                let _ = storage.put_kv(&seen_key, &JsValue::from_str(&heads.join(","))).await;
+            }
+        });
     });
 
     // Presence: say we are here every ten seconds while the page is open.
@@ -282,6 +286,7 @@ fn BoxView(b: Box, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Field>>, min
 
 #[component]
 fn FieldEditor(field: Field, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Field>>) -> impl IntoView {
+    let Touched(touched) = expect_context::<Touched>();
     let id = format!("field-{}", field.key());
     let text = Memo::new(move |_| handle.with(|c| c.get(field)));
     view! {
@@ -292,11 +297,20 @@ fn FieldEditor(field: Field, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Fi
                     <span class="badge">" Changed"</span>
                 </Show>
             </label>
-            <SyncedText id=id rows=3 text on_edit=move |value: String| handle.edit(|c| c.set(field, &value)) />
+            <SyncedText id=id rows=3 text on_edit=move |value: String| {
+                if !touched.with_untracked(|t| t.contains(&field)) {
+                    touched.update(|t| t.push(field));
+                }
+                handle.edit(|c| c.set(field, &value));
+            } />
             <Comments handle on=field.key() about=field.label() />
         </div>
     }
 }
+
+/// The fields this person edited during this visit to the canvas.
+#[derive(Clone, Copy)]
+struct Touched(RwSignal<Vec<Field>>);
 
 /// Comments on one part of the canvas: open ones, then resolved ones folded away.
 #[component]

@@ -103,7 +103,7 @@ fn ParticipantHome() -> impl IntoView {
                 <section class="card" aria-labelledby="home-group">
                     <h2 id="home-group">"Your home group"</h2>
                     <p dir="auto">{move || format!("{} · {} members", handle.with(|g| g.name()), handle.with(|g| g.members().len()))}</p>
-                    <A href=format!("/group/{space}")>"Open the group"</A>
+                    <A href=format!("/group/{space}") attr:class="button secondary">"Open the group"</A>
                 </section>
             })}
             <section class="card" aria-labelledby="home-actions">

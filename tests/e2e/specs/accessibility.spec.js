@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ARTIFACTS } from "../support/env.js";
 import { JournalPage } from "../support/journal.js";
+import { joinCohort, pairCoaching, startCohort } from "../support/programme.js";
 
 const PAGES = ["/", "/group", "/join", "/profile", "/settings"];
 
@@ -20,6 +21,8 @@ async function smallTargets(page) {
   return page.evaluate(() =>
     [...document.querySelectorAll("a, button, input, select, textarea, label[for]")]
       .filter((el) => el.offsetParent !== null && !el.classList.contains("skip-link"))
+      // A label only screen readers see is no target.
+      .filter((el) => !el.classList.contains("visually-hidden"))
       .filter((el) => !(el.type === "radio" && getComputedStyle(el).opacity === "0"))
       .map((el) => ({ el: el.outerHTML.slice(0, 80), box: el.getBoundingClientRect() }))
       .filter(({ box }) => box.width < 24 || box.height < 24)
@@ -40,6 +43,54 @@ test("every field has a label and every target is at least 24 px, on every page"
     await expect(page.locator("main")).not.toContainText("Opening your");
     expect(await unlabelledFields(page), path).toEqual([]);
     expect(await smallTargets(page), path).toEqual([]);
+  }
+});
+
+/** Labels, target sizes, no sideways scrolling, and a 390x844 screenshot, on `path`. */
+async function checkPage(person, path, shot) {
+  const page = person.page;
+  await page.goto(path);
+  await expect(page.locator("main")).not.toContainText(/^Opening/);
+  await expect(page.getByRole("heading", { level: 1 })).not.toHaveText("Not available");
+  expect(await unlabelledFields(page), path).toEqual([]);
+  expect(await smallTargets(page), path).toEqual([]);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits 390 px`).toBeLessThanOrEqual(390);
+  if (shot) await page.screenshot({ path: join(ARTIFACTS, `${shot}-390x844.png`), fullPage: true });
+}
+
+test("the programme's pages, for every role: labels, 24 px targets, nothing overflowing", async ({ browser, baseURL }) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const { team, invite } = await startCohort(browser, baseURL, "Amplify 2026");
+  const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya", { region: "Nordics" });
+  const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
+  const eve = await joinCohort(browser, baseURL, await invite("executive viewer"), "Eve");
+  try {
+    await pairCoaching(ines, maya);
+    await maya.page.getByLabel("New goal").fill("Speak last in meetings");
+    await maya.page.getByRole("button", { name: "Add goal" }).click();
+    await maya.createGroup("Nordics Rising", "Maya");
+    await maya.page.goto("/experiment");
+    await maya.page.waitForURL(/\/canvas\//);
+    const canvas = new URL(maya.page.url()).pathname;
+    await maya.page.getByRole("textbox", { name: "What problem am I personally motivated to solve?" }).fill("Older fans never try streaming.");
+    await maya.synced();
+
+    await checkPage(maya, "/", "home-participant");
+    await checkPage(maya, canvas, "canvas");
+    await maya.page.getByRole("button", { name: "Outline" }).click();
+    expect(await smallTargets(maya.page), "canvas outline").toEqual([]);
+    await checkPage(maya, "/coaching", "coaching");
+    for (const path of ["/cohort", "/showcase", "/more", "/group"]) await checkPage(maya, path);
+    await checkPage(ines, "/", "coach-dashboard");
+    await ines.page.getByRole("link", { name: /Maya/ }).first().click();
+    await expect(ines.page.getByText("Speak last in meetings")).toBeVisible({ timeout: 20_000 });
+    expect(await unlabelledFields(ines.page), "coachee page").toEqual([]);
+    expect(await smallTargets(ines.page), "coachee page").toEqual([]);
+    await checkPage(team, "/cohort", "cohort");
+    await checkPage(eve, "/", "showcase");
+    await checkPage(eve, "/book");
+  } finally {
+    await Promise.all([team.close(), maya.close(), ines.close(), eve.close()]);
   }
 });
 

@@ -102,3 +102,13 @@ test("entries are shown as text, never as markup, and right-to-left text reads r
   await expect(arabic).toHaveAttribute("dir", "auto");
   expect(await arabic.evaluate((el) => getComputedStyle(el).direction)).toBe("rtl");
 });
+
+test("a tap is kept even when the page is left straight after it", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Energy check after the offsite.");
+  await journal.entries.getByRole("link").first().click();
+  await journal.setEnergy("Energised");
+  await page.reload(); // no waiting for "Saved": the tap saves at once
+  await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
+});
