@@ -14,7 +14,7 @@ use wasm_bindgen::JsValue;
 
 use crate::{
     platform,
-    repo::{DocHandle, Repo},
+    repo::{DocHandle, Repo, SaveState},
     spaces,
     sync::Sync,
     widgets::{HealthAlert, SyncedInput, SyncedText},
@@ -138,11 +138,11 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
     let status = RwSignal::new(String::new());
 
     // "Changed since you last looked": compare with the heads saved while this person last had
-    // the canvas open. What the page shows counts as seen, so the mark follows the document
-    // (at once: the person may leave the moment a change arrives) once the previous one has
-    // been read.
-    // Changes that arrive while the page is open (a phone back online catching up) are marked
-    // too; fields this person edits here are not news to them.
+    // the canvas open (the baseline). Changes that arrive while the page is open (a phone back
+    // online catching up) are marked too; fields this person edits here are not news to them.
+    // What the page shows counts as seen, so the stored heads follow the document at once (the
+    // person may leave the moment a change arrives), but not while their own edit waits for its
+    // save: reading heads would commit the typing one keystroke at a time.
     let seen_key = format!("seen/{doc_id}");
     let previous_read = RwSignal::new(false);
     let baseline = StoredValue::new_local(None::<Vec<ChangeHash>>);
@@ -164,7 +164,7 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
     }
     Effect::new(move |_| {
         handle.with(|_| ());
-        if !previous_read.get() {
+        if !previous_read.get() || handle.save_state() != SaveState::Saved {
             return;
         }
         if let Some(heads) = baseline.get_value() {
