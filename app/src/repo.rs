@@ -74,6 +74,18 @@ pub struct SyncHook {
     pub notify: Rc<dyn Fn()>,
 }
 
+impl SyncHook {
+    /// Seals saves with `repo`'s account and calls `notify` once one is queued.
+    pub fn new(repo: Repo, notify: impl Fn() + 'static) -> SyncHook {
+        SyncHook {
+            seal: Rc::new(move |doc, bytes| {
+                repo.account_untracked(|a| a?.seal(doc, bytes, PayloadKind::Changes, 0))
+            }),
+            notify: Rc::new(notify),
+        }
+    }
+}
+
 pub type SharedHook = Rc<RefCell<Option<SyncHook>>>;
 
 /// Why a change from the relay could not be taken in.
@@ -686,13 +698,7 @@ impl Repo {
             repo.account_version.update(|v| *v += 1);
             // From now on every save is sealed into the outbox, even before sync starts: an
             // edit made while the rest of the device loads must reach the relay too.
-            let sealer = repo;
-            *repo.hook().borrow_mut() = Some(SyncHook {
-                seal: Rc::new(move |doc, bytes| {
-                    sealer.account_untracked(|a| a?.seal(doc, bytes, PayloadKind::Changes, 0))
-                }),
-                notify: Rc::new(|| {}),
-            });
+            *repo.hook().borrow_mut() = Some(SyncHook::new(repo, || {}));
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone()).await;
             repo.journal.load(storage.clone()).await;

@@ -89,18 +89,14 @@ impl Sync {
         });
         self.engine.set_value(Some(engine.clone()));
         let weak = Rc::downgrade(&engine);
-        let notify_weak = weak.clone();
         let sync = *self;
-        *repo.hook().borrow_mut() = Some(SyncHook {
-            seal: Rc::new(move |doc, bytes| weak.upgrade()?.seal(doc, bytes, PayloadKind::Changes, 0)),
-            notify: Rc::new(move || {
-                // Count it at once: the badge must never say "Synced" while a save waits.
-                sync.waiting.update(|n| *n += 1);
-                if let Some(engine) = notify_weak.upgrade() {
-                    engine.nudge(Event::Outbox);
-                }
-            }),
-        });
+        *repo.hook().borrow_mut() = Some(SyncHook::new(repo, move || {
+            // Count it at once: the badge must never say "Synced" while a save waits.
+            sync.waiting.update(|n| *n += 1);
+            if let Some(engine) = weak.upgrade() {
+                engine.nudge(Event::Outbox);
+            }
+        }));
         let nudge = |event: Event| {
             let engine = engine.clone();
             move |_| engine.nudge(event.clone())
