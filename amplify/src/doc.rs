@@ -157,6 +157,15 @@ impl Doc {
         self.inner.get_heads()
     }
 
+    /// Changes this copy was given but cannot apply yet, because a change they build on is not
+    /// here: the hashes of what is missing. Empty for a complete document.
+    ///
+    /// A copy with missing changes holds the later ones aside; [`Doc::save`] would leave them
+    /// out, so such a copy must not replace what is stored.
+    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
+        self.inner.get_missing_deps(&[])
+    }
+
     /// A copy that shares this document's history, with its own actor: a second device.
     pub fn fork(&mut self) -> Doc {
         Doc { kind: self.kind, inner: self.inner.fork() }
@@ -339,6 +348,26 @@ mod tests {
         assert_eq!(splice("", "new"), Splice { start: 0, deleted: "", inserted: "new" });
         // Multi-byte characters are never split.
         assert_eq!(splice("café", "cafè"), Splice { start: 3, deleted: "é", inserted: "è" });
+    }
+
+    #[test]
+    fn a_copy_missing_a_change_names_it_and_applies_the_later_ones_once_it_arrives() {
+        let mut doc = Doc::create(DocKind::Profile, &[("fields", ObjType::Map)]);
+        let fields = doc.root_obj("fields");
+        let mut records = vec![doc.save()];
+        for text in ["one", "two", "three"] {
+            let before = doc.heads();
+            doc.set_text(&fields, "x", text);
+            records.push(doc.save_after(&before));
+        }
+        let mut copy = Doc::load(DocKind::Profile, &records[0]).unwrap();
+        copy.apply(&records[1]).unwrap();
+        copy.apply(&records[3]).unwrap();
+        assert_eq!(copy.missing_deps().len(), 1, "the third record waits for the second");
+        assert_eq!(copy.get_text(&fields, "x"), "one");
+        copy.apply(&records[2]).unwrap();
+        assert!(copy.missing_deps().is_empty());
+        assert_eq!(copy.get_text(&fields, "x"), "three");
     }
 
     proptest! {

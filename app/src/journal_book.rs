@@ -4,7 +4,10 @@
 //! app loads this month first and older months one at a time after it, letting the page respond
 //! in between; a month nobody writes in any more is never rewritten.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Duration,
+};
 
 use amplify::{Day, EntryId, Journal, Moment, Month, Query, volume_id, volume_month};
 use leptos::prelude::*;
@@ -12,7 +15,7 @@ use leptos::prelude::*;
 use crate::{
     platform,
     repo::{DocHandle, Health, SaveState, SharedHook},
-    storage::{Storage, StorageError},
+    storage::{Lost, Storage, StorageError},
     widgets::writable,
 };
 
@@ -53,8 +56,10 @@ impl JournalBook {
         self.owner.with_value(|owner| owner.with(f))
     }
 
-    /// Reads every stored volume from `storage`, newest first.
-    pub async fn load(self, storage: Storage) {
+    /// Reads every stored volume from `storage`, newest first. `lost` names the documents
+    /// still waiting for the relay after a record was set aside (see [`DocHandle::load`]); the
+    /// volumes' entries are taken out of it.
+    pub async fn load(self, storage: Storage, lost: &mut HashMap<String, Lost>) {
         self.storage.set_value(Some(storage.clone()));
         let mut months: Vec<Month> = match storage.doc_ids().await {
             Ok(ids) => ids.iter().filter_map(|id| volume_month(id)).collect(),
@@ -73,7 +78,8 @@ impl JournalBook {
         });
         self.volumes.set(handles.clone());
         for volume in handles {
-            volume.handle.load(storage.clone()).await;
+            let id = volume.handle.id();
+            volume.handle.load(storage.clone(), lost.remove(&id)).await;
             // Let the page paint and respond before the next, older month.
             platform::sleep(Duration::ZERO).await;
         }
@@ -83,7 +89,7 @@ impl JournalBook {
     /// Storage could not be opened: nothing can be read or written.
     pub(crate) fn fail(&self, error: &StorageError) {
         let handle = self.owned(|| DocHandle::new(volume_id(platform::now().local_date().month())));
-        handle.set_health(Health::Unreadable { reason: error.to_string() });
+        handle.set_health(Health::unreadable(error.to_string()));
         self.volumes.set(vec![Volume { month: platform::now().local_date().month(), handle }]);
         self.loading.set(false);
     }

@@ -22,8 +22,8 @@ use leptos_router::{
 
 pub use crate::{
     journal_book::{JournalBook, Volume},
-    repo::{DocHandle, Health, Repo, SaveState},
-    storage::{ChangeKey, SetAside, Storage, StorageError, Stored},
+    repo::{DocHandle, Health, Recovery, Repo, SaveState},
+    storage::{ChangeKey, Lost, SetAside, Storage, StorageError, Stored},
 };
 use crate::{
     notice::Notices,

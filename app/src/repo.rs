@@ -1,7 +1,7 @@
 //! The documents this device holds, as handles the UI reads and edits. A handle owns loading,
 //! saving (incremental, debounced, retried) and compaction; the UI never sees bytes or storage.
 
-use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
+use std::{cell::RefCell, collections::HashMap, marker::PhantomData, rc::Rc, time::Duration};
 
 use amplify::{
     Canvas, ChangeHash, Coaching, Cohort, DocError, EntryId, Group, Journal, Keyring, Model, Notes,
@@ -12,7 +12,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     account::{Account, doc_space, group_doc_id},
     journal_book::JournalBook,
-    storage::{Outgoing, Storage, StorageError, Stored},
+    storage::{Lost, Outgoing, Storage, StorageError, Stored},
 };
 
 /// Whether a document could be opened.
@@ -20,14 +20,34 @@ use crate::{
 pub enum Health {
     Loading,
     Ready,
-    /// Opened, but some saved edits could not be read and were set aside.
+    /// Opened, but part of it is not on this device: a saved record could not be read and was
+    /// set aside, and edits saved after it may be waiting for it. The relay's copy brings it
+    /// back; until then the person can keep writing.
     Damaged {
+        /// What went wrong, for the report in Settings (never shown in an alert).
         reason: String,
+        recovery: Recovery,
     },
     /// Could not be opened at all; its bytes were set aside. Writing starts a new document.
     Unreadable {
         reason: String,
+        recovery: Recovery,
     },
+}
+
+/// Whether the relay has been asked for what a damaged document lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Not yet: it comes back once this device is online and caught up.
+    Waiting,
+    /// The relay sent everything it holds, and some of what was lost was not there.
+    NotOnRelay,
+}
+
+impl Health {
+    pub(crate) fn unreadable(reason: impl Into<String>) -> Health {
+        Health::Unreadable { reason: reason.into(), recovery: Recovery::Waiting }
+    }
 }
 
 /// Whether the latest edits are on the device's storage.
@@ -111,6 +131,9 @@ struct State<M> {
     dirty: bool,
     timer: Option<TimeoutHandle>,
     retry_delay: Duration,
+    /// A record of this document could not be read here (now or on an earlier start), and the
+    /// relay has not yet sent everything it holds for it.
+    awaiting_relay: bool,
 }
 
 /// A document of kind `M` held by this device. `Copy`, so views can capture it freely.
@@ -150,6 +173,7 @@ impl<M: Model + 'static> DocHandle<M> {
             dirty: false,
             timer: None,
             retry_delay: Duration::from_secs(2),
+            awaiting_relay: false,
         };
         DocHandle {
             state: StoredValue::new_local(Rc::new(RefCell::new(state))),
@@ -269,14 +293,25 @@ impl<M: Model + 'static> DocHandle<M> {
     }
 
     /// Loads the document from `storage`. Damaged records are set aside, never dropped.
-    pub async fn load(self, storage: Storage) {
+    ///
+    /// `lost` says a record of this document was set aside on an earlier start and the relay
+    /// has not given it back since: the document is still incomplete, even if everything left
+    /// on the device now reads cleanly.
+    pub async fn load(self, storage: Storage, lost: Option<Lost>) {
         let id = self.id();
         let id = id.as_str();
-        self.shared().borrow_mut().storage = Some(storage.clone());
+        {
+            let shared = self.shared();
+            let mut state = shared.borrow_mut();
+            state.storage = Some(storage.clone());
+            // Whatever happens below, a document that lost something is fetched again.
+            state.awaiting_relay = lost.is_some();
+        }
         let stored = match storage.load(id).await {
             Ok(stored) => stored,
             Err(e) => {
-                self.health.set(Health::Unreadable { reason: e.to_string() });
+                self.shared().borrow_mut().awaiting_relay = true;
+                self.health.set(Health::unreadable(e.to_string()));
                 return;
             }
         };
@@ -285,7 +320,8 @@ impl<M: Model + 'static> DocHandle<M> {
             && stored.changes.is_empty()
             && let Ok(Some(reason)) = storage.unreadable(id).await
         {
-            self.health.set(Health::Unreadable { reason });
+            self.shared().borrow_mut().awaiting_relay = true;
+            self.health.set(Health::unreadable(reason));
             return;
         }
         // Fast path: the snapshot and every change after it, parsed in one go.
@@ -298,9 +334,20 @@ impl<M: Model + 'static> DocHandle<M> {
             },
         };
         let mut model = model;
+        // Changes that build on one that is not here wait, unapplied, for it: the document is
+        // incomplete even when every record read cleanly (the damaged one was set aside before).
+        let waiting = !model.doc_mut().missing_deps().is_empty();
+        let told = lost.as_ref().is_some_and(|l| l.quiet);
+        let damaged = damaged
+            .or_else(|| {
+                waiting
+                    .then(|| "saved changes wait for an earlier change that is not on this device".to_owned())
+            })
+            .or_else(|| lost.filter(|l| !l.quiet).map(|l| l.reason));
         let edited_before_load = {
             let state = self.shared();
             let mut state = state.borrow_mut();
+            state.awaiting_relay |= damaged.is_some() || told;
             state.persisted = model.doc_mut().heads();
             state.appended = appended;
             let mut early = std::mem::replace(&mut state.model, model);
@@ -317,9 +364,47 @@ impl<M: Model + 'static> DocHandle<M> {
         }
         self.version.update(|v| *v += 1);
         self.health.set(match damaged {
-            Some(reason) => Health::Damaged { reason },
+            Some(reason) => Health::Damaged { reason, recovery: Recovery::Waiting },
             None => Health::Ready,
         });
+    }
+
+    /// The relay has sent everything it holds for this document, from the start of its log
+    /// (this device asked for all of it because the document was damaged here). If nothing is
+    /// missing any more the document is whole again and its marks are cleared; otherwise its
+    /// health says the relay did not have what was lost.
+    pub async fn relay_sent_everything(self) {
+        let (missing, storage, id) = {
+            let shared = self.shared();
+            let mut state = shared.borrow_mut();
+            let missing = !state.model.doc_mut().missing_deps().is_empty();
+            (missing, state.storage.clone(), state.id.clone())
+        };
+        let health = match self.health.get_untracked() {
+            Health::Damaged { reason, .. } if missing => {
+                Health::Damaged { reason, recovery: Recovery::NotOnRelay }
+            }
+            Health::Unreadable { reason, .. } => {
+                Health::Unreadable { reason, recovery: Recovery::NotOnRelay }
+            }
+            Health::Loading => return,
+            Health::Ready | Health::Damaged { .. } => {
+                self.shared().borrow_mut().awaiting_relay = false;
+                if let Some(storage) = storage
+                    && let Err(e) = storage.recovered(&id).await
+                {
+                    // The mark stays: the next start asks the relay again, which is harmless.
+                    log(&format!("could not clear the recovery mark of {id}: {e}"));
+                }
+                Health::Ready
+            }
+        };
+        self.health.set(health);
+    }
+
+    /// Whether this document lost something on this device that the relay may still hold.
+    pub fn awaiting_relay(&self) -> bool {
+        self.shared().borrow().awaiting_relay
     }
 
     /// Takes in changes (or a whole document) that came from the relay, and keeps them on this
@@ -416,12 +501,11 @@ impl<M: Model + 'static> DocHandle<M> {
                 let reason = e.to_string();
                 // The changes were made on top of the unreadable snapshot: they go aside with it.
                 let outcome = storage.set_aside_doc(id, &reason).await;
-                self.health.set(Health::Unreadable {
-                    reason: match outcome {
-                        Ok(()) => reason,
-                        Err(store) => format!("{reason} (and setting it aside failed: {store})"),
-                    },
-                });
+                self.shared().borrow_mut().awaiting_relay = true;
+                self.health.set(Health::unreadable(match outcome {
+                    Ok(()) => reason,
+                    Err(store) => format!("{reason} (and setting it aside failed: {store})"),
+                }));
                 return None;
             }
         };
@@ -429,7 +513,9 @@ impl<M: Model + 'static> DocHandle<M> {
         for (key, change) in stored.changes {
             if let Err(e) = change.map_err(|_| not_bytes()).and_then(|bytes| model.doc_mut().apply(&bytes)) {
                 let reason = e.to_string();
-                let _ = storage.set_aside_change(id, &key, &reason).await;
+                if let Err(store) = storage.set_aside_change(id, &key, &reason).await {
+                    log(&format!("could not set a damaged record of {id} aside: {store}"));
+                }
                 damaged = Some(reason);
             }
         }
@@ -541,7 +627,12 @@ impl<M: Model + 'static> DocHandle<M> {
                 }
                 covered = state.model.doc_mut().heads();
                 changed = covered != before;
-                state.model.doc_mut().save()
+                // Changes waiting for a missing one would be left out of the snapshot, and
+                // their records deleted: keep the records until what they need arrives.
+                if !state.model.doc_mut().missing_deps().is_empty() {
+                    return None;
+                }
+                Some(state.model.doc_mut().save())
             })
             .await?;
         {
@@ -554,6 +645,11 @@ impl<M: Model + 'static> DocHandle<M> {
         }
         Ok(())
     }
+}
+
+/// Writes `message` to the browser's console: for failures nobody can act on at that moment.
+pub(crate) fn log(message: &str) {
+    web_sys::console::warn_1(&message.into());
 }
 
 /// The snapshot followed by every change record, as one byte string automerge loads in one
@@ -638,8 +734,16 @@ impl Target {
         each_target!(self, h => h.flush().await)
     }
 
-    async fn load(self, storage: Storage) {
-        each_target!(self, h => h.load(storage).await)
+    pub async fn relay_sent_everything(self) {
+        each_target!(self, h => h.relay_sent_everything().await)
+    }
+
+    fn awaiting_relay(self) -> bool {
+        each_target!(self, h => h.awaiting_relay())
+    }
+
+    async fn load(self, storage: Storage, lost: Option<Lost>) {
+        each_target!(self, h => h.load(storage, lost).await)
     }
 
     fn attach(self, hook: &SharedHook) {
@@ -699,12 +803,20 @@ impl Repo {
             // From now on every save is sealed into the outbox, even before sync starts: an
             // edit made while the rest of the device loads must reach the relay too.
             *repo.hook().borrow_mut() = Some(SyncHook::new(repo, || {}));
+            // Documents that lost a record on an earlier start and have not been restored yet.
+            let mut lost: HashMap<String, Lost> = match storage.to_recover().await {
+                Ok(lost) => lost.into_iter().collect(),
+                Err(e) => {
+                    log(&format!("could not read which documents wait for the relay: {e}"));
+                    HashMap::new()
+                }
+            };
             // Each document loads on its own: one that fails leaves the others working.
-            repo.profile.load(storage.clone()).await;
-            repo.journal.load(storage.clone()).await;
+            repo.profile.load(storage.clone(), lost.remove("profile")).await;
+            repo.journal.load(storage.clone(), &mut lost).await;
             for id in storage.doc_ids().await.unwrap_or_default() {
                 if let Some(target) = repo.create(&id, false) {
-                    target.load(storage.clone()).await;
+                    target.load(storage.clone(), lost.remove(&id)).await;
                 }
             }
             repo.loaded.set(true);
@@ -716,7 +828,7 @@ impl Repo {
     fn fail(&self, e: StorageError) {
         self.storage_error.set(Some(e.clone()));
         self.journal.fail(&e);
-        self.profile.set_health(Health::Unreadable { reason: e.to_string() });
+        self.profile.set_health(Health::unreadable(e.to_string()));
         self.loaded.set(true);
     }
 
@@ -898,17 +1010,14 @@ impl Repo {
             .collect()
     }
 
-    /// Documents that could not be read whole at startup: sync fetches them again from the
-    /// start, to recover what the device lost.
-    pub fn damaged_docs(&self) -> Vec<String> {
+    /// Documents that are not whole on this device (a record could not be read, now or on an
+    /// earlier start): sync fetches them again from the start, to recover what was lost.
+    pub fn damaged_docs(&self) -> Vec<Target> {
         let mut all: Vec<Target> =
             self.journal.volumes_untracked().into_iter().map(|v| Target::Journal(v.handle)).collect();
         all.push(Target::Profile(self.profile));
         all.extend(self.docs.get_untracked().into_iter().map(|(_, t)| t));
-        all.into_iter()
-            .filter(|t| !matches!(t.health(), Health::Ready | Health::Loading))
-            .map(Target::id)
-            .collect()
+        all.into_iter().filter(|t| t.awaiting_relay()).collect()
     }
 
     /// Every document this device keeps in `space`.

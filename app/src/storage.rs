@@ -7,7 +7,9 @@
 //!   snapshot; index `by_doc` on `doc`.
 //! - `set_aside`: auto-increment key → `{doc, kind, bytes, reason, at}`, records that could not be
 //!   read. They are moved here, never overwritten or deleted, so nothing is lost for good.
-//! - `kv`: small structured records (the account with its keys, the sync cursors).
+//! - `kv`: small structured records (the account with its keys, the sync cursors), and per
+//!   document the marks `unreadable/<doc>` (set aside whole) and `recover/<doc>` (a record was
+//!   set aside: fetch the document again from the relay), written with the move to `set_aside`.
 //! - `outbox`: auto-increment key → `{space, bytes}`, sealed blobs not yet acknowledged by the
 //!   relay. A local save and its outbox entry are written in one transaction.
 //!
@@ -69,6 +71,13 @@ pub struct Stored {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeKey(JsValue);
 
+impl ChangeKey {
+    /// The IndexedDB key itself (tests use it to damage one record).
+    pub fn to_js(&self) -> JsValue {
+        self.0.clone()
+    }
+}
+
 /// A sealed blob waiting for the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -96,6 +105,33 @@ impl Outgoing {
             bytes: bytes_of(field("bytes")?).ok()?,
             covers: field("covers").and_then(|c| c.as_f64()).unwrap_or(0.0) as u64,
         })
+    }
+}
+
+/// Why a document is waiting to be fetched again from the relay (see [`Storage::to_recover`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// What could not be read, for the report.
+    pub reason: String,
+    /// The person has been told and chose to go on (started the document afresh): fetch it
+    /// again without alerting them.
+    pub quiet: bool,
+}
+
+impl Lost {
+    fn record(reason: &str, quiet: bool) -> JsValue {
+        let record = Object::new();
+        let _ = Reflect::set(&record, &"reason".into(), &reason.into());
+        let _ = Reflect::set(&record, &"quiet".into(), &quiet.into());
+        record.into()
+    }
+
+    fn from_record(value: &JsValue) -> Lost {
+        let field = |k: &str| Reflect::get(value, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        Lost {
+            reason: field("reason").as_string().or_else(|| value.as_string()).unwrap_or_default(),
+            quiet: field("quiet").as_bool().unwrap_or(false),
+        }
     }
 }
 
@@ -198,6 +234,17 @@ impl Storage {
             .iter()
             .filter_map(|k| k.as_string()?.strip_prefix("unreadable/").map(str::to_owned))
             .collect();
+        // So do documents whose every record was set aside one by one.
+        let to_recover: Vec<String> = tx
+            .object_store(KV)?
+            .get_all_keys(
+                Some(Query::from(KeyRange::bound(&"recover/".into(), &"recover0".into(), None, None)?)),
+                None,
+            )?
+            .await?
+            .iter()
+            .filter_map(|k| k.as_string()?.strip_prefix("recover/").map(str::to_owned))
+            .collect();
         let mut ids: Vec<String> = tx
             .object_store(DOCS)?
             .get_all_keys(None, None)?
@@ -216,6 +263,7 @@ impl Storage {
         }
         tx.await?;
         ids.extend(unreadable);
+        ids.extend(to_recover);
         ids.sort();
         ids.dedup();
         Ok(ids)
@@ -302,11 +350,13 @@ impl Storage {
     ///
     /// Changes appended by another tab since this one loaded are handed to `fold`, which must
     /// merge them and return the snapshot that covers them all; only the changes it saw are
-    /// deleted. `fold` runs inside the transaction, so it must not await.
+    /// deleted. `fold` returns `None` when its snapshot would not cover them all (a change they
+    /// build on is missing): then nothing is written. `fold` runs inside the transaction, so it
+    /// must not await.
     pub async fn compact(
         &self,
         doc: &str,
-        fold: impl FnOnce(Vec<Vec<u8>>) -> Vec<u8>,
+        fold: impl FnOnce(Vec<Vec<u8>>) -> Option<Vec<u8>>,
     ) -> Result<(), StorageError> {
         let tx = self.db.transaction(&[DOCS, CHANGES], TransactionMode::ReadWrite)?;
         let changes = tx.object_store(CHANGES)?;
@@ -322,7 +372,9 @@ impl Storage {
                 pending.push(bytes);
             }
         }
-        let snapshot = fold(pending);
+        let Some(snapshot) = fold(pending) else {
+            return finish(tx.commit()?.await, &raw);
+        };
         tx.object_store(DOCS)?.put(&Uint8Array::from(&snapshot[..]), Some(&JsValue::from_str(doc)))?.await?;
         for key in folded_keys {
             changes.delete(key)?.await?;
@@ -333,7 +385,7 @@ impl Storage {
     /// Writes a whole snapshot for `doc` and drops its appended changes: for a document whose
     /// content arrives whole (a new device, an import).
     pub async fn replace(&self, doc: &str, snapshot: &[u8]) -> Result<(), StorageError> {
-        self.compact(doc, |_| snapshot.to_vec()).await
+        self.compact(doc, |_| Some(snapshot.to_vec())).await
     }
 
     /// Moves `doc`'s snapshot and every change record into `set_aside`, in one transaction.
@@ -341,9 +393,9 @@ impl Storage {
         let tx = self.db.transaction(&[DOCS, CHANGES, SET_ASIDE, KV], TransactionMode::ReadWrite)?;
         // Remembered until the person starts again or the relay restores it, so a reload does
         // not quietly open an empty document in its place.
-        tx.object_store(KV)?
-            .put(&JsValue::from_str(reason), Some(&JsValue::from_str(&unreadable_key(doc))))?
-            .await?;
+        let kv = tx.object_store(KV)?;
+        kv.put(&JsValue::from_str(reason), Some(&JsValue::from_str(&unreadable_key(doc))))?.await?;
+        kv.put(&Lost::record(reason, false), Some(&JsValue::from_str(&recover_key(doc))))?.await?;
         let docs = tx.object_store(DOCS)?;
         let raw: IdbTransaction = docs.transaction().into();
         let aside = tx.object_store(SET_ASIDE)?;
@@ -367,30 +419,71 @@ impl Storage {
         Ok(self.get_kv(&unreadable_key(doc)).await?.and_then(|v| v.as_string()))
     }
 
-    /// Forgets that `doc` was unreadable (the person started again, or the relay restored it).
+    /// Forgets that `doc` was unreadable (the person started again, or the relay restored
+    /// part of it). It is still fetched again from the relay, quietly: the person knows.
     pub async fn forget_unreadable(&self, doc: &str) -> Result<(), StorageError> {
         let tx = self.db.transaction(&[KV], TransactionMode::ReadWrite)?;
         let store = tx.object_store(KV)?;
         let raw: IdbTransaction = store.transaction().into();
         store.delete(JsValue::from_str(&unreadable_key(doc)))?.await?;
+        let key = JsValue::from_str(&recover_key(doc));
+        if let Some(value) = store.get(key.clone())?.await? {
+            store.put(&Lost::record(&Lost::from_record(&value).reason, true), Some(&key))?.await?;
+        }
         finish(tx.commit()?.await, &raw)
     }
 
-    /// Moves one change record into `set_aside`.
+    /// Moves one change record into `set_aside`, and marks `doc` to be fetched again from the
+    /// relay (in the same transaction: the mark outlives every later start until
+    /// [`Storage::recovered`] clears it).
     pub async fn set_aside_change(
         &self,
         doc: &str,
         key: &ChangeKey,
         reason: &str,
     ) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[CHANGES, SET_ASIDE], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[CHANGES, SET_ASIDE, KV], TransactionMode::ReadWrite)?;
         let changes = tx.object_store(CHANGES)?;
         let raw: IdbTransaction = changes.transaction().into();
         if let Some(value) = changes.get(key.0.clone())?.await? {
             let bytes = Reflect::get(&value, &"bytes".into()).unwrap_or(JsValue::UNDEFINED);
             tx.object_store(SET_ASIDE)?.add(&set_aside_record(doc, "change", bytes, reason), None)?.await?;
             changes.delete(key.0.clone())?.await?;
+            tx.object_store(KV)?
+                .put(&Lost::record(reason, false), Some(&JsValue::from_str(&recover_key(doc))))?
+                .await?;
         }
+        finish(tx.commit()?.await, &raw)
+    }
+
+    /// Every document that lost a record on this device and has not had its copy back from the
+    /// relay since, with the reason it was set aside.
+    pub async fn to_recover(&self) -> Result<Vec<(String, Lost)>, StorageError> {
+        let tx = self.db.transaction(&[KV], TransactionMode::ReadOnly)?;
+        let store = tx.object_store(KV)?;
+        let range = || -> Result<Query, StorageError> {
+            Ok(Query::from(KeyRange::bound(&"recover/".into(), &"recover0".into(), None, None)?))
+        };
+        let keys = store.get_all_keys(Some(range()?), None)?.await?;
+        let values = store.get_all(Some(range()?), None)?.await?;
+        tx.await?;
+        Ok(keys
+            .iter()
+            .zip(values)
+            .filter_map(|(k, v)| {
+                let doc = k.as_string()?.strip_prefix("recover/")?.to_owned();
+                Some((doc, Lost::from_record(&v)))
+            })
+            .collect())
+    }
+
+    /// Clears `doc`'s marks: everything the relay holds for it is on this device again.
+    pub async fn recovered(&self, doc: &str) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[KV], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(KV)?;
+        let raw: IdbTransaction = store.transaction().into();
+        store.delete(JsValue::from_str(&recover_key(doc)))?.await?;
+        store.delete(JsValue::from_str(&unreadable_key(doc)))?.await?;
         finish(tx.commit()?.await, &raw)
     }
 
@@ -463,6 +556,10 @@ fn bytes_of(value: JsValue) -> Result<Vec<u8>, JsValue> {
 
 fn unreadable_key(doc: &str) -> String {
     format!("unreadable/{doc}")
+}
+
+fn recover_key(doc: &str) -> String {
+    format!("recover/{doc}")
 }
 
 fn change_record(doc: &str, bytes: &[u8]) -> JsValue {

@@ -86,6 +86,7 @@ impl Sync {
             in_flight: RefCell::new(HashSet::new()),
             snapshotting: RefCell::new(HashSet::new()),
             caught_up: RefCell::new(HashSet::new()),
+            recovering: RefCell::new(HashMap::new()),
         });
         self.engine.set_value(Some(engine.clone()));
         let weak = Rc::downgrade(&engine);
@@ -357,6 +358,9 @@ struct Engine {
     /// Documents with a snapshot queued, so as not to queue another.
     snapshotting: RefCell<HashSet<(SpaceId, DocRef)>>,
     caught_up: RefCell<HashSet<SpaceId>>,
+    /// Damaged documents being fetched again from the start of their log, by space, until
+    /// their space's first catch-up ends.
+    recovering: RefCell<HashMap<SpaceId, Vec<Target>>>,
 }
 
 /// How a connection ended.
@@ -381,14 +385,17 @@ impl Engine {
         {
             *self.cursors.borrow_mut() = cursors;
         }
-        // A document that was damaged here is fetched again from the start of its log.
+        // A document that is not whole here is fetched again from the start of its log; once
+        // its space has caught up, the relay has sent everything it holds for it.
         if let Some(account) = self.account() {
-            for doc in self.repo.damaged_docs() {
+            for target in self.repo.damaged_docs() {
+                let doc = target.id();
                 if let Some(space) = account.space_for_doc(&doc) {
                     let doc_ref = space.content().doc_ref(&doc);
                     if let Some(docs) = self.cursors.borrow_mut().0.get_mut(&space.id().to_string()) {
                         docs.remove(&doc_ref.to_string());
                     }
+                    self.recovering.borrow_mut().entry(space.id()).or_default().push(target);
                 }
             }
         }
@@ -676,6 +683,10 @@ impl Engine {
 
     async fn caught_up(&self, space: SpaceId) {
         self.caught_up.borrow_mut().insert(space);
+        let recovered = self.recovering.borrow_mut().remove(&space).unwrap_or_default();
+        for target in recovered {
+            target.relay_sent_everything().await;
+        }
         let all =
             self.account().is_none_or(|a| a.spaces.iter().all(|s| self.caught_up.borrow().contains(&s.id())));
         if all {

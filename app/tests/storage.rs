@@ -4,7 +4,7 @@
 //! connection and opening a new one, as a new page load would.
 
 use amplify::{Date, Journal, Model, Moment, Profile, ProfileField, Query};
-use app::{DocHandle, Health, JournalBook, SaveState, Storage};
+use app::{DocHandle, Health, JournalBook, Recovery, SaveState, Storage};
 use idb::{Factory, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
@@ -31,7 +31,7 @@ async fn poke(db: &str, store: &str, key: Option<JsValue>, value: JsValue) {
 
 async fn loaded<M: Model + 'static>(id: &'static str, storage: &Storage) -> DocHandle<M> {
     let handle = DocHandle::<M>::new(id);
-    handle.load(storage.clone()).await;
+    handle.load(storage.clone(), None).await;
     handle
 }
 
@@ -80,7 +80,7 @@ async fn an_edit_made_before_the_document_loaded_joins_what_was_stored() {
     let storage = open(&name).await;
     let profile = DocHandle::<Profile>::new("profile");
     profile.edit(|p| p.set(ProfileField::Statement, "I lead by asking the second question."));
-    profile.load(storage.clone()).await;
+    profile.load(storage.clone(), None).await;
     assert_eq!(profile.with(|p| p.get(ProfileField::Name)), "Maya");
     assert_eq!(profile.with(|p| p.get(ProfileField::Statement)), "I lead by asking the second question.");
     profile.flush().await;
@@ -176,7 +176,7 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
 
     let storage = open(&name).await;
     let journal = loaded::<Journal>("journal", &storage).await;
-    let Health::Unreadable { reason } = journal.health() else { panic!("{:?}", journal.health()) };
+    let Health::Unreadable { reason, .. } = journal.health() else { panic!("{:?}", journal.health()) };
     assert!(reason.contains("damaged"), "{reason}");
     let aside = storage.set_aside().await.unwrap();
     assert_eq!(aside.len(), 2, "the snapshot and the change that built on it");
@@ -232,6 +232,123 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
     assert_eq!(storage.load("journal").await.unwrap().changes.len(), 1);
 }
 
+/// Loads `id` as the app does at startup: told whether an earlier start lost a record of it.
+async fn started<M: Model + 'static>(id: &'static str, storage: &Storage) -> DocHandle<M> {
+    let lost =
+        storage.to_recover().await.unwrap().into_iter().find(|(doc, _)| doc == id).map(|(_, lost)| lost);
+    let handle = DocHandle::<M>::new(id);
+    handle.load(storage.clone(), lost).await;
+    handle
+}
+
+#[wasm_bindgen_test]
+async fn a_document_that_lost_a_record_stays_incomplete_over_restarts_until_the_relay_sent_everything() {
+    let name = db_name("lost-record");
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    for (hour, body) in [(1, "one"), (2, "two"), (3, "three")] {
+        write(&journal, hour, body);
+        journal.flush().await;
+    }
+    let keys: Vec<_> = storage.load("journal").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
+    storage.close();
+    // The record that added "two" is damaged; the one after it builds on it.
+    let damaged: JsValue = Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into();
+    let record = Object::new();
+    Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+    Reflect::set(&record, &"bytes".into(), &damaged).unwrap();
+    poke(&name, "changes", Some(keys[1].to_js()), record.into()).await;
+
+    for start in 1..=3 {
+        let storage = open(&name).await;
+        let journal = started::<Journal>("journal", &storage).await;
+        assert!(
+            matches!(journal.health(), Health::Damaged { recovery: Recovery::Waiting, .. }),
+            "start {start}: {:?}",
+            journal.health()
+        );
+        let bodies = bodies(&journal);
+        assert!(bodies.contains(&"one".to_owned()), "start {start}: {bodies:?}");
+        assert!(
+            !bodies.contains(&"two".to_owned()) && !bodies.contains(&"three".to_owned()),
+            "start {start}: the third waits for the second: {bodies:?}"
+        );
+        // Writing meanwhile, even enough to compact, drops nothing: the waiting record stays.
+        let saves = if start == 3 { 70 } else { 1 };
+        for i in 0..saves {
+            write(&journal, 10 + start * 100 + i, "offline");
+            journal.flush().await;
+        }
+        storage.close();
+    }
+    assert_eq!(storage_waiting(&name).await, 1, "the waiting record is still stored");
+
+    let storage = open(&name).await;
+    let journal = started::<Journal>("journal", &storage).await;
+    journal.relay_sent_everything().await;
+    assert!(matches!(journal.health(), Health::Damaged { recovery: Recovery::NotOnRelay, .. }));
+    storage.close();
+}
+
+/// How many stored change records of "journal" still wait for a change that is missing.
+async fn storage_waiting(name: &str) -> usize {
+    let storage = open(name).await;
+    let stored = storage.load("journal").await.unwrap();
+    let mut journal = match stored.snapshot {
+        Some(Ok(bytes)) => Journal::load(&bytes).unwrap(),
+        _ => Journal::new(),
+    };
+    let mut waiting = 0;
+    for (_, change) in stored.changes {
+        let Ok(bytes) = change else { continue };
+        let before = journal.doc_mut().missing_deps().len();
+        journal.doc_mut().apply(&bytes).unwrap();
+        if journal.doc_mut().missing_deps().len() > before {
+            waiting += 1;
+        }
+    }
+    storage.close();
+    waiting
+}
+
+#[wasm_bindgen_test]
+async fn a_document_whose_lost_record_came_back_is_whole_and_unmarked() {
+    let name = db_name("lost-and-found");
+    let storage = open(&name).await;
+    let journal = loaded::<Journal>("journal", &storage).await;
+    write(&journal, 1, "one");
+    journal.flush().await;
+    let keys: Vec<_> = storage.load("journal").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
+    let lost_bytes = match &storage.load("journal").await.unwrap().changes[0].1 {
+        Ok(bytes) => bytes.clone(),
+        Err(_) => panic!("the record is bytes"),
+    };
+    storage.close();
+    let record = Object::new();
+    Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+    Reflect::set(&record, &"bytes".into(), &JsValue::from_str("garbage")).unwrap();
+    poke(&name, "changes", Some(keys[0].to_js()), record.into()).await;
+
+    let storage = open(&name).await;
+    let journal = started::<Journal>("journal", &storage).await;
+    assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
+    storage.close();
+    // The second start reads cleanly (the bad record is aside), yet the document is not whole.
+    let storage = open(&name).await;
+    let journal = started::<Journal>("journal", &storage).await;
+    assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
+    // The relay sends the lost change back, then says it has sent everything.
+    journal.apply_remote(&lost_bytes, amplify::PayloadKind::Changes).await.unwrap();
+    journal.relay_sent_everything().await;
+    assert_eq!(journal.health(), Health::Ready);
+    assert_eq!(bodies(&journal), ["one"]);
+    storage.close();
+    let storage = open(&name).await;
+    assert!(storage.to_recover().await.unwrap().is_empty());
+    let journal = started::<Journal>("journal", &storage).await;
+    assert_eq!(journal.health(), Health::Ready);
+}
+
 #[wasm_bindgen_test]
 async fn a_record_of_the_wrong_kind_is_refused() {
     let name = db_name("kind");
@@ -256,7 +373,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     let name = db_name("book");
     let storage = open(&name).await;
     let book = JournalBook::new(Default::default());
-    book.load(storage.clone()).await;
+    book.load(storage.clone(), &mut Default::default()).await;
     write_in(&book, noon(2026, 10, 30), "October, in the forest");
     write_in(&book, noon(2026, 11, 2), "November, back home");
     write_in(&book, noon(2026, 11, 20), "November, the pitch");
@@ -266,7 +383,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
 
     let storage = open(&name).await;
     let book = JournalBook::new(Default::default());
-    book.load(storage.clone()).await;
+    book.load(storage.clone(), &mut Default::default()).await;
     let months: Vec<String> = book.volumes().iter().map(|v| v.month.to_string()).collect();
     assert_eq!(months, ["2026-11", "2026-10"], "newest first");
     let days: Vec<String> = book.days(&Query::default()).iter().map(|d| d.date.to_string()).collect();
@@ -277,7 +394,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     poke(&name, "docs", Some("journal/2026-10".into()), garbage.into()).await;
     let storage = open(&name).await;
     let book = JournalBook::new(Default::default());
-    book.load(storage.clone()).await;
+    book.load(storage.clone(), &mut Default::default()).await;
     let health: Vec<bool> =
         book.volumes().iter().map(|v| matches!(v.handle.health(), Health::Unreadable { .. })).collect();
     assert_eq!(health, [false, true], "only October is unreadable");
@@ -340,7 +457,7 @@ async fn changes_from_the_relay_never_go_back_into_the_outbox() {
     let storage = open(&db_name("outbox")).await;
     let (hook, sent) = recording_hook();
     let laptop = DocHandle::<Journal>::new("journal/2026-11").attach(&hook);
-    laptop.load(storage.clone()).await;
+    laptop.load(storage.clone(), None).await;
     // A local edit still waiting for its debounced save when the remote changes arrive.
     write(&laptop, 2, "typed on the laptop");
     laptop.apply_remote(&remote, PayloadKind::Changes).await.unwrap();

@@ -280,8 +280,12 @@ fn SetAsideItem(record: SetAside) -> impl IntoView {
         <li>
             <p>
                 <strong>{format!("Your {} ({})", doc_name(&record.doc), record.kind)}</strong>
-                {format!(", set aside {}: {}", String::from(when), record.reason)}
+                {format!(", set aside {}.", String::from(when))}
             </p>
+            <details>
+                <summary>"Technical details"</summary>
+                <p class="detail">{record.reason}</p>
+            </details>
             <button class="secondary" on:click=move |_| {
                 let _ = platform::download(&name, "application/octet-stream", &bytes);
             }>"Download"</button>

@@ -101,9 +101,78 @@ test("one garbage change record: the rest of the journal is there and the damage
   await page.reload();
   await journal.ready();
   await expect(page.getByTestId("health-alert")).toContainText(
-    /Some recent edits to your journal for \w+ \d{4} could not be read\./,
+    /Part of your journal for \w+ \d{4} is not on this device right now\./,
   );
+  await expect(page.getByTestId("health-alert")).toContainText("come back from the relay when you are online");
   await journal.expectTitles(["Still here after the damage."]);
   await page.getByRole("button", { name: "OK" }).click();
   await expect(page.getByTestId("health-alert")).toHaveCount(0);
 });
+
+/** Overwrites the `n`th change record (1-based, oldest first) of `doc` with garbage. */
+async function damageChangeRecord(page, doc, n) {
+  return page.evaluate(
+    ([doc, n]) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("amplify");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("changes", "readwrite");
+          const store = tx.objectStore("changes");
+          const keys = store.index("by_doc").getAllKeys(IDBKeyRange.only(doc));
+          let count = 0;
+          keys.onsuccess = () => {
+            count = keys.result.length;
+            if (count >= n) store.put({ doc, bytes: new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 7, 7, 7]) }, keys.result[n - 1]);
+          };
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve(count);
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [doc, n],
+  );
+}
+
+for (const starts of [1, 2, 3]) {
+  test(`a damaged change record and ${starts} offline start(s): what the relay holds comes back online`, async ({ page, context }) => {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.waitForOfflineReady();
+    await journal.writeEntry("Entry one");
+    await journal.writeEntry("Entry two");
+    await expect(page.getByTestId("sync-status")).toHaveText("Synced", { timeout: 20_000 });
+    // A second session records that this device has everything the relay holds.
+    await page.reload();
+    await expect(page.getByTestId("sync-status")).toHaveText("Synced", { timeout: 20_000 });
+
+    await context.setOffline(true);
+    const records = await damageChangeRecord(page, await thisMonthsVolume(page), 3);
+    expect(records, "the journal has at least three change records").toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < starts; i++) {
+      await page.reload();
+      await journal.ready();
+      const alert = page.getByTestId("health-alert");
+      // Every offline start says what is missing and that it comes back online, in words.
+      await expect(alert).toContainText("not on this device right now");
+      await expect(alert).toContainText("come back from the relay when you are online");
+      await expect(alert).not.toContainText("chunk");
+      await expect(alert).not.toContainText("everything else is here");
+      await expect(alert.getByRole("button", { name: /Start a new journal/ })).toHaveCount(0);
+    }
+
+    await context.setOffline(false);
+    await journal.expectTitles(["Entry two", "Entry one"]);
+    await expect(page.getByTestId("sync-status")).toHaveText("Synced", { timeout: 20_000 });
+    await expect(page.getByTestId("health-alert")).toHaveCount(0);
+    await page.reload();
+    await journal.ready();
+    await journal.expectTitles(["Entry two", "Entry one"]);
+    await expect(page.getByTestId("health-alert")).toHaveCount(0);
+    // The damaged bytes stay set aside for support, with the details in the report.
+    await page.goto("/settings");
+    await expect(page.locator(".set-aside li").first()).toContainText("(change)");
+  });
+}
