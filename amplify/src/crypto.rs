@@ -100,16 +100,38 @@ impl fmt::Debug for ContentKey {
 impl ContentKey {
     /// The opaque reference under which the relay files the document `local_id`: a keyed hash,
     /// so the relay cannot tell a journal from a canvas, and two spaces' references never meet.
+    ///
+    /// The hash is keyed with a key of its own, derived from the content key (readers, who hold
+    /// only the content key, derive it too): the encryption key is used for nothing else.
     pub fn doc_ref(&self, local_id: &str) -> DocRef {
-        let mut mac =
-            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(b"amplify doc ref v1\0");
-        mac.update(local_id.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
-        DocRef(id)
+        let hkdf = Hkdf::<Sha256>::new(Some(b"amplify doc ref key v2"), &self.0);
+        let mut key = [0u8; 32];
+        hkdf.expand(b"doc ref", &mut key).expect("32 bytes is a valid HKDF length");
+        let reference = doc_ref_under(&key, b"amplify doc ref v2\0", local_id);
+        key.zeroize();
+        reference
     }
+
+    /// The reference version 1 used: the same hash keyed with the content key itself. Blobs
+    /// filed under it before the change still open; nothing new is filed under it.
+    pub fn legacy_doc_ref(&self, local_id: &str) -> DocRef {
+        doc_ref_under(&self.0, b"amplify doc ref v1\0", local_id)
+    }
+
+    /// Whether `doc` is `local_id`'s reference, current or legacy.
+    fn files(&self, doc: DocRef, local_id: &str) -> bool {
+        self.doc_ref(local_id) == doc || self.legacy_doc_ref(local_id) == doc
+    }
+}
+
+fn doc_ref_under(key: &[u8], label: &[u8], local_id: &str) -> DocRef {
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.update(local_id.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    DocRef(id)
 }
 
 /// A space's keys, derived from its secret.
@@ -455,7 +477,7 @@ impl Sealed {
         let payload = crate::wire::decode_payload(&plaintext).map_err(|_| SealError::Undecryptable)?;
         // A member could file a document's changes under another document's reference; the
         // reference is derived from the id inside, so a mismatch is refused.
-        if content.doc_ref(&payload.doc) != self.doc {
+        if !content.files(self.doc, &payload.doc) {
             return Err(SealError::Undecryptable);
         }
         Ok(payload)
@@ -568,6 +590,36 @@ mod tests {
         assert_eq!(a.content.doc_ref("profile"), a.content.doc_ref("profile"));
         assert_ne!(a.content.doc_ref("profile"), b.content.doc_ref("profile"));
         assert_ne!(a.content.doc_ref("profile"), a.content.doc_ref("journal/2026-11"));
+    }
+
+    /// `payload` sealed by `device` but filed under `doc`, as a client with other rules would.
+    fn sealed_under(space: &SpaceKeys, device: &DeviceKey, doc: DocRef) -> Sealed {
+        let mut blob = Sealed::seal(space, device, &space.admit(device.id()), &payload());
+        blob.doc = doc;
+        let header = header_bytes(blob.space, blob.doc, blob.author);
+        let cipher = XChaCha20Poly1305::new(&space.content.0.into());
+        let plaintext = crate::wire::encode_payload(&payload());
+        blob.ciphertext =
+            cipher.encrypt(&XNonce::from(blob.nonce), Aad { msg: &plaintext, aad: &header }).unwrap();
+        blob.signature = device.0.sign(&signed_bytes(&header, &blob.nonce, &blob.ciphertext)).to_bytes();
+        blob
+    }
+
+    #[test]
+    fn doc_refs_have_a_key_of_their_own_and_legacy_refs_still_open() {
+        let space = SpaceSecret::generate().keys();
+        let device = DeviceKey::generate();
+        let id = payload().doc;
+        assert_ne!(space.content.doc_ref(&id), space.content.legacy_doc_ref(&id));
+        // A blob a version-1 client filed under the old reference still opens.
+        let old = sealed_under(&space, &device, space.content.legacy_doc_ref(&id));
+        assert_eq!(old.open(&space), Ok(payload()));
+        // Filed under another document's reference, current or legacy, it is refused.
+        for other in [space.content.doc_ref("profile"), space.content.legacy_doc_ref("profile")] {
+            let misfiled = sealed_under(&space, &device, other);
+            assert_eq!(misfiled.verify(), Ok(()), "signed correctly");
+            assert_eq!(misfiled.open(&space), Err(SealError::Undecryptable));
+        }
     }
 
     #[test]

@@ -131,10 +131,24 @@ const CHECK: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 
 /// The recovery code for a person's own space.
 pub fn recovery_code(secret: &SpaceSecret) -> String {
-    let bytes = secret.to_bytes();
+    typed_code(&secret.to_bytes())
+}
+
+/// Reads a recovery code as typed: any case, with or without dashes and spaces; O read as 0,
+/// I and L as 1.
+///
+/// # Errors
+/// [`InviteError`] saying what is wrong with the code.
+pub fn parse_recovery_code(code: &str) -> Result<SpaceSecret, InviteError> {
+    parse_typed_code(code).map(SpaceSecret::from_bytes)
+}
+
+/// 32 bytes written to be typed: 52 Crockford base-32 characters in groups of four, then
+/// Crockford's check symbol (modulo 37).
+pub(crate) fn typed_code(bytes: &[u8; 32]) -> String {
     let mut digits = Vec::with_capacity(53);
     let (mut acc, mut bits) = (0u32, 0);
-    for byte in bytes {
+    for &byte in bytes {
         acc = (acc << 8) | u32::from(byte);
         bits += 8;
         while bits >= 5 {
@@ -150,12 +164,8 @@ pub fn recovery_code(secret: &SpaceSecret) -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
-/// Reads a recovery code as typed: any case, with or without dashes and spaces; O read as 0,
-/// I and L as 1.
-///
-/// # Errors
-/// [`InviteError`] saying what is wrong with the code.
-pub fn parse_recovery_code(code: &str) -> Result<SpaceSecret, InviteError> {
+/// Reads what [`typed_code`] wrote, as a person typed it.
+pub(crate) fn parse_typed_code(code: &str) -> Result<[u8; 32], InviteError> {
     let chars: Vec<char> = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     if chars.len() != 53 {
         return Err(InviteError::CodeLength(chars.len()));
@@ -188,8 +198,7 @@ pub fn parse_recovery_code(code: &str) -> Result<SpaceSecret, InviteError> {
             bytes.push((acc >> bits) as u8);
         }
     }
-    let secret: [u8; 32] = bytes[..32].try_into().expect("52 base-32 digits hold 32 bytes");
-    Ok(SpaceSecret::from_bytes(secret))
+    Ok(bytes[..32].try_into().expect("52 base-32 digits hold 32 bytes"))
 }
 
 /// A weighted sum modulo 37. 37 is a prime above every digit difference, and no weight is a

@@ -35,6 +35,7 @@ mod journal;
 mod keyring;
 mod profile;
 mod prompts;
+mod registration;
 mod showcase;
 mod time;
 mod wire;
@@ -58,11 +59,12 @@ pub use crate::{
     keyring::Keyring,
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
+    registration::{RegistrationId, RegistrationKey, SpaceRegistration},
     showcase::{Published, Showcase},
     time::{Date, Moment, Month},
     wire::{
-        ClientFrame, Fatal, Reject, RelayFrame, WireError, blob_frame, decode_sealed, encode_sealed,
-        snapshot_frame,
+        ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame, WireError, blob_frame,
+        decode_sealed, encode_sealed, snapshot_frame,
     },
 };
 

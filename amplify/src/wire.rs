@@ -15,7 +15,16 @@
 
 use thiserror::Error;
 
-use crate::crypto::{Cert, DeviceId, DocRef, Payload, PayloadKind, Role, Sealed, SpaceId};
+use crate::{
+    crypto::{Cert, DeviceId, DocRef, Payload, PayloadKind, Role, Sealed, SpaceId},
+    registration::{RegistrationId, SpaceRegistration},
+};
+
+/// The most certificates an Auth frame may carry: far more than any device needs (a coach with
+/// fifteen coachees holds about twenty spaces), few enough that checking them all is cheap.
+pub const MAX_AUTH_CERTS: usize = 64;
+/// The most cursors a Subscribe frame may carry: one per document a space may hold.
+pub const MAX_SUBSCRIBE_CURSORS: usize = 10_000;
 
 /// Why bytes could not be decoded.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -30,6 +39,8 @@ pub enum WireError {
     Trailing(usize),
     #[error("unsupported version {0}")]
     Version(u8),
+    #[error("{0} items, more than a frame may carry")]
+    TooMany(usize),
 }
 
 /// What a client sends.
@@ -66,6 +77,11 @@ pub enum ClientFrame {
     /// Tells the space's other connections who is looking at what; the relay keeps nothing.
     Presence {
         blob: Sealed,
+    },
+    /// Registers a space under a registration the relay's operator issued, so the relay stores
+    /// its blobs (see [`RelayFrame::Unregistered`]).
+    Register {
+        registration: SpaceRegistration,
     },
 }
 
@@ -114,6 +130,11 @@ pub enum RelayFrame {
     Presence {
         blob: Sealed,
     },
+    /// Sent after [`RelayFrame::Welcome`]: these admitted spaces are not registered on this
+    /// relay, so it stores nothing for them until a [`ClientFrame::Register`] arrives.
+    Unregistered {
+        spaces: Vec<SpaceId>,
+    },
 }
 
 /// Why one request was refused; the connection stays open.
@@ -134,6 +155,34 @@ pub enum Reject {
     Unavailable = 8,
     /// The author's certificate admits it to read the space, not to write.
     ReadOnly = 9,
+    /// The space is not registered on this relay (or its registration was revoked): it stores
+    /// nothing for it. Keep the blob and register the space.
+    NotRegistered = 10,
+    /// The space has used all the storage the relay allows one space.
+    SpaceFull = 11,
+    /// The programme (the registration the space belongs to) has used all its storage.
+    ProgrammeFull = 12,
+    /// This device has stored all the relay allows one device.
+    DeviceFull = 13,
+    /// The relay as a whole is full.
+    RelayFull = 14,
+}
+
+impl Reject {
+    /// Whether the same request may succeed later, unchanged: the client keeps it queued.
+    pub fn is_temporary(self) -> bool {
+        matches!(
+            self,
+            Reject::NotAdmitted
+                | Reject::RateLimited
+                | Reject::Unavailable
+                | Reject::NotRegistered
+                | Reject::SpaceFull
+                | Reject::ProgrammeFull
+                | Reject::DeviceFull
+                | Reject::RelayFull
+        )
+    }
 }
 
 /// Why the relay closes a connection.
@@ -144,6 +193,10 @@ pub enum Fatal {
     TooLarge = 3,
     ProtocolViolation = 4,
     ShuttingDown = 5,
+    /// Nothing arrived for too long: a frame stalled, or the client stopped answering pings.
+    TimedOut = 6,
+    /// The relay is at its connection limit, or this connection sent too many refused frames.
+    Refused = 7,
 }
 
 impl Reject {
@@ -159,6 +212,11 @@ impl Reject {
             BadSnapshot,
             Unavailable,
             ReadOnly,
+            NotRegistered,
+            SpaceFull,
+            ProgrammeFull,
+            DeviceFull,
+            RelayFull,
         ]
         .into_iter()
         .find(|r| *r as u16 == v)
@@ -168,7 +226,7 @@ impl Reject {
 impl Fatal {
     fn from_u16(v: u16) -> Option<Fatal> {
         use Fatal::*;
-        [Unauthorized, Malformed, TooLarge, ProtocolViolation, ShuttingDown]
+        [Unauthorized, Malformed, TooLarge, ProtocolViolation, ShuttingDown, TimedOut, Refused]
             .into_iter()
             .find(|f| *f as u16 == v)
     }
@@ -267,6 +325,14 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         if n.saturating_mul(min_item) > self.buf.len() {
             return Err(WireError::Truncated);
+        }
+        Ok(n)
+    }
+    /// A list length that may also be at most `max`.
+    fn len_at_most(&mut self, min_item: usize, max: usize) -> Result<usize, WireError> {
+        let n = self.len(min_item)?;
+        if n > max {
+            return Err(WireError::TooMany(n));
         }
         Ok(n)
     }
@@ -401,6 +467,9 @@ impl ClientFrame {
             ClientFrame::Presence { blob } => {
                 w.u8(7).sealed(blob);
             }
+            ClientFrame::Register { registration } => {
+                w.u8(8).raw(&registration.space.0).raw(&registration.registration.0).raw(&registration.signature);
+            }
         }
         w.0
     }
@@ -413,14 +482,14 @@ impl ClientFrame {
             1 => {
                 let device = DeviceId(r.array()?);
                 let signature = r.array()?;
-                let n = r.len(CERT_SIZE)?;
+                let n = r.len_at_most(CERT_SIZE, MAX_AUTH_CERTS)?;
                 let certs = (0..n).map(|_| r.cert()).collect::<Result<_, _>>()?;
                 ClientFrame::Auth { device, signature, certs }
             }
             2 => ClientFrame::Admit { cert: r.cert()? },
             3 => {
                 let space = SpaceId(r.array()?);
-                let n = r.len(16 + 8)?;
+                let n = r.len_at_most(16 + 8, MAX_SUBSCRIBE_CURSORS)?;
                 let cursors = (0..n).map(|_| Ok((DocRef(r.array()?), r.u64()?))).collect::<Result<_, _>>()?;
                 ClientFrame::Subscribe { space, cursors }
             }
@@ -428,6 +497,13 @@ impl ClientFrame {
             5 => ClientFrame::Snapshot { request: r.u32()?, covers: r.u64()?, blob: r.sealed()? },
             6 => ClientFrame::Ping,
             7 => ClientFrame::Presence { blob: r.sealed()? },
+            8 => ClientFrame::Register {
+                registration: SpaceRegistration {
+                    space: SpaceId(r.array()?),
+                    registration: RegistrationId(r.array()?),
+                    signature: r.array()?,
+                },
+            },
             t => return Err(WireError::UnknownTag(t)),
         };
         r.end()?;
@@ -472,6 +548,12 @@ impl RelayFrame {
             RelayFrame::Presence { blob } => {
                 w.u8(10).sealed(blob);
             }
+            RelayFrame::Unregistered { spaces } => {
+                w.u8(11).len(spaces.len());
+                for s in spaces {
+                    w.raw(&s.0);
+                }
+            }
         }
         w.0
     }
@@ -505,6 +587,11 @@ impl RelayFrame {
             }
             9 => RelayFrame::Pong,
             10 => RelayFrame::Presence { blob: r.sealed()? },
+            11 => {
+                let n = r.len(32)?;
+                let spaces = (0..n).map(|_| Ok(SpaceId(r.array()?))).collect::<Result<_, _>>()?;
+                RelayFrame::Unregistered { spaces }
+            }
             t => return Err(WireError::UnknownTag(t)),
         };
         r.end()?;
@@ -539,7 +626,8 @@ mod tests {
             ClientFrame::Put { request: 42, blob: b.clone() },
             ClientFrame::Snapshot { request: 43, covers: 99, blob: b.clone() },
             ClientFrame::Ping,
-            ClientFrame::Presence { blob: b },
+            ClientFrame::Presence { blob: b.clone() },
+            ClientFrame::Register { registration: crate::RegistrationKey::from_seed([6; 32]).register(b.space) },
         ]
     }
 
@@ -555,7 +643,10 @@ mod tests {
             RelayFrame::CaughtUp { space: b.space },
             RelayFrame::Error { code: Fatal::Malformed, message: "what?".into() },
             RelayFrame::Pong,
-            RelayFrame::Presence { blob: b },
+            RelayFrame::Presence { blob: b.clone() },
+            RelayFrame::Unregistered { spaces: vec![b.space] },
+            RelayFrame::Reject { request: 3, code: Reject::ProgrammeFull, message: "full".into() },
+            RelayFrame::Error { code: Fatal::TimedOut, message: "too slow".into() },
         ]
     }
 
@@ -604,6 +695,21 @@ mod tests {
         assert_eq!(ClientFrame::decode(&bytes), Err(WireError::Trailing(1)));
         assert_eq!(ClientFrame::decode(&[200]), Err(WireError::UnknownTag(200)));
         assert_eq!(ClientFrame::decode(&[]), Err(WireError::Truncated));
+    }
+
+    #[test]
+    fn auth_and_subscribe_carry_a_bounded_number_of_items() {
+        let b = blob(vec![]);
+        let auth = |n: usize| ClientFrame::Auth { device: b.author, signature: [0; 64], certs: vec![b.cert; n] };
+        assert!(ClientFrame::decode(&auth(MAX_AUTH_CERTS).encode()).is_ok());
+        assert_eq!(ClientFrame::decode(&auth(MAX_AUTH_CERTS + 1).encode()), Err(WireError::TooMany(65)));
+        let subscribe =
+            |n: usize| ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 1); n] };
+        assert!(ClientFrame::decode(&subscribe(MAX_SUBSCRIBE_CURSORS).encode()).is_ok());
+        assert!(matches!(
+            ClientFrame::decode(&subscribe(MAX_SUBSCRIBE_CURSORS + 1).encode()),
+            Err(WireError::TooMany(_))
+        ));
     }
 
     #[test]

@@ -118,13 +118,18 @@ fn ExportSection() -> impl IntoView {
     let save = |name: &str, mime: &str, text: String| {
         let _ = platform::download(name, mime, text.as_bytes());
     };
+    let ready = move || repo.loaded.get() && !repo.journal.is_loading();
     view! {
         <section class="card" aria-labelledby="export-heading">
             <h2 id="export-heading">"Your data"</h2>
             <p>"Download what you wrote: Markdown to read, JSON to keep or move elsewhere."</p>
+            // A download made before every month is read would leave entries out.
+            <Show when=move || !ready()>
+                <p role="status" class="hint">"Opening your journal…"</p>
+            </Show>
             <div class="actions">
-                <button class="secondary" on:click=move |_| save("amplify-journal.md", "text/markdown", amplify::journal_markdown(&entries()))>"Journal as Markdown"</button>
-                <button class="secondary" on:click=move |_| save("amplify-journal.json", "application/json", amplify::journal_json(&entries()))>"Journal as JSON"</button>
+                <button class="secondary" disabled=move || !ready() on:click=move |_| save("amplify-journal.md", "text/markdown", amplify::journal_markdown(&entries()))>"Journal as Markdown"</button>
+                <button class="secondary" disabled=move || !ready() on:click=move |_| save("amplify-journal.json", "application/json", amplify::journal_json(&entries()))>"Journal as JSON"</button>
             </div>
             {move || canvas().map(|canvas| {
                 let name = crate::spaces::my_name(&repo);
