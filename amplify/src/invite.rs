@@ -11,6 +11,7 @@ use thiserror::Error;
 use crate::{
     cohort::CohortRole,
     crypto::{ReaderKeys, SpaceSecret},
+    registration::RegistrationKey,
 };
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -67,6 +68,9 @@ pub struct Invite {
     pub name: String,
     /// Who invited, to show before joining.
     pub from: String,
+    /// The programme's registration on the relay, if the inviter holds one: the invited
+    /// person's devices register their own spaces with it (see `registration.rs`).
+    pub registration: Option<RegistrationKey>,
 }
 
 impl Invite {
@@ -86,7 +90,13 @@ impl Invite {
             InviteKey::Reader(reader) => reader.to_bytes(),
         };
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-        format!("v1.{kind}.{}.{}.{}", b64(&key), b64(self.name.as_bytes()), b64(self.from.as_bytes()))
+        let mut fragment =
+            format!("v1.{kind}.{}.{}.{}", b64(&key), b64(self.name.as_bytes()), b64(self.from.as_bytes()));
+        if let Some(registration) = &self.registration {
+            fragment.push('.');
+            fragment.push_str(&b64(&registration.seed()));
+        }
+        fragment
     }
 
     /// Reads an invite from a link's fragment (with or without the `#`).
@@ -101,7 +111,11 @@ impl Invite {
             Some(v) if v.starts_with('v') && v.len() <= 4 => return Err(InviteError::UnknownVersion),
             _ => return Err(InviteError::NotAnInvite),
         }
-        let [_, kind, key, name, from] = parts[..] else { return Err(InviteError::Damaged) };
+        let (kind, key, name, from, registration) = match parts[..] {
+            [_, kind, key, name, from] => (kind, key, name, from, None),
+            [_, kind, key, name, from, registration] => (kind, key, name, from, Some(registration)),
+            _ => return Err(InviteError::Damaged),
+        };
         let kind = match kind {
             "d" => InviteKind::Device,
             "g" => InviteKind::HomeGroup,
@@ -121,7 +135,14 @@ impl Invite {
             InviteKey::Secret(SpaceSecret::from_bytes(secret))
         };
         let text = |s: &str| String::from_utf8(decode(s)?).map_err(|_| InviteError::Damaged);
-        Ok(Invite { kind, key, name: text(name)?, from: text(from)? })
+        let registration = match registration {
+            Some(seed) => {
+                let seed: [u8; 32] = decode(seed)?.try_into().map_err(|_| InviteError::Damaged)?;
+                Some(RegistrationKey::from_seed(seed))
+            }
+            None => None,
+        };
+        Ok(Invite { kind, key, name: text(name)?, from: text(from)?, registration })
     }
 }
 
@@ -223,7 +244,14 @@ mod tests {
             (InviteKind::Cohort(CohortRole::Coach), InviteKey::Secret(secret.clone())),
             (InviteKind::Cohort(CohortRole::Executive), InviteKey::Reader(secret.keys().reader_keys())),
         ] {
-            let invite = Invite { kind, key, name: "Nordics Rising · Ørsted".into(), from: "Maya".into() };
+            let registration = (kind == InviteKind::HomeGroup).then(RegistrationKey::generate);
+            let invite = Invite {
+                kind,
+                key,
+                name: "Nordics Rising · Ørsted".into(),
+                from: "Maya".into(),
+                registration,
+            };
             let fragment = invite.to_fragment();
             assert!(fragment.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "{fragment}");
             assert_eq!(Invite::parse(&format!("#{fragment}")), Ok(invite.clone()));

@@ -3,8 +3,9 @@
 //! group, the coaching pair and the cohort back, not only the journal.
 //!
 //! Layout: `spaces` (space id → the device's record of it, an opaque string the client writes:
-//! kind, name, key, role). Only the person's devices hold the personal space's key, so only
-//! they can read the keys written here.
+//! kind, name, key, role), and `registration` (the relay registration code the person's devices
+//! register their spaces with, if they have one). Only the person's devices hold the personal
+//! space's key, so only they can read the keys written here.
 
 use automerge::ObjType;
 
@@ -47,6 +48,18 @@ impl Keyring {
         if self.get(space).as_deref() != Some(record) {
             let spaces = self.doc.root_obj("spaces");
             self.doc.put(&spaces, space, record);
+        }
+    }
+
+    /// The registration code kept for the person's devices, if any.
+    pub fn registration(&self) -> Option<String> {
+        self.doc.get_str(&automerge::ROOT, "registration")
+    }
+
+    /// Keeps the registration code. Writing the same code again changes nothing.
+    pub fn set_registration(&mut self, code: &str) {
+        if self.registration().as_deref() != Some(code) {
+            self.doc.put(&automerge::ROOT, "registration", code);
         }
     }
 

@@ -137,8 +137,11 @@ impl SpaceRegistration {
     /// Whether the registration's key signed it.
     pub fn verify(&self) -> bool {
         VerifyingKey::from_bytes(&self.registration.0).is_ok_and(|key| {
-            key.verify_strict(&signed_bytes(self.registration, self.space), &Signature::from_bytes(&self.signature))
-                .is_ok()
+            key.verify_strict(
+                &signed_bytes(self.registration, self.space),
+                &Signature::from_bytes(&self.signature),
+            )
+            .is_ok()
         })
     }
 }

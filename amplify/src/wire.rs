@@ -468,7 +468,10 @@ impl ClientFrame {
                 w.u8(7).sealed(blob);
             }
             ClientFrame::Register { registration } => {
-                w.u8(8).raw(&registration.space.0).raw(&registration.registration.0).raw(&registration.signature);
+                w.u8(8)
+                    .raw(&registration.space.0)
+                    .raw(&registration.registration.0)
+                    .raw(&registration.signature);
             }
         }
         w.0
@@ -627,7 +630,9 @@ mod tests {
             ClientFrame::Snapshot { request: 43, covers: 99, blob: b.clone() },
             ClientFrame::Ping,
             ClientFrame::Presence { blob: b.clone() },
-            ClientFrame::Register { registration: crate::RegistrationKey::from_seed([6; 32]).register(b.space) },
+            ClientFrame::Register {
+                registration: crate::RegistrationKey::from_seed([6; 32]).register(b.space),
+            },
         ]
     }
 
@@ -700,11 +705,11 @@ mod tests {
     #[test]
     fn auth_and_subscribe_carry_a_bounded_number_of_items() {
         let b = blob(vec![]);
-        let auth = |n: usize| ClientFrame::Auth { device: b.author, signature: [0; 64], certs: vec![b.cert; n] };
+        let auth =
+            |n: usize| ClientFrame::Auth { device: b.author, signature: [0; 64], certs: vec![b.cert; n] };
         assert!(ClientFrame::decode(&auth(MAX_AUTH_CERTS).encode()).is_ok());
         assert_eq!(ClientFrame::decode(&auth(MAX_AUTH_CERTS + 1).encode()), Err(WireError::TooMany(65)));
-        let subscribe =
-            |n: usize| ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 1); n] };
+        let subscribe = |n: usize| ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 1); n] };
         assert!(ClientFrame::decode(&subscribe(MAX_SUBSCRIBE_CURSORS).encode()).is_ok());
         assert!(matches!(
             ClientFrame::decode(&subscribe(MAX_SUBSCRIBE_CURSORS + 1).encode()),

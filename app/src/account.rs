@@ -3,8 +3,8 @@
 //! store), never in localStorage or cookies.
 
 use amplify::{
-    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, PayloadKind, ReaderKeys, SealError, Sealed,
-    SpaceId, SpaceKeys, SpaceSecret, encode_sealed,
+    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, PayloadKind, ReaderKeys, RegistrationKey,
+    SealError, Sealed, SpaceId, SpaceKeys, SpaceSecret, encode_sealed,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -102,12 +102,17 @@ impl Joined {
 pub struct Account {
     pub device: DeviceKey,
     pub spaces: Vec<Joined>,
+    /// The programme's registration on the relay, if known: spaces are registered with it so
+    /// the relay stores them.
+    pub registration: Option<RegistrationKey>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Record {
     device: String,
     spaces: Vec<SpaceRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registration: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -193,7 +198,7 @@ impl Account {
             Access::Member(SpaceSecret::generate()),
             &device,
         );
-        let account = Account { device, spaces: vec![personal] };
+        let account = Account { device, spaces: vec![personal], registration: None };
         account.save(storage).await?;
         Ok(account)
     }
@@ -207,6 +212,7 @@ impl Account {
         let record = Record {
             device: hex(&self.device.to_bytes()),
             spaces: self.spaces.iter().map(SpaceRecord::of).collect(),
+            registration: self.registration.as_ref().map(|r| hex(&r.seed())),
         };
         serde_json::to_string(&record).expect("the account serializes")
     }
@@ -215,7 +221,14 @@ impl Account {
         let record: Record = serde_json::from_str(json).ok()?;
         let device = DeviceKey::from_bytes(parse_hex(&record.device)?.try_into().ok()?);
         let spaces = record.spaces.into_iter().map(|s| s.joined(&device)).collect::<Option<Vec<_>>>()?;
-        spaces.iter().any(|s| s.kind == SpaceKind::Personal).then_some(Account { device, spaces })
+        let registration = record
+            .registration
+            .and_then(|seed| Some(RegistrationKey::from_seed(parse_hex(&seed)?.try_into().ok()?)));
+        spaces.iter().any(|s| s.kind == SpaceKind::Personal).then_some(Account {
+            device,
+            spaces,
+            registration,
+        })
     }
 
     /// The person's own space.

@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <widgets::UpdateBanner />
+            <widgets::SyncProblem />
             <widgets::StorageProblem />
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound /> }>

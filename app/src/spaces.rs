@@ -4,7 +4,7 @@
 
 use amplify::{
     Canvas, CohortRole, Entry, EntryId, Group, Invite, InviteKey, InviteKind, Model, Owner, PayloadKind,
-    ProfileField, Published, SharedEntry, SpaceId, SpaceSecret, Stage,
+    ProfileField, Published, RegistrationKey, SharedEntry, SpaceId, SpaceSecret, Stage,
 };
 
 use crate::{
@@ -30,6 +30,43 @@ pub fn person_id(repo: &Repo) -> Option<String> {
 /// The person's name, from their profile.
 pub fn my_name(repo: &Repo) -> String {
     repo.profile.with(|p| p.get(ProfileField::Name))
+}
+
+/// The programme's registration on the relay, as this device knows it: invites carry it.
+pub fn registration(repo: &Repo) -> Option<RegistrationKey> {
+    repo.with_account(|a| a.and_then(|a| a.registration.clone()))
+}
+
+/// Starts using `key` to register this person's spaces on the relay (a code the programme
+/// team entered, or one an invite carried). Every device of the person learns it through the
+/// keyring. Reconnects, so the relay hears of it at once.
+pub async fn use_registration(repo: Repo, sync: Sync, key: RegistrationKey) -> Result<(), StorageError> {
+    let code = key.to_code();
+    let changed = repo
+        .update_account(|a| {
+            let changed = a.registration.as_ref() != Some(&key);
+            a.registration = Some(key);
+            changed
+        })
+        .await?;
+    if let Some(keyring) = repo.keyring() {
+        keyring.edit(|k| k.set_registration(&code));
+        keyring.flush().await;
+    }
+    if changed {
+        sync.restart();
+    }
+    Ok(())
+}
+
+/// Takes the registration an invite carries, unless this device already has one.
+pub async fn adopt_registration(repo: Repo, sync: Sync, invite: &Invite) {
+    if let Some(key) = invite.registration.clone()
+        && registration(&repo).is_none()
+        && let Err(e) = use_registration(repo, sync, key).await
+    {
+        web_sys::console::warn_1(&format!("could not keep the invite's registration: {e}").into());
+    }
 }
 
 /// An invite link to this app for `invite`.
@@ -147,6 +184,7 @@ pub async fn create_cohort(
         key: InviteKey::Secret(SpaceSecret::generate()),
         name: name.to_owned(),
         from: my_name.to_owned(),
+        registration: registration(&repo),
     };
     join_cohort(repo, sync, &invite, my_name).await
 }
@@ -168,7 +206,13 @@ pub async fn create_coaching(repo: Repo, sync: Sync, coachee_hint: &str) -> Resu
         coaching.edit(|c| c.set_person(Owner::Coach, &person, &name));
         coaching.flush().await;
     }
-    Ok(Invite { kind: InviteKind::Coaching, key: InviteKey::Secret(secret), name, from: my_name(&repo) })
+    Ok(Invite {
+        kind: InviteKind::Coaching,
+        key: InviteKey::Secret(secret),
+        name,
+        from: my_name(&repo),
+        registration: registration(&repo),
+    })
 }
 
 /// Joins the coaching pair of an invite, as the participant.
@@ -355,6 +399,20 @@ pub async fn link_device(repo: Repo, sync: Sync, secret: SpaceSecret) -> Result<
 /// here (its documents then arrive from the relay). Reactive: run it in an effect.
 pub fn keep_keyring(repo: Repo, sync: Sync) {
     let Some(keyring) = repo.keyring() else { return };
+    // The registration travels both ways too.
+    match (keyring.with(amplify::Keyring::registration), registration(&repo)) {
+        (None, Some(mine)) => keyring.edit(|k| k.set_registration(&mine.to_code())),
+        (Some(code), None) => {
+            if let Ok(key) = RegistrationKey::parse_code(&code) {
+                leptos::task::spawn_local(async move {
+                    if let Err(e) = use_registration(repo, sync, key).await {
+                        web_sys::console::warn_1(&format!("could not keep the registration: {e}").into());
+                    }
+                });
+            }
+        }
+        _ => {}
+    }
     let mine = repo.with_account(|a| a.map(crate::account::Account::keyring_records).unwrap_or_default());
     let recorded = keyring.with(amplify::Keyring::entries);
     let unrecorded: Vec<_> =

@@ -26,7 +26,7 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::{
-    account::Account,
+    account::{Account, SpaceKind},
     platform,
     repo::{Repo, SyncHook, Target},
     storage::{Outgoing, Storage},
@@ -45,10 +45,58 @@ pub enum Phase {
     Unreachable(String),
 }
 
+/// Why the relay keeps refusing this device's changes, while they wait safely on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The relay stores nothing for one of this person's spaces: no registration yet.
+    NotRegistered,
+    /// A quota on the relay is full (`code` says which) for a space of this kind.
+    Full { code: Reject, kind: Option<SpaceKind> },
+}
+
+impl Problem {
+    /// What to tell the person, and what they can do.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Problem::NotRegistered => {
+                "The server does not keep your changes yet: this device is not registered with it. \
+                 Open your programme's invite link, or enter your programme's registration code in \
+                 Settings. Everything stays on this device meanwhile."
+            }
+            Problem::Full { code: Reject::SpaceFull, kind: Some(SpaceKind::HomeGroup) } => {
+                "This group's storage on the server is full: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+            Problem::Full { code: Reject::SpaceFull, kind: Some(SpaceKind::Personal) } => {
+                "Your journal's storage on the server is full: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+            Problem::Full { code: Reject::DeviceFull, .. } => {
+                "This device has stored all the server allows one device: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+            Problem::Full { code: Reject::ProgrammeFull, .. } => {
+                "Your programme's storage on the server is full: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+            Problem::Full { code: Reject::RelayFull, .. } => {
+                "The server is full: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+            Problem::Full { .. } => {
+                "This space's storage on the server is full: ask your programme team. \
+                 Your changes are kept on this device and sent once there is room."
+            }
+        }
+    }
+}
+
 /// The sync engine's handle: what views show, and how pages ask it to act. Provided as context.
 #[derive(Clone, Copy)]
 pub struct Sync {
     phase: RwSignal<Phase>,
+    /// Why changes keep waiting, when the relay refuses them for a reason the person can fix.
+    problem: RwSignal<Option<Problem>>,
     /// Blobs in the outbox, not yet acknowledged by the relay.
     waiting: RwSignal<u32>,
     /// Blobs from the relay that failed verification or decryption, and were ignored.
@@ -65,6 +113,7 @@ impl Sync {
     pub fn new() -> Sync {
         Sync {
             phase: RwSignal::new(Phase::Starting),
+            problem: RwSignal::new(None),
             waiting: RwSignal::new(0),
             ignored: RwSignal::new(0),
             presence: RwSignal::new(Vec::new()),
@@ -87,6 +136,8 @@ impl Sync {
             snapshotting: RefCell::new(HashSet::new()),
             caught_up: RefCell::new(HashSet::new()),
             recovering: RefCell::new(HashMap::new()),
+            unregistered: RefCell::new(HashSet::new()),
+            retry_full: RefCell::new(Duration::from_secs(15)),
         });
         self.engine.set_value(Some(engine.clone()));
         let weak = Rc::downgrade(&engine);
@@ -154,6 +205,11 @@ impl Sync {
 
     pub fn phase(&self) -> Phase {
         self.phase.get()
+    }
+
+    /// Why the relay keeps refusing this device's changes, if it does.
+    pub fn problem(&self) -> Option<Problem> {
+        self.problem.get()
     }
 
     pub fn waiting(&self) -> u32 {
@@ -361,6 +417,10 @@ struct Engine {
     /// Damaged documents being fetched again from the start of their log, by space, until
     /// their space's first catch-up ends.
     recovering: RefCell<HashMap<SpaceId, Vec<Target>>>,
+    /// Spaces the relay said it stores nothing for until they are registered.
+    unregistered: RefCell<HashSet<SpaceId>>,
+    /// How long to wait before sending again what a full quota refused (grows to 5 minutes).
+    retry_full: RefCell<Duration>,
 }
 
 /// How a connection ended.
@@ -473,10 +533,19 @@ impl Engine {
                         let certs = account.spaces.iter().map(|s| s.cert).collect();
                         self.send(&ClientFrame::Auth { device: account.device.id(), signature, certs });
                     }
+                    Ok(RelayFrame::Unregistered { spaces }) => {
+                        self.unregistered.borrow_mut().extend(spaces);
+                        if welcomed {
+                            self.register_spaces();
+                            self.send_outbox().await;
+                        }
+                    }
                     Ok(RelayFrame::Welcome { spaces: admitted, .. }) => {
                         welcomed = true;
                         *attempt = 0;
                         self.sync.phase.set(Phase::Connected { caught_up: false });
+                        // The relay says which spaces it does not store before it welcomes.
+                        self.register_spaces();
                         if let Some(account) = self.account() {
                             for space in &account.spaces {
                                 // Joined while the connection was proving itself: the Auth frame
@@ -536,6 +605,28 @@ impl Engine {
         Ended::Closed("the app is closing".to_owned())
     }
 
+    /// Registers the spaces the relay does not store yet, with the programme's registration if
+    /// this device has it; otherwise says so, once, for the person to act on.
+    fn register_spaces(&self) {
+        let Some(account) = self.account() else { return };
+        let waiting: Vec<SpaceId> = self.unregistered.borrow().iter().copied().collect();
+        if waiting.is_empty() {
+            return;
+        }
+        match &account.registration {
+            Some(key) => {
+                for space in waiting {
+                    self.send(&ClientFrame::Register { registration: key.register(space) });
+                }
+                self.unregistered.borrow_mut().clear();
+                if self.sync.problem.get_untracked() == Some(Problem::NotRegistered) {
+                    self.sync.problem.set(None);
+                }
+            }
+            None => self.sync.problem.set(Some(Problem::NotRegistered)),
+        }
+    }
+
     /// Seals `bytes` of local document `doc` for its space.
     fn seal(&self, doc: &str, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
         // Read-only spaces seal nothing: their documents are never written here.
@@ -581,6 +672,11 @@ impl Engine {
 
     async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
         self.in_flight.borrow_mut().remove(&request);
+        if self.sync.problem.get_untracked().is_some() {
+            // The relay takes changes again.
+            self.sync.problem.set(None);
+            *self.retry_full.borrow_mut() = Duration::from_secs(15);
+        }
         let mut space = None;
         if let Ok(items) = self.storage.outbox().await
             && let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request)
@@ -611,14 +707,42 @@ impl Engine {
             return;
         }
         self.in_flight.borrow_mut().remove(&request);
+        let space = match self.storage.outbox().await {
+            Ok(items) => {
+                items.into_iter().find(|(k, _)| *k == request).and_then(|(_, o)| SpaceId::parse(&o.space))
+            }
+            Err(_) => None,
+        };
+        let retry = |after: Duration| {
+            let events = self.events.clone();
+            spawn_local(async move {
+                platform::sleep(after).await;
+                let _ = events.unbounded_send(Event::Outbox);
+            });
+        };
         match code {
             // Not admitted yet (the certificate follows), or busy: keep it and try again shortly.
-            Reject::NotAdmitted | Reject::RateLimited | Reject::Unavailable => {
-                let events = self.events.clone();
-                spawn_local(async move {
-                    platform::sleep(Duration::from_secs(5)).await;
-                    let _ = events.unbounded_send(Event::Outbox);
-                });
+            Reject::NotAdmitted | Reject::RateLimited | Reject::Unavailable => retry(Duration::from_secs(5)),
+            // Kept until the space is registered (the next connection registers it, if this
+            // device has the registration by then).
+            Reject::NotRegistered => {
+                if let Some(space) = space {
+                    self.unregistered.borrow_mut().insert(space);
+                }
+                self.register_spaces();
+                if self.sync.problem.get_untracked().is_none() {
+                    retry(Duration::from_secs(5));
+                } else {
+                    retry(Duration::from_secs(60));
+                }
+            }
+            // Kept until someone makes room; tried again less and less often.
+            Reject::SpaceFull | Reject::ProgrammeFull | Reject::DeviceFull | Reject::RelayFull => {
+                let kind = space.and_then(|s| self.account().and_then(|a| a.space(s).map(|j| j.kind)));
+                self.sync.problem.set(Some(Problem::Full { code, kind }));
+                let after = *self.retry_full.borrow();
+                *self.retry_full.borrow_mut() = (after * 2).min(Duration::from_secs(300));
+                retry(after);
             }
             _ => {
                 // It can never succeed; keeping it would block nothing but would count forever.

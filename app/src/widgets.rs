@@ -1,6 +1,7 @@
 //! Small pieces the pages share: the save status, the update banner, document health alerts.
 
 use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
 
 use crate::{
     platform,
@@ -37,6 +38,21 @@ pub fn SyncBadge() -> impl IntoView {
         <p class="sync-badge" class:problem=problem role="status" aria-live="polite" data-testid="sync-status">
             {move || sync.badge()}
         </p>
+    }
+}
+
+/// Why the relay keeps refusing this device's changes (not registered, storage full), in
+/// words, with what to do. The changes wait on the device meanwhile.
+#[component]
+pub fn SyncProblem() -> impl IntoView {
+    let sync = expect_context::<Sync>();
+    view! {
+        <Show when=move || sync.problem().is_some()>
+            <div class="banner problem" role="status" data-testid="sync-problem">
+                <span>{move || sync.problem().map(|p| p.message())}</span>
+                <A href="/settings">"Settings"</A>
+            </div>
+        </Show>
     }
 }
 

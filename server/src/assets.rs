@@ -1,14 +1,20 @@
 //! The built app: files from the dist directory with cache headers that fit how they change.
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::SystemTime,
+};
 
 use axum::{
     Router,
-    extract::Request,
+    extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
+use base64::{Engine, engine::general_purpose::STANDARD};
+use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
 /// How long a browser may keep a response without asking again.
@@ -56,11 +62,59 @@ fn is_hashed(name: &str) -> bool {
 /// index.html, so the app's routes work on reload; a missing file with an extension is a 404.
 pub(crate) fn router(dist: &Path) -> Router {
     let index = dist.join("index.html");
-    let files = ServeDir::new(dist).fallback(ServeFile::new(index));
-    Router::new().fallback_service(files).layer(middleware::from_fn(headers))
+    let files = ServeDir::new(dist).fallback(ServeFile::new(index.clone()));
+    let policy = Arc::new(PagePolicy { index, cached: Mutex::new(None) });
+    Router::new().fallback_service(files).layer(middleware::from_fn_with_state(policy, headers))
 }
 
-async fn headers(request: Request, next: Next) -> Response {
+/// The pages' Content-Security-Policy. Trunk writes one inline module script into index.html
+/// (the loader); the policy allows exactly that script by its hash, so no other inline script
+/// runs. Recomputed when index.html changes (a new deploy).
+#[derive(Debug)]
+struct PagePolicy {
+    index: PathBuf,
+    cached: Mutex<Option<(SystemTime, HeaderValue)>>,
+}
+
+impl PagePolicy {
+    fn header(&self) -> HeaderValue {
+        let modified = std::fs::metadata(&self.index).and_then(|m| m.modified()).ok();
+        let mut cached = self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let (Some(modified), Some((at, value))) = (modified, cached.as_ref())
+            && *at == modified
+        {
+            return value.clone();
+        }
+        let html = std::fs::read_to_string(&self.index).unwrap_or_default();
+        let hashes: String = inline_scripts(&html)
+            .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script.as_bytes()))))
+            .collect();
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+             worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        let value = HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"));
+        if let Some(modified) = modified {
+            *cached = Some((modified, value.clone()));
+        }
+        value
+    }
+}
+
+/// The text of every `<script>` without a `src` in `html`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, body) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        Some(body.split_once("</script>")?.0)
+    })
+}
+
+async fn headers(State(policy): State<Arc<PagePolicy>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let last = path.rsplit('/').next().unwrap_or("");
     let wants_file = last.contains('.') && !last.ends_with(".html");
@@ -74,17 +128,11 @@ async fn headers(request: Request, next: Next) -> Response {
     let caching = if is_html { Caching::Revalidate } else { Caching::for_path(&path) };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, caching.header());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if is_html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-                 style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
-                 worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-            ),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, policy.header());
+    } else {
+        // Scripts, styles, the wasm and icons: nothing in them may load anything else.
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'"));
     }
     response
 }
@@ -92,6 +140,12 @@ async fn headers(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_inline_scripts_are_hashed() {
+        let html = "<script type=\"module\">boot()</script><script src=\"/x.js\"></script><script>b</script>";
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["boot()", "b"]);
+    }
 
     #[test]
     fn hashed_names_are_immutable_and_the_rest_revalidate() {

@@ -31,7 +31,8 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   webServer: {
-    command: `${SERVER} --port ${port} --dist ${join(ROOT, "dist")} --data-dir ${dataDir}`,
+    // Open admission, as `./x run` starts it: specs that need registrations start their own.
+    command: `${SERVER} --port ${port} --dist ${join(ROOT, "dist")} --data-dir ${dataDir} --open-admission`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     stdout: "ignore",

@@ -28,6 +28,7 @@ fn NewCohort() -> impl IntoView {
     let sync = expect_context::<Sync>();
     let name = RwSignal::new(String::new());
     let me = RwSignal::new(spaces::my_name(&repo));
+    let code = RwSignal::new(String::new());
     let problem = RwSignal::new(String::new());
     let create = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -37,12 +38,29 @@ fn NewCohort() -> impl IntoView {
             problem.set("Give the cohort a name, and yours.".to_owned());
             return;
         }
+        let registration = match code.get_untracked().trim() {
+            "" => None,
+            typed => match amplify::RegistrationKey::parse_code(typed) {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    problem.set(format!("The registration code does not read: {e}"));
+                    return;
+                }
+            },
+        };
         spawn_local(async move {
+            if let Some(key) = registration
+                && let Err(e) = spaces::use_registration(repo, sync, key).await
+            {
+                problem.set(format!("The registration code could not be kept: {e}"));
+                return;
+            }
             if let Err(e) = spaces::create_cohort(repo, sync, &cohort, &my_name).await {
                 problem.set(format!("The cohort could not be created: {e}"));
             }
         });
     };
+    let has_registration = move || spaces::registration(&repo).is_some();
     view! {
         <h1>"Cohort"</h1>
         <p>"You are not in a cohort yet. Participants, coaches and executives join by the invite link their programme team sends."</p>
@@ -53,6 +71,21 @@ fn NewCohort() -> impl IntoView {
             <input id="cohort-name" type="text" dir="auto" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             <label for="cohort-me">"Your name"</label>
             <input id="cohort-me" type="text" dir="auto" prop:value=move || me.get() on:input=move |ev| me.set(event_target_value(&ev)) />
+            <Show when=move || !has_registration()>
+                <label for="cohort-registration">"Registration code"</label>
+                <input
+                    id="cohort-registration"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    aria-describedby="cohort-registration-hint"
+                    prop:value=move || code.get()
+                    on:input=move |ev| code.set(event_target_value(&ev))
+                />
+                <p id="cohort-registration-hint" class="hint">
+                    "From whoever runs your Amplify server (it starts with AMPR-). It lets the server keep your programme's data; everyone you invite gets it with their invite."
+                </p>
+            </Show>
             <button type="submit">"Create the cohort"</button>
             <p role="alert" class="problem">{move || problem.get()}</p>
         </form>
@@ -191,6 +224,7 @@ fn Invites(space: SpaceId) -> impl IntoView {
             key,
             name,
             from: spaces::my_name(&repo),
+            registration: spaces::registration(&repo),
         })
     };
     view! {

@@ -126,6 +126,7 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             key: InviteKey::Secret(secret),
             name: handle.with(|g| g.name()),
             from,
+            registration: spaces::registration(&repo),
         };
         spaces::invite_link(&invite)
     };

@@ -19,6 +19,21 @@ pub fn Join() -> impl IntoView {
         }
     }
     let invite = (!fragment.is_empty()).then(|| Invite::parse(&fragment));
+    // The programme's registration on the relay comes with the invite: this device registers
+    // its own spaces with it, so the relay keeps them.
+    if let Some(Ok(invite)) = &invite
+        && invite.registration.is_some()
+    {
+        let (repo, sync) = (expect_context::<Repo>(), expect_context::<Sync>());
+        let invite = StoredValue::new(invite.clone());
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || !repo.loaded.get() {
+                return done.unwrap_or(false);
+            }
+            spawn_local(async move { spaces::adopt_registration(repo, sync, &invite.get_value()).await });
+            true
+        });
+    }
     view! {
         <section class="page join">
             {match invite {

@@ -20,6 +20,7 @@ pub fn Settings() -> impl IntoView {
         <section class="page settings">
             <h1>"Settings"</h1>
             <DevicesSection />
+            <RegistrationSection />
             <StorageSection />
             <ExportSection />
             <ThemeSection />
@@ -28,6 +29,57 @@ pub fn Settings() -> impl IntoView {
                 <h2 id="about-heading">"About"</h2>
                 <p>{concat!("Amplify ", env!("CARGO_PKG_VERSION"))}</p>
             </section>
+        </section>
+    }
+}
+
+/// The programme's registration with the server: what lets the relay keep this person's data.
+#[component]
+fn RegistrationSection() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let sync = expect_context::<Sync>();
+    let code = RwSignal::new(String::new());
+    let said = RwSignal::new(String::new());
+    let registered = move || crate::spaces::registration(&repo).is_some();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match amplify::RegistrationKey::parse_code(&code.get_untracked()) {
+            Ok(key) => spawn_local(async move {
+                match crate::spaces::use_registration(repo, sync, key).await {
+                    Ok(()) => {
+                        code.set(String::new());
+                        said.set("Saved. Your changes go to the server now.".to_owned());
+                    }
+                    Err(e) => said.set(format!("It could not be kept: {e}")),
+                }
+            }),
+            Err(e) => said.set(format!("That code does not read: {e}")),
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="registration-heading">
+            <h2 id="registration-heading">"Server registration"</h2>
+            <p>
+                {move || if registered() {
+                    "This device is registered with your programme's server: it keeps a copy of your changes."
+                } else {
+                    "This device is not registered with a server yet, so your changes stay on this device only. \
+                     Open your programme's invite link, or enter the registration code your programme team gave you."
+                }}
+            </p>
+            <form class="stack" on:submit=save>
+                <label for="registration-code">"Registration code"</label>
+                <input
+                    id="registration-code"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || code.get()
+                    on:input=move |ev| code.set(event_target_value(&ev))
+                />
+                <button type="submit" class="secondary">"Save the code"</button>
+                <p role="status" class="hint">{move || said.get()}</p>
+            </form>
         </section>
     }
 }
@@ -45,6 +97,7 @@ fn DevicesSection() -> impl IntoView {
             key: InviteKey::Secret(personal()?),
             name: "Your journal".to_owned(),
             from: repo.profile.with(|p| p.get(ProfileField::Name)),
+            registration: crate::spaces::registration(&repo),
         };
         crate::spaces::invite_link(&invite)
     };

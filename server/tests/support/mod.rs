@@ -16,7 +16,7 @@ use amplify::{
 };
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use server::{AppState, Config, Limits, app};
+use server::{AppState, Cli, Limits, NetLimits, app, net};
 use tokio::{net::TcpStream, sync::watch, task::JoinHandle};
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
@@ -31,27 +31,29 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// A relay with open admission (any space may store), as `./x run` starts it.
     pub async fn start(data_dir: &Path, limits: Limits) -> Relay {
-        let config = Config::parse_from([
-            "server",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--dist",
-            "/nonexistent",
-        ]);
+        Relay::start_with(data_dir, limits, NetLimits::default(), &["--open-admission"]).await
+    }
+
+    /// A relay with more flags (`--space-quota 1KiB`…) and listener limits of its own.
+    pub async fn start_with(data_dir: &Path, limits: Limits, net_limits: NetLimits, flags: &[&str]) -> Relay {
+        let mut args = vec!["server", "--data-dir", data_dir.to_str().unwrap(), "--dist", "/nonexistent"];
+        args.extend_from_slice(flags);
+        let config = Cli::parse_from(args).config;
         let (mut state, stop) = AppState::open(&config).expect("the relay opens its store");
         let hub = Arc::get_mut(&mut state.hub).expect("nobody else holds the hub yet");
         hub.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut stopped = stop.subscribe();
+        let state = Arc::new(state);
+        let hub = state.hub.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app(Arc::new(state)))
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-                .unwrap();
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            net::serve(listener, app(state), net_limits, hub, shutdown).await.unwrap();
         });
         Relay { addr, stop, task }
     }
@@ -74,7 +76,7 @@ impl RelayProcess {
     pub fn start(data_dir: &Path, log: &Path) -> RelayProcess {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--port", "0", "--dist", "/nonexistent", "--data-dir"])
+            .args(["--port", "0", "--dist", "/nonexistent", "--open-admission", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())

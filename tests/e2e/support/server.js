@@ -12,11 +12,13 @@ export function copyOfDist() {
   return dir;
 }
 
-/** Starts the server on `port` serving `dist`; resolves once it listens. */
-export function startServer({ port, dist, dataDir = mkdtempSync(join(tmpdir(), "amplify-data-")) }) {
-  const child = spawn(SERVER, ["--port", String(port), "--dist", dist, "--data-dir", dataDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Starts the server on `port` serving `dist`; resolves once it listens. Admission is open
+ * unless `flags` say otherwise (pass `[]` and `open: false` for a relay that needs registrations).
+ */
+export function startServer({ port, dist, dataDir = mkdtempSync(join(tmpdir(), "amplify-data-")), open = true, flags = [] }) {
+  const args = ["--port", String(port), "--dist", dist, "--data-dir", dataDir, ...(open ? ["--open-admission"] : []), ...flags];
+  const child = spawn(SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {

@@ -1,0 +1,293 @@
+//! The sync relay: one session per WebSocket connection (`session.rs`), sharing a [`Hub`]: the
+//! store and its writer thread, the live fan-out, the limits and budgets, metrics and the
+//! shutdown signal.
+//!
+//! The relay never decrypts anything. It checks that a blob's certificate was signed by the
+//! blob's space, that the author signed the blob, and that the author is the device that
+//! proved its key on this connection; and it stores blobs only for registered spaces, within
+//! their quotas.
+//!
+//! Memory is bounded by budgets, not by how well clients behave: bytes queued for clients and
+//! live blobs waiting for a session share one global budget (plus a per-session one), catch-up
+//! pages held in memory another; a client that does not read for [`Limits::send_timeout`] is
+//! dropped. ARCHITECTURE.md states the resulting budget.
+
+mod session;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use amplify::{DocRef, SpaceId};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+
+pub use self::session::{Inbound, Outbound, session};
+use crate::store::{Append, Store, StoreError};
+
+/// What the relay allows one connection, and how much it holds for all of them.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest frame accepted; a bigger one closes the connection.
+    pub max_frame_bytes: usize,
+    /// Sustained frames per second per connection (blobs, subscriptions, admissions…), and
+    /// how many may come in a burst.
+    pub blobs_per_second: f64,
+    pub burst: f64,
+    pub max_docs_per_space: u64,
+    /// How long a new connection has to prove its key.
+    pub auth_timeout: Duration,
+    /// Blobs and bytes read from the store at a time during catch-up.
+    pub catch_up_page: usize,
+    pub catch_up_page_bytes: usize,
+    /// Bytes queued for one client (a frame bigger than this still goes, alone).
+    pub session_send_bytes: usize,
+    /// Bytes of live blobs waiting for one session; past it the session reads the store instead.
+    pub session_live_bytes: usize,
+    /// Bytes queued for all clients together, live blobs included.
+    pub send_bytes: usize,
+    /// Bytes of catch-up pages held in memory at once, for all sessions.
+    pub catch_up_bytes: usize,
+    /// A client that takes nothing from its queue for this long is dropped.
+    pub send_timeout: Duration,
+    /// The relay pings every connection this often; one that sends nothing (not even the pong)
+    /// for `idle_timeout` is closed.
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    /// Frames refused for cause (forged, not admitted, not the author, read-only) before the
+    /// connection is closed.
+    pub max_refused: u32,
+    /// Signature checks running at once, off the async workers.
+    pub verifiers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        const MIB: usize = 1024 * 1024;
+        Limits {
+            max_frame_bytes: 2 * MIB,
+            blobs_per_second: 50.0,
+            burst: 500.0,
+            max_docs_per_space: 10_000,
+            auth_timeout: Duration::from_secs(10),
+            catch_up_page: 256,
+            catch_up_page_bytes: MIB,
+            session_send_bytes: MIB,
+            session_live_bytes: MIB / 2,
+            send_bytes: 256 * MIB,
+            catch_up_bytes: 64 * MIB,
+            send_timeout: Duration::from_secs(30),
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            max_refused: 32,
+            verifiers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub connections: AtomicI64,
+    pub blobs_accepted: AtomicU64,
+    pub bytes_accepted: AtomicU64,
+    pub snapshots_accepted: AtomicU64,
+    pub rejected: AtomicU64,
+    pub closed_for_errors: AtomicU64,
+    pub refused_connections: AtomicU64,
+    pub timed_out: AtomicU64,
+    pub dropped_slow_readers: AtomicU64,
+    pub quota_refusals: AtomicU64,
+    /// Store totals, kept in step by the sessions (read once at start): `/metrics` costs O(1).
+    pub stored_bytes: AtomicI64,
+    pub stored_blobs: AtomicI64,
+}
+
+/// A blob that was just stored, for every session subscribed to its space.
+#[derive(Debug, Clone)]
+struct Event {
+    space: SpaceId,
+    doc: DocRef,
+    /// 0 for presence: passed on live, outside any document's log.
+    seq: u64,
+    /// The encoded [`amplify::RelayFrame::Blob`], shared by every session that forwards it.
+    frame: Arc<Vec<u8>>,
+}
+
+/// A live event in a session's queue, with the share of the send budget it holds.
+#[derive(Debug)]
+struct Queued {
+    event: Event,
+    _budget: Option<OwnedSemaphorePermit>,
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<(u64, bool), StoreError>>;
+
+/// A session's live queue, as the hub holds it.
+#[derive(Debug, Clone)]
+struct Follower {
+    queue: mpsc::Sender<Queued>,
+    /// Bytes waiting in `queue`.
+    queued: Arc<AtomicUsize>,
+    /// Set when an event was dropped because the queue was full: the session reads what it
+    /// missed from the store.
+    behind: Arc<AtomicBool>,
+}
+
+/// What every session shares.
+pub struct Hub {
+    store: Arc<dyn Store>,
+    /// Appends go through one writer thread that commits whatever queued up meanwhile in one
+    /// transaction: one fsync for many blobs (group commit) under load, no wait when idle.
+    appends: std::sync::mpsc::Sender<(Append, Reply)>,
+    /// Per space, the live queues of the sessions following it: a blob wakes only its
+    /// space's followers, not every connection.
+    followers: std::sync::Mutex<HashMap<SpaceId, Vec<Follower>>>,
+    pub limits: Limits,
+    pub metrics: Metrics,
+    shutdown: watch::Receiver<bool>,
+    /// Bytes queued for clients, all sessions together (see [`Limits::send_bytes`]).
+    send_budget: Arc<Semaphore>,
+    /// Bytes of catch-up pages in memory (see [`Limits::catch_up_bytes`]).
+    catch_up_budget: Arc<Semaphore>,
+    /// Signature checks running at once.
+    verifiers: Arc<Semaphore>,
+    /// Store reads running at once: more would only queue inside the store.
+    readers: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+/// Semaphores count permits in `u32`; budgets are far below 4 GiB.
+fn permits(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+impl Hub {
+    /// `shutdown` turning `true` makes every session say so and close.
+    pub fn new(store: Arc<dyn Store>, limits: Limits, shutdown: watch::Receiver<bool>) -> Hub {
+        let (appends, queue) = std::sync::mpsc::channel::<(Append, Reply)>();
+        let writer_store = store.clone();
+        std::thread::Builder::new()
+            .name("relay-writer".to_owned())
+            .spawn(move || {
+                // Ends when the hub, the only sender, is dropped.
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < 512 {
+                        match queue.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let (items, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
+                    for (reply, result) in replies.into_iter().zip(writer_store.append_many(&items)) {
+                        let _ = reply.send(result);
+                    }
+                }
+            })
+            .expect("a thread for the relay's writer");
+        let metrics = Metrics::default();
+        match store.totals() {
+            Ok(totals) => {
+                metrics.stored_bytes.store(totals.bytes as i64, Ordering::Relaxed);
+                metrics.stored_blobs.store(totals.blobs as i64, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the store's totals"),
+        }
+        Hub {
+            store,
+            appends,
+            followers: Default::default(),
+            send_budget: Arc::new(Semaphore::new(limits.send_bytes)),
+            catch_up_budget: Arc::new(Semaphore::new(limits.catch_up_bytes)),
+            verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
+            readers: Arc::new(Semaphore::new(8)),
+            limits,
+            metrics,
+            shutdown,
+        }
+    }
+
+    /// Hands a stored blob to every session following its space. A session whose queue is full
+    /// (in bytes, or the relay's send budget is spent) is marked behind and reads what it
+    /// missed from the store; a closed one is forgotten.
+    fn publish(&self, event: &Event) {
+        let size = event.frame.len();
+        let mut followers = self.followers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(list) = followers.get_mut(&event.space) {
+            list.retain(|f| {
+                if f.queue.is_closed() {
+                    return false;
+                }
+                let waiting = f.queued.load(Ordering::Relaxed);
+                let budget = self.send_budget.clone().try_acquire_many_owned(permits(size)).ok();
+                if (waiting > 0 && waiting + size > self.limits.session_live_bytes) || budget.is_none() {
+                    f.behind.store(true, Ordering::Relaxed);
+                    return true;
+                }
+                let queued = Queued { event: event.clone(), _budget: budget };
+                match f.queue.try_send(queued) {
+                    Ok(()) => {
+                        f.queued.fetch_add(size, Ordering::Relaxed);
+                        true
+                    }
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        f.behind.store(true, Ordering::Relaxed);
+                        true
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => false,
+                }
+            });
+            if list.is_empty() {
+                followers.remove(&event.space);
+            }
+        }
+    }
+
+    fn follow(&self, space: SpaceId, follower: Follower) {
+        let mut followers = self.followers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        followers.entry(space).or_default().push(follower);
+    }
+
+    /// Appends a blob through the group-committing writer; durable when this resolves.
+    async fn append(&self, item: Append) -> Result<(u64, bool), StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.appends
+            .send((item, reply))
+            .map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?;
+        answer.await.map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Runs a blocking store call off the async runtime, a bounded number at a time.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let _turn = self.readers.acquire().await.map_err(|e| StoreError::Interrupted(e.to_string()))?;
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(result) => result,
+            Err(join) => Err(StoreError::Interrupted(join.to_string())),
+        }
+    }
+
+    /// Runs a CPU-bound check (signatures) off the async workers, a bounded number at a time,
+    /// so a flood of expensive frames slows only the connections that send them.
+    async fn verify<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let _turn = self.verifiers.acquire().await.ok()?;
+        tokio::task::spawn_blocking(f).await.ok()
+    }
+}

@@ -1,0 +1,825 @@
+//! The default store: SQLite in WAL mode with `synchronous=FULL`, so a commit is on disk
+//! (fsync) before the relay acknowledges anything.
+//!
+//! One connection writes (the relay's writer thread and the few other writes); a small pool of
+//! connections reads, so a long catch-up never waits behind a write, nor a write behind it (WAL
+//! lets readers and the writer run at once). The schema is versioned with `user_version` and
+//! migrated at open.
+
+use std::{
+    path::Path,
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use amplify::{DeviceId, DocRef, RegistrationId, SpaceId};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    Admission, Append, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot, Store, StoreConfig,
+    StoreError, Totals,
+};
+
+/// Readers kept open: enough for a few catch-ups at once on a small machine.
+const READERS: usize = 4;
+
+/// Each migration takes the schema from the version before it to its own number.
+const MIGRATIONS: &[&str] = &[
+    // 1: the log and snapshots.
+    "CREATE TABLE IF NOT EXISTS documents (
+         space BLOB NOT NULL,
+         doc BLOB NOT NULL,
+         last_seq INTEGER NOT NULL,
+         covers INTEGER NOT NULL DEFAULT 0,
+         snapshot BLOB,
+         PRIMARY KEY (space, doc)
+     ) WITHOUT ROWID;
+     CREATE TABLE IF NOT EXISTS blobs (
+         space BLOB NOT NULL,
+         doc BLOB NOT NULL,
+         seq INTEGER NOT NULL,
+         hash BLOB NOT NULL,
+         body BLOB NOT NULL,
+         PRIMARY KEY (space, doc, seq)
+     ) WITHOUT ROWID;
+     CREATE UNIQUE INDEX IF NOT EXISTS blobs_by_hash ON blobs (space, doc, hash);",
+    // 2: registrations, usage per scope, authors, O(1) totals. Spaces from before belong to
+    // the open registration; covered blobs keep their row (and hash) with an empty body.
+    "CREATE TABLE registrations (
+         id BLOB PRIMARY KEY,
+         label TEXT NOT NULL,
+         quota INTEGER NOT NULL,
+         bytes INTEGER NOT NULL DEFAULT 0,
+         created_ms INTEGER NOT NULL,
+         revoked_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE spaces (
+         space BLOB PRIMARY KEY,
+         registration BLOB NOT NULL,
+         bytes INTEGER NOT NULL DEFAULT 0,
+         documents INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE INDEX spaces_by_registration ON spaces (registration);
+     CREATE TABLE devices (device BLOB PRIMARY KEY, bytes INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+     CREATE TABLE totals (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         spaces INTEGER NOT NULL,
+         documents INTEGER NOT NULL,
+         blobs INTEGER NOT NULL,
+         bytes INTEGER NOT NULL
+     );
+     ALTER TABLE blobs ADD COLUMN author BLOB;
+     ALTER TABLE documents ADD COLUMN snapshot_author BLOB;
+     INSERT INTO registrations (id, label, quota, created_ms)
+         VALUES (zeroblob(32), 'open admission, and spaces from before registrations', 0, 0);
+     INSERT INTO spaces (space, registration, bytes, documents)
+         SELECT d.space, zeroblob(32),
+                COALESCE(SUM(LENGTH(d.snapshot)), 0)
+                    + COALESCE((SELECT SUM(LENGTH(b.body)) FROM blobs b WHERE b.space = d.space), 0),
+                COUNT(*)
+         FROM documents d GROUP BY d.space;
+     UPDATE registrations SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM spaces);
+     INSERT INTO totals (id, spaces, documents, blobs, bytes) VALUES (1,
+         (SELECT COUNT(*) FROM spaces), (SELECT COUNT(*) FROM documents),
+         (SELECT COUNT(*) FROM blobs), (SELECT COALESCE(SUM(bytes), 0) FROM spaces));",
+];
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    config: StoreConfig,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // A bounded page cache per connection (negative: KiB), so the pool's memory is known.
+    conn.pragma_update(None, "cache_size", -8192)?;
+    Ok(conn)
+}
+
+/// Brings the schema to the newest version; each step in its own transaction. Running it
+/// again (or on a database another process just migrated) does nothing.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let Some(step) = MIGRATIONS.get(version) else { return Ok(()) };
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(version = version + 1, "migrated the relay's database");
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates, or migrates) the database at `path`.
+    ///
+    /// # Errors
+    /// If the file cannot be opened or its schema brought up to date.
+    pub fn open(path: &Path, config: StoreConfig) -> Result<SqliteStore, StoreError> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        writer.execute(
+            "UPDATE registrations SET quota = ?1 WHERE id = ?2",
+            params![config.quotas.open_registration, &OPEN_REGISTRATION.0],
+        )?;
+        let readers =
+            (0..READERS).map(|_| connect(path).map(Mutex::new)).collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(SqliteStore { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0), config })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back), so
+        // a poisoned lock is still safe to use.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A free reader if there is one, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for conn in &self.readers {
+            if let Ok(guard) = conn.try_lock() {
+                return guard;
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The registration `space` counts under, if it may store anything: `None` if it is not
+    /// registered (and admission is not open) or its registration was revoked. Registers it
+    /// under the open registration when admission is open.
+    fn admitted(&self, tx: &Connection, space: SpaceId) -> Result<Option<RegistrationId>, StoreError> {
+        let row: Option<(Vec<u8>, Option<i64>)> = tx
+            .prepare_cached(
+                "SELECT s.registration, r.revoked_ms FROM spaces s
+                 JOIN registrations r ON r.id = s.registration WHERE s.space = ?1",
+            )?
+            .query_row(params![&space.0], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        match row {
+            Some((_, Some(_revoked))) => Ok(None),
+            Some((registration, None)) => Ok(<[u8; 32]>::try_from(registration).ok().map(RegistrationId)),
+            None if self.config.admission == Admission::Open => {
+                tx.execute(
+                    "INSERT INTO spaces (space, registration) VALUES (?1, ?2)",
+                    params![&space.0, &OPEN_REGISTRATION.0],
+                )?;
+                tx.execute("UPDATE totals SET spaces = spaces + 1 WHERE id = 1", [])?;
+                Ok(Some(OPEN_REGISTRATION))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Refuses `grow` more bytes if any scope would pass its quota.
+    fn check_quotas(
+        &self,
+        tx: &Connection,
+        space: SpaceId,
+        registration: RegistrationId,
+        device: DeviceId,
+        grow: u64,
+    ) -> Result<(), StoreError> {
+        if grow == 0 {
+            return Ok(());
+        }
+        let quotas = &self.config.quotas;
+        let one = |sql: &str, key: &[u8]| -> Result<u64, StoreError> {
+            Ok(tx.prepare_cached(sql)?.query_row(params![key], |row| row.get(0)).optional()?.unwrap_or(0))
+        };
+        let space_bytes = one("SELECT bytes FROM spaces WHERE space = ?1", &space.0)?;
+        if space_bytes + grow > quotas.space {
+            return Err(StoreError::Full(Scope::Space));
+        }
+        let (registration_bytes, registration_quota): (u64, u64) = tx
+            .prepare_cached("SELECT bytes, quota FROM registrations WHERE id = ?1")?
+            .query_row(params![&registration.0], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        if registration_bytes + grow > registration_quota {
+            return Err(StoreError::Full(Scope::Registration));
+        }
+        if one("SELECT bytes FROM devices WHERE device = ?1", &device.0)? + grow > quotas.device {
+            return Err(StoreError::Full(Scope::Device));
+        }
+        let relay: u64 =
+            tx.prepare_cached("SELECT bytes FROM totals WHERE id = 1")?.query_row([], |row| row.get(0))?;
+        if relay + grow > quotas.relay {
+            return Err(StoreError::Full(Scope::Relay));
+        }
+        Ok(())
+    }
+
+    /// Adds `delta` bytes to every scope's usage (negative when a snapshot drops more than it
+    /// adds).
+    fn account(
+        tx: &Connection,
+        space: SpaceId,
+        registration: RegistrationId,
+        delta: i64,
+    ) -> Result<(), StoreError> {
+        tx.prepare_cached("UPDATE spaces SET bytes = bytes + ?2 WHERE space = ?1")?
+            .execute(params![&space.0, delta])?;
+        tx.prepare_cached("UPDATE registrations SET bytes = bytes + ?2 WHERE id = ?1")?
+            .execute(params![&registration.0, delta])?;
+        tx.prepare_cached("UPDATE totals SET bytes = bytes + ?1 WHERE id = 1")?.execute(params![delta])?;
+        Ok(())
+    }
+
+    fn account_device(tx: &Connection, device: &[u8], delta: i64) -> Result<(), StoreError> {
+        tx.prepare_cached(
+            "INSERT INTO devices (device, bytes) VALUES (?1, MAX(?2, 0))
+             ON CONFLICT (device) DO UPDATE SET bytes = MAX(bytes + ?2, 0)",
+        )?
+        .execute(params![device, delta])?;
+        Ok(())
+    }
+
+    /// One append inside an open transaction. Refusals write nothing.
+    fn append_in(&self, tx: &Connection, item: &Append) -> Result<(u64, bool), StoreError> {
+        let Append { space, doc, author, hash, blob, max_docs } = item;
+        let existing: Option<u64> = tx
+            .prepare_cached("SELECT seq FROM blobs WHERE space = ?1 AND doc = ?2 AND hash = ?3")?
+            .query_row(params![&space.0, &doc.0, hash], |row| row.get(0))
+            .optional()?;
+        if let Some(seq) = existing {
+            return Ok((seq, false));
+        }
+        let Some(registration) = self.admitted(tx, *space)? else {
+            return Err(StoreError::NotRegistered);
+        };
+        let last: Option<u64> = tx
+            .prepare_cached("SELECT last_seq FROM documents WHERE space = ?1 AND doc = ?2")?
+            .query_row(params![&space.0, &doc.0], |row| row.get(0))
+            .optional()?;
+        let seq = match last {
+            Some(last) => last + 1,
+            None => {
+                let count: u64 = tx
+                    .prepare_cached("SELECT documents FROM spaces WHERE space = ?1")?
+                    .query_row(params![&space.0], |row| row.get(0))?;
+                if count >= *max_docs {
+                    return Err(StoreError::TooManyDocuments(*max_docs));
+                }
+                1
+            }
+        };
+        let size = blob.len() as u64;
+        self.check_quotas(tx, *space, registration, *author, size)?;
+        if seq == 1 {
+            tx.prepare_cached("INSERT INTO documents (space, doc, last_seq) VALUES (?1, ?2, 1)")?
+                .execute(params![&space.0, &doc.0])?;
+            tx.prepare_cached("UPDATE spaces SET documents = documents + 1 WHERE space = ?1")?
+                .execute(params![&space.0])?;
+            tx.execute("UPDATE totals SET documents = documents + 1 WHERE id = 1", [])?;
+        } else {
+            tx.prepare_cached("UPDATE documents SET last_seq = ?3 WHERE space = ?1 AND doc = ?2")?
+                .execute(params![&space.0, &doc.0, seq])?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO blobs (space, doc, seq, hash, body, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![&space.0, &doc.0, seq, hash, blob, &author.0])?;
+        tx.execute("UPDATE totals SET blobs = blobs + 1 WHERE id = 1", [])?;
+        SqliteStore::account(tx, *space, registration, size as i64)?;
+        SqliteStore::account_device(tx, &author.0, size as i64)?;
+        Ok((seq, true))
+    }
+
+    fn snapshot_in(&self, tx: &Connection, s: &Snapshot) -> Result<(), StoreError> {
+        let row: Option<(u64, u64, Option<i64>, Option<Vec<u8>>)> = tx
+            .query_row(
+                "SELECT last_seq, covers, LENGTH(snapshot), snapshot_author FROM documents
+                 WHERE space = ?1 AND doc = ?2",
+                params![&s.space.0, &s.doc.0],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()?;
+        let (last, current, old_len, old_author) = row.unwrap_or((0, 0, None, None));
+        if s.covers > last || s.covers == 0 {
+            return Err(StoreError::SnapshotBeyondLog { covers: s.covers, last });
+        }
+        if s.covers <= current {
+            return Ok(());
+        }
+        let Some(registration) = self.admitted(tx, s.space)? else {
+            return Err(StoreError::NotRegistered);
+        };
+        // What the snapshot covers, by author, to give back to each.
+        let covered: Vec<(Option<Vec<u8>>, i64, i64)> = {
+            let mut statement = tx.prepare_cached(
+                "SELECT author, SUM(LENGTH(body)), COUNT(*) FROM blobs
+                 WHERE space = ?1 AND doc = ?2 AND seq > ?3 AND seq <= ?4 GROUP BY author",
+            )?;
+            let rows = statement.query_map(params![&s.space.0, &s.doc.0, current, s.covers], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let dropped: i64 = covered.iter().map(|(_, bytes, _)| bytes).sum();
+        let count: i64 = covered.iter().map(|(_, _, n)| n).sum();
+        let delta = s.blob.len() as i64 - old_len.unwrap_or(0) - dropped;
+        if delta > 0 {
+            self.check_quotas(tx, s.space, registration, s.author, delta as u64)?;
+        }
+        tx.execute(
+            "UPDATE documents SET covers = ?3, snapshot = ?4, snapshot_author = ?5 WHERE space = ?1 AND doc = ?2",
+            params![&s.space.0, &s.doc.0, s.covers, &s.blob, &s.author.0],
+        )?;
+        // The bodies go; the rows stay, so the same blob sent again is known and not stored.
+        tx.execute(
+            "UPDATE blobs SET body = X'' WHERE space = ?1 AND doc = ?2 AND seq > ?3 AND seq <= ?4",
+            params![&s.space.0, &s.doc.0, current, s.covers],
+        )?;
+        tx.execute("UPDATE totals SET blobs = blobs - ?1 WHERE id = 1", params![count])?;
+        SqliteStore::account(tx, s.space, registration, delta)?;
+        for (author, bytes, _) in &covered {
+            if let Some(author) = author {
+                SqliteStore::account_device(tx, author, -bytes)?;
+            }
+        }
+        if let (Some(author), Some(len)) = (old_author, old_len) {
+            SqliteStore::account_device(tx, &author, -len)?;
+        }
+        SqliteStore::account_device(tx, &s.author.0, s.blob.len() as i64)?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>> {
+        let mut conn = self.writer();
+        let outcome = (|| {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                // Each item is its own savepoint: a refusal part-way rolls back only its writes
+                // (dropping a savepoint rolls it back).
+                let savepoint = tx.savepoint()?;
+                let result = self.append_in(&savepoint, item);
+                match &result {
+                    Ok(_) => savepoint.commit()?,
+                    Err(StoreError::Database(e)) => {
+                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
+                    }
+                    Err(_) => drop(savepoint),
+                }
+                results.push(result);
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => results,
+            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
+        }
+    }
+
+    fn snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.snapshot_in(&tx, snapshot)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn register(&self, space: SpaceId, registration: RegistrationId) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let live: Option<Option<i64>> = tx
+            .query_row(
+                "SELECT revoked_ms FROM registrations WHERE id = ?1",
+                params![&registration.0],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if !matches!(live, Some(None)) || registration == OPEN_REGISTRATION {
+            return Err(StoreError::UnknownRegistration);
+        }
+        let current: Option<(Vec<u8>, i64)> = tx
+            .query_row("SELECT registration, bytes FROM spaces WHERE space = ?1", params![&space.0], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        match current {
+            None => {
+                tx.execute(
+                    "INSERT INTO spaces (space, registration) VALUES (?1, ?2)",
+                    params![&space.0, &registration.0],
+                )?;
+                tx.execute("UPDATE totals SET spaces = spaces + 1 WHERE id = 1", [])?;
+            }
+            // A space admitted openly (or from before registrations) moves, with its bytes.
+            Some((from, bytes)) if from == OPEN_REGISTRATION.0 => {
+                tx.execute(
+                    "UPDATE spaces SET registration = ?2 WHERE space = ?1",
+                    params![&space.0, &registration.0],
+                )?;
+                tx.execute(
+                    "UPDATE registrations SET bytes = bytes - ?2 WHERE id = ?1",
+                    params![&from, bytes],
+                )?;
+                tx.execute(
+                    "UPDATE registrations SET bytes = bytes + ?2 WHERE id = ?1",
+                    params![&registration.0, bytes],
+                )?;
+            }
+            Some(_) => {}
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn unregistered(&self, spaces: &[SpaceId]) -> Result<Vec<SpaceId>, StoreError> {
+        let conn = self.reader();
+        let mut statement = conn.prepare_cached(
+            "SELECT r.revoked_ms FROM spaces s JOIN registrations r ON r.id = s.registration WHERE s.space = ?1",
+        )?;
+        let mut out = Vec::new();
+        for space in spaces {
+            let revoked: Option<Option<i64>> =
+                statement.query_row(params![&space.0], |row| row.get(0)).optional()?;
+            let refused = match revoked {
+                Some(revoked) => revoked.is_some(),
+                None => self.config.admission == Admission::Registered,
+            };
+            if refused {
+                out.push(*space);
+            }
+        }
+        Ok(out)
+    }
+
+    fn documents(&self, space: SpaceId) -> Result<Vec<DocInfo>, StoreError> {
+        let conn = self.reader();
+        let mut statement =
+            conn.prepare_cached("SELECT doc, covers, last_seq FROM documents WHERE space = ?1")?;
+        let rows = statement.query_map(params![&space.0], |row| {
+            let doc: Vec<u8> = row.get(0)?;
+            Ok((doc, row.get(1)?, row.get(2)?))
+        })?;
+        let mut docs = Vec::new();
+        for row in rows {
+            let (doc, covers, last) = row?;
+            if let Ok(doc) = <[u8; 16]>::try_from(doc.as_slice()) {
+                docs.push(DocInfo { doc: DocRef(doc), covers, last });
+            }
+        }
+        Ok(docs)
+    }
+
+    fn read(
+        &self,
+        space: SpaceId,
+        doc: DocRef,
+        after: u64,
+        max_items: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let conn = self.reader();
+        let mut items = Vec::new();
+        let mut bytes = 0;
+        let snapshot: Option<(u64, Option<Vec<u8>>)> = conn
+            .prepare_cached("SELECT covers, snapshot FROM documents WHERE space = ?1 AND doc = ?2")?
+            .query_row(params![&space.0, &doc.0], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let mut from = after;
+        if let Some((covers, Some(blob))) = snapshot
+            && covers > after
+        {
+            bytes += blob.len();
+            items.push(Item::Snapshot { doc, covers, blob });
+            from = covers;
+        }
+        let mut statement = conn.prepare_cached(
+            "SELECT seq, body FROM blobs WHERE space = ?1 AND doc = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let mut rows = statement.query(params![&space.0, &doc.0, from, max_items as u64])?;
+        while let Some(row) = rows.next()? {
+            if !items.is_empty() && bytes >= max_bytes {
+                break;
+            }
+            let blob: Vec<u8> = row.get(1)?;
+            bytes += blob.len();
+            items.push(Item::Blob { doc, seq: row.get(0)?, blob });
+        }
+        Ok(items)
+    }
+
+    fn totals(&self) -> Result<Totals, StoreError> {
+        let conn = self.reader();
+        Ok(conn
+            .prepare_cached("SELECT spaces, documents, blobs, bytes FROM totals WHERE id = 1")?
+            .query_row([], |row| {
+                Ok(Totals {
+                    spaces: row.get(0)?,
+                    documents: row.get(1)?,
+                    blobs: row.get(2)?,
+                    bytes: row.get(3)?,
+                })
+            })?)
+    }
+
+    fn issue_registration(&self, id: RegistrationId, label: &str, quota: u64) -> Result<(), StoreError> {
+        self.writer().execute(
+            "INSERT INTO registrations (id, label, quota, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![&id.0, label, quota, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    fn registrations(&self) -> Result<Vec<Registration>, StoreError> {
+        let conn = self.reader();
+        let mut statement = conn.prepare(
+            "SELECT r.id, r.label, r.quota, r.bytes, r.created_ms, r.revoked_ms,
+                    (SELECT COUNT(*) FROM spaces s WHERE s.registration = r.id)
+             FROM registrations r ORDER BY r.created_ms",
+        )?;
+        let rows = statement.query_map([], |row| {
+            let id: Vec<u8> = row.get(0)?;
+            Ok((id, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, label, quota, bytes, created_ms, revoked_ms, spaces) = row?;
+            if let Ok(id) = <[u8; 32]>::try_from(id) {
+                out.push(Registration {
+                    id: RegistrationId(id),
+                    label,
+                    quota,
+                    bytes,
+                    spaces,
+                    created_ms,
+                    revoked_ms,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn revoke_registration(&self, id: RegistrationId) -> Result<bool, StoreError> {
+        let changed = self.writer().execute(
+            "UPDATE registrations SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+            params![&id.0, now_ms()],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn set_registration_quota(&self, id: RegistrationId, quota: u64) -> Result<bool, StoreError> {
+        let changed = self
+            .writer()
+            .execute("UPDATE registrations SET quota = ?2 WHERE id = ?1", params![&id.0, quota])?;
+        Ok(changed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use amplify::RegistrationKey;
+
+    use super::*;
+    use crate::store::Quotas;
+
+    const SPACE: SpaceId = SpaceId([1; 32]);
+    const DOC: DocRef = DocRef([2; 16]);
+    const DEVICE: DeviceId = DeviceId([3; 32]);
+
+    fn open(dir: &tempfile::TempDir, admission: Admission, quotas: Quotas) -> SqliteStore {
+        SqliteStore::open(&dir.path().join("relay.sqlite3"), StoreConfig { admission, quotas }).unwrap()
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir, Admission::Open, Quotas::default());
+        (dir, store)
+    }
+
+    fn append(store: &SqliteStore, doc: DocRef, hash: u8, blob: &[u8]) -> Result<(u64, bool), StoreError> {
+        let item =
+            Append { space: SPACE, doc, author: DEVICE, hash: [hash; 32], blob: blob.to_vec(), max_docs: 10 };
+        store.append_many(std::slice::from_ref(&item)).pop().unwrap()
+    }
+
+    fn snapshot(store: &SqliteStore, covers: u64, blob: &[u8]) -> Result<(), StoreError> {
+        store.snapshot(&Snapshot { space: SPACE, doc: DOC, author: DEVICE, covers, blob: blob.to_vec() })
+    }
+
+    fn read_all(store: &SqliteStore, after: u64) -> Vec<Item> {
+        store.read(SPACE, DOC, after, 100, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn appends_number_from_one_and_a_repeat_keeps_its_number() {
+        let (_dir, store) = store();
+        assert_eq!(append(&store, DOC, 1, b"a").unwrap(), (1, true));
+        assert_eq!(append(&store, DOC, 2, b"b").unwrap(), (2, true));
+        assert_eq!(append(&store, DOC, 1, b"a").unwrap(), (1, false));
+        assert_eq!(read_all(&store, 1), [Item::Blob { doc: DOC, seq: 2, blob: b"b".to_vec() }]);
+    }
+
+    #[test]
+    fn a_snapshot_drops_what_it_covers_and_catch_up_starts_from_it() {
+        let (_dir, store) = store();
+        for i in 1..=5u8 {
+            append(&store, DOC, i, &[i]).unwrap();
+        }
+        snapshot(&store, 3, b"snap").unwrap();
+        let all = read_all(&store, 0);
+        assert_eq!(all[0], Item::Snapshot { doc: DOC, covers: 3, blob: b"snap".to_vec() });
+        assert_eq!(all.len(), 3);
+        assert!(all[1..].iter().all(|i| matches!(i, Item::Blob { seq: 4 | 5, .. })));
+        // A client already past the snapshot gets only the blobs after its cursor.
+        assert_eq!(read_all(&store, 4).len(), 1);
+        // An older snapshot is ignored; one beyond the log is refused.
+        snapshot(&store, 2, b"old").unwrap();
+        assert!(matches!(read_all(&store, 0)[0], Item::Snapshot { covers: 3, .. }));
+        assert!(matches!(snapshot(&store, 9, b"x"), Err(StoreError::SnapshotBeyondLog { .. })));
+        let totals = store.totals().unwrap();
+        assert_eq!((totals.blobs, totals.bytes), (2, 4 + 2));
+    }
+
+    #[test]
+    fn a_blob_a_snapshot_covered_is_never_stored_again() {
+        let (_dir, store) = store();
+        append(&store, DOC, 1, b"the withdrawn text").unwrap();
+        append(&store, DOC, 2, b"withdrawn").unwrap();
+        snapshot(&store, 2, b"withdrawn").unwrap();
+        // An old device sends the first blob again.
+        assert_eq!(append(&store, DOC, 1, b"the withdrawn text").unwrap(), (1, false));
+        let everything = read_all(&store, 0);
+        assert_eq!(everything, [Item::Snapshot { doc: DOC, covers: 2, blob: b"withdrawn".to_vec() }]);
+        assert_eq!(store.totals().unwrap().bytes, 9);
+    }
+
+    #[test]
+    fn a_batch_numbers_in_order_and_answers_each_item() {
+        let (_dir, store) = store();
+        let item = |doc: u8, hash: u8| Append {
+            space: SPACE,
+            doc: DocRef([doc; 16]),
+            author: DEVICE,
+            hash: [hash; 32],
+            blob: vec![hash],
+            max_docs: 2,
+        };
+        let results = store.append_many(&[item(1, 1), item(1, 2), item(2, 3), item(1, 1), item(3, 4)]);
+        let answers: Vec<_> = results.iter().take(4).map(|r| r.as_ref().ok().copied()).collect();
+        assert_eq!(answers, [Some((1, true)), Some((2, true)), Some((1, true)), Some((1, false))]);
+        assert!(
+            matches!(results[4], Err(StoreError::TooManyDocuments(2))),
+            "the refused item writes nothing"
+        );
+        assert_eq!(store.totals().unwrap(), Totals { spaces: 1, documents: 2, blobs: 3, bytes: 3 });
+    }
+
+    #[test]
+    fn a_space_holds_a_bounded_number_of_documents() {
+        let (_dir, store) = store();
+        let at = |space: SpaceId, doc: u8, hash: u8| Append {
+            space,
+            doc: DocRef([doc; 16]),
+            author: DEVICE,
+            hash: [hash; 32],
+            blob: vec![hash],
+            max_docs: 2,
+        };
+        let one = |a: Append| store.append_many(&[a]).pop().unwrap();
+        one(at(SPACE, 1, 1)).unwrap();
+        one(at(SPACE, 2, 2)).unwrap();
+        assert!(matches!(one(at(SPACE, 3, 3)), Err(StoreError::TooManyDocuments(2))));
+        // Existing documents still take writes, and other spaces are unaffected.
+        assert!(one(at(SPACE, 1, 4)).is_ok());
+        assert!(one(at(SpaceId([9; 32]), 3, 3)).is_ok());
+    }
+
+    #[test]
+    fn every_quota_refuses_the_blob_that_would_pass_it_and_snapshots_make_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let quotas = Quotas { space: 100, device: 1000, relay: 10_000, open_registration: 10_000 };
+        let store = open(&dir, Admission::Open, quotas);
+        append(&store, DOC, 1, &[0; 60]).unwrap();
+        assert!(matches!(append(&store, DOC, 2, &[0; 60]), Err(StoreError::Full(Scope::Space))));
+        // A snapshot smaller than what it covers makes room.
+        snapshot(&store, 1, &[0; 10]).unwrap();
+        assert_eq!(append(&store, DOC, 2, &[0; 60]).unwrap(), (2, true));
+
+        let dir = tempfile::tempdir().unwrap();
+        let quotas = Quotas { space: 1000, device: 50, relay: 10_000, open_registration: 10_000 };
+        let store = open(&dir, Admission::Open, quotas);
+        assert!(matches!(append(&store, DOC, 1, &[0; 60]), Err(StoreError::Full(Scope::Device))));
+
+        let dir = tempfile::tempdir().unwrap();
+        let quotas = Quotas { space: 1000, device: 1000, relay: 50, open_registration: 10_000 };
+        let store = open(&dir, Admission::Open, quotas);
+        assert!(matches!(append(&store, DOC, 1, &[0; 60]), Err(StoreError::Full(Scope::Relay))));
+
+        let dir = tempfile::tempdir().unwrap();
+        let quotas = Quotas { space: 1000, device: 1000, relay: 10_000, open_registration: 50 };
+        let store = open(&dir, Admission::Open, quotas);
+        assert!(matches!(append(&store, DOC, 1, &[0; 60]), Err(StoreError::Full(Scope::Registration))));
+        assert_eq!(store.totals().unwrap(), Totals::default(), "a refused blob leaves no trace");
+    }
+
+    #[test]
+    fn only_registered_spaces_store_and_a_revoked_registration_stops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir, Admission::Registered, Quotas::default());
+        assert_eq!(store.unregistered(&[SPACE]).unwrap(), [SPACE]);
+        assert!(matches!(append(&store, DOC, 1, b"a"), Err(StoreError::NotRegistered)));
+
+        let key = RegistrationKey::generate();
+        assert!(matches!(store.register(SPACE, key.id()), Err(StoreError::UnknownRegistration)));
+        store.issue_registration(key.id(), "Cohort 2027", 1000).unwrap();
+        store.register(SPACE, key.id()).unwrap();
+        assert!(store.unregistered(&[SPACE]).unwrap().is_empty());
+        append(&store, DOC, 1, b"a").unwrap();
+        let listed = store.registrations().unwrap();
+        let mine = listed.iter().find(|r| r.id == key.id()).unwrap();
+        assert_eq!((mine.spaces, mine.bytes, mine.quota), (1, 1, 1000));
+
+        assert!(store.revoke_registration(key.id()).unwrap());
+        assert_eq!(store.unregistered(&[SPACE]).unwrap(), [SPACE]);
+        assert!(matches!(append(&store, DOC, 2, b"b"), Err(StoreError::NotRegistered)));
+        assert!(matches!(store.register(SpaceId([8; 32]), key.id()), Err(StoreError::UnknownRegistration)));
+    }
+
+    #[test]
+    fn a_space_admitted_openly_moves_to_its_registration_with_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir, Admission::Open, Quotas::default());
+        append(&store, DOC, 1, b"abc").unwrap();
+        let key = RegistrationKey::generate();
+        store.issue_registration(key.id(), "Cohort", 1000).unwrap();
+        store.register(SPACE, key.id()).unwrap();
+        let listed = store.registrations().unwrap();
+        let bytes = |id: RegistrationId| listed.iter().find(|r| r.id == id).map(|r| (r.spaces, r.bytes));
+        assert_eq!(bytes(key.id()), Some((1, 3)));
+        assert_eq!(bytes(OPEN_REGISTRATION), Some((0, 0)));
+    }
+
+    #[test]
+    fn everything_survives_reopening_the_file_and_migrating_twice_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        open(&dir, Admission::Open, Quotas::default());
+        let store = open(&dir, Admission::Open, Quotas::default());
+        append(&store, DOC, 1, b"kept").unwrap();
+        drop(store);
+        let reopened = open(&dir, Admission::Open, Quotas::default());
+        assert_eq!(reopened.documents(SPACE).unwrap(), [DocInfo { doc: DOC, covers: 0, last: 1 }]);
+        assert_eq!(read_all(&reopened, 0).len(), 1);
+        assert_eq!(reopened.totals().unwrap().bytes, 4);
+    }
+
+    #[test]
+    fn a_version_one_database_is_migrated_with_its_usage_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO documents (space, doc, last_seq, covers, snapshot) VALUES (?1, ?2, 2, 1, X'0102')",
+                params![&SPACE.0, &DOC.0],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO blobs (space, doc, seq, hash, body) VALUES (?1, ?2, 2, X'01', X'010203')",
+                params![&SPACE.0, &DOC.0],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(
+            &path,
+            StoreConfig { admission: Admission::Registered, quotas: Quotas::default() },
+        )
+        .unwrap();
+        assert_eq!(store.totals().unwrap(), Totals { spaces: 1, documents: 1, blobs: 1, bytes: 5 });
+        // Spaces from before registrations go on storing, under the open registration.
+        assert!(store.unregistered(&[SPACE]).unwrap().is_empty());
+        assert_eq!(read_all(&store, 0).len(), 2);
+    }
+
+    #[test]
+    fn catch_up_pages_are_bounded_in_bytes_but_always_make_progress() {
+        let (_dir, store) = store();
+        for i in 1..=5u8 {
+            append(&store, DOC, i, &[i; 100]).unwrap();
+        }
+        let page = store.read(SPACE, DOC, 0, 100, 250).unwrap();
+        assert_eq!(page.len(), 3, "stops once 250 bytes are reached");
+        let tiny = store.read(SPACE, DOC, 0, 100, 1).unwrap();
+        assert_eq!(tiny.len(), 1, "a blob bigger than the page still comes");
+    }
+}
