@@ -3,6 +3,7 @@
 use std::{
     net::{IpAddr, SocketAddr},
     path::PathBuf,
+    time::Duration,
 };
 
 use clap::{Args, Parser, Subcommand};
@@ -120,16 +121,42 @@ pub struct Config {
     pub max_connections: usize,
     #[arg(long, env = "AMPLIFY_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256, global = true)]
     pub max_connections_per_address: usize,
+    /// Bytes queued for all clients together (live blobs included): with the two budgets
+    /// below, what bounds the relay's memory however clients behave.
+    #[arg(long, env = "AMPLIFY_SEND_BUDGET", default_value = "256MiB", value_parser = parse_bytes, global = true)]
+    pub send_budget: u64,
+    /// Bytes of catch-up pages held in memory at once.
+    #[arg(long, env = "AMPLIFY_CATCH_UP_BUDGET", default_value = "64MiB", value_parser = parse_bytes, global = true)]
+    pub catch_up_budget: u64,
+    /// Bytes all large frames (over 16 KiB) in progress may hold together.
+    #[arg(long, env = "AMPLIFY_LARGE_FRAME_BUDGET", default_value = "64MiB", value_parser = parse_bytes, global = true)]
+    pub large_frame_budget: u64,
+    /// Seconds a client may take nothing from its queue before it is dropped.
+    #[arg(long, env = "AMPLIFY_SEND_TIMEOUT", default_value_t = 30, global = true)]
+    pub send_timeout: u64,
+    /// Seconds of silence (not even a pong) before a sync connection is closed; pings go out
+    /// every third of it.
+    #[arg(long, env = "AMPLIFY_IDLE_TIMEOUT", default_value_t = 60, global = true)]
+    pub idle_timeout: u64,
+    /// Seconds a new connection has for its request headers.
+    #[arg(long, env = "AMPLIFY_HEADER_TIMEOUT", default_value_t = 10, global = true)]
+    pub header_timeout: u64,
 }
 
 impl Config {
     /// The relay limits these settings ask for.
     pub fn limits(&self) -> Limits {
+        let idle = Duration::from_secs(self.idle_timeout.max(3));
         Limits {
             max_frame_bytes: self.max_frame_bytes,
             blobs_per_second: self.blobs_per_second,
             burst: self.blob_burst,
             max_docs_per_space: self.max_docs_per_space,
+            send_bytes: usize::try_from(self.send_budget).unwrap_or(usize::MAX),
+            catch_up_bytes: usize::try_from(self.catch_up_budget).unwrap_or(usize::MAX),
+            send_timeout: Duration::from_secs(self.send_timeout.max(1)),
+            idle_timeout: idle,
+            ping_interval: idle / 3,
             ..Limits::default()
         }
     }
@@ -151,6 +178,10 @@ impl Config {
             max_connections: self.max_connections,
             max_per_address: self.max_connections_per_address,
             max_frame: self.max_frame_bytes,
+            large_frames: usize::try_from(self.large_frame_budget).unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(self.header_timeout.max(1)),
+            // Longer than the sync idle deadline, so sessions close themselves first, cleanly.
+            idle_timeout: Duration::from_secs(self.idle_timeout.max(3) + 15),
             ..NetLimits::default()
         }
     }

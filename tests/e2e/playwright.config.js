@@ -32,7 +32,7 @@ export default defineConfig({
   },
   webServer: {
     // Open admission, as `./x run` starts it: specs that need registrations start their own.
-    command: `${SERVER} --port ${port} --dist ${join(ROOT, "dist")} --data-dir ${dataDir} --open-admission`,
+    command: `${SERVER} --port ${port} --dist ${join(ROOT, "dist")} --data-dir ${dataDir} --open-admission --metrics-token e2e-metrics`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     stdout: "ignore",

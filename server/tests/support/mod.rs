@@ -74,11 +74,18 @@ pub struct RelayProcess {
 
 impl RelayProcess {
     pub fn start(data_dir: &Path, log: &Path) -> RelayProcess {
+        RelayProcess::start_with(data_dir, log, &["--open-admission"], "debug")
+    }
+
+    /// A relay process with `flags`, logging at `level`.
+    pub fn start_with(data_dir: &Path, log: &Path, flags: &[&str], level: &str) -> RelayProcess {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--port", "0", "--dist", "/nonexistent", "--open-admission", "--data-dir"])
+            .args(["--port", "0", "--dist", "/nonexistent"])
+            .args(flags)
+            .arg("--data-dir")
             .arg(data_dir)
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
@@ -90,6 +97,22 @@ impl RelayProcess {
             .strip_prefix("Amplify is running at http://")
             .expect("the first line names the address");
         RelayProcess { addr: url.trim_end_matches('/').parse().unwrap(), child, log: log.to_owned() }
+    }
+
+    /// The process's resident memory, in bytes, as the kernel counts it.
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("the kernel reports VmRSS");
+        kib * 1024
+    }
+
+    /// The relay's open sync connections, from `/healthz`.
+    pub async fn connections(&self) -> i64 {
+        healthz_connections(self.addr).await
     }
 
     pub fn kill_hard(mut self) {
@@ -147,9 +170,12 @@ impl Client {
         client
             .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
             .await;
-        match client.recv().await {
-            RelayFrame::Welcome { .. } => client,
-            other => panic!("expected a welcome, got {other:?}"),
+        loop {
+            match client.recv().await {
+                RelayFrame::Welcome { .. } => return client,
+                RelayFrame::Unregistered { .. } => {}
+                other => panic!("expected a welcome, got {other:?}"),
+            }
         }
     }
 
@@ -234,4 +260,154 @@ pub fn seqs(frames: &[RelayFrame]) -> Vec<u64> {
         .iter()
         .filter_map(|f| if let RelayFrame::Blob { seq, .. } = f { Some(*seq) } else { None })
         .collect()
+}
+
+/// The open sync connections a relay reports on `/healthz`.
+pub async fn healthz_connections(addr: SocketAddr) -> i64 {
+    let body = http_get(addr, "/healthz").await;
+    let json = body.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(json).expect("healthz answers JSON");
+    value["connections"].as_i64().unwrap()
+}
+
+/// A plain HTTP/1.1 GET on a fresh connection: the whole response as text.
+pub async fn http_get(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("the relay accepts connections");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Waits (checking every 50 ms, at most `tries` times) until `check` holds; whether it did.
+pub async fn eventually<F, Fut>(tries: u32, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..tries {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A WebSocket spoken by hand on a raw socket, for what well-behaved libraries will not do:
+/// stop reading, or stall in the middle of a frame.
+pub struct RawSocket {
+    pub stream: TcpStream,
+}
+
+impl RawSocket {
+    /// Opens `/sync` and completes the upgrade; the relay's challenge is the first frame.
+    pub async fn open(addr: SocketAddr) -> RawSocket {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(addr).await.expect("the relay accepts connections");
+        let request = format!(
+            "GET /sync HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Read the response headers byte by byte, so no frame bytes are taken with them.
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            stream.read_exact(&mut byte).await.expect("the relay answers the upgrade");
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        RawSocket { stream }
+    }
+
+    /// Reads one (unmasked, unfragmented) frame from the relay: its opcode and payload.
+    pub async fn read_frame(&mut self) -> (u8, Vec<u8>) {
+        use tokio::io::AsyncReadExt;
+        let mut head = [0u8; 2];
+        self.stream.read_exact(&mut head).await.unwrap();
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut n = [0u8; 2];
+                self.stream.read_exact(&mut n).await.unwrap();
+                u64::from(u16::from_be_bytes(n))
+            }
+            127 => {
+                let mut n = [0u8; 8];
+                self.stream.read_exact(&mut n).await.unwrap();
+                u64::from_be_bytes(n)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; len as usize];
+        self.stream.read_exact(&mut payload).await.unwrap();
+        (head[0] & 0x0f, payload)
+    }
+
+    /// The next binary frame from the relay, decoded.
+    pub async fn recv(&mut self) -> RelayFrame {
+        loop {
+            let (opcode, payload) = self.read_frame().await;
+            if opcode == 2 {
+                return RelayFrame::decode(&payload).unwrap();
+            }
+        }
+    }
+
+    /// The header of a masked binary frame of `len` bytes (the mask is all zeros, so the
+    /// payload goes as it is).
+    pub fn frame_header(len: usize) -> Vec<u8> {
+        let mut header = vec![0x82];
+        match len {
+            0..=125 => header.push(0x80 | len as u8),
+            126..=65535 => {
+                header.push(0x80 | 126);
+                header.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            _ => {
+                header.push(0x80 | 127);
+                header.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        header.extend_from_slice(&[0, 0, 0, 0]);
+        header
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        use tokio::io::AsyncWriteExt;
+        let bytes = frame.encode();
+        let mut out = RawSocket::frame_header(bytes.len());
+        out.extend_from_slice(&bytes);
+        self.stream.write_all(&out).await.unwrap();
+    }
+
+    /// Answers the challenge as `member`; returns once welcomed.
+    pub async fn authenticate(&mut self, member: &Member) {
+        let RelayFrame::Challenge { nonce } = self.recv().await else { panic!("expected a challenge") };
+        let signature = member.device.sign_challenge(&nonce);
+        self.send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+            .await;
+        loop {
+            match self.recv().await {
+                RelayFrame::Welcome { .. } => return,
+                RelayFrame::Unregistered { .. } => {}
+                other => panic!("expected a welcome, got {other:?}"),
+            }
+        }
+    }
+
+    /// Whether the relay has closed this socket (reads to the end, at most ten seconds).
+    pub async fn closed_by_relay(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut sink = vec![0u8; 64 * 1024];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut sink)).await {
+                Ok(Ok(0) | Err(_)) => return true,
+                Ok(Ok(_)) => {}
+                Err(_) => return false,
+            }
+        }
+    }
 }

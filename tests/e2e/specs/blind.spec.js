@@ -19,7 +19,7 @@ test("a canary typed in the app is nowhere in the relay's data directory", async
   } finally {
     await maya.close();
   }
-  const metrics = await (await request.get("/metrics")).text();
+  const metrics = await (await request.get("/metrics", { headers: { Authorization: "Bearer e2e-metrics" } })).text();
   expect(Number(metrics.match(/^amplify_stored_blobs (\d+)$/m)[1])).toBeGreaterThan(3);
 
   const dir = process.env.AMPLIFY_E2E_DATA;
