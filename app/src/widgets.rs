@@ -50,7 +50,9 @@ pub fn SyncProblem() -> impl IntoView {
         <Show when=move || sync.problem().is_some()>
             <div class="banner problem" role="status" data-testid="sync-problem">
                 <span>{move || sync.problem().map(|p| p.message())}</span>
-                <A href="/settings">"Settings"</A>
+                <Show when=move || sync.problem() == Some(crate::sync::Problem::NotRegistered)>
+                    <A href="/settings">"Enter the code in Settings"</A>
+                </Show>
             </div>
         </Show>
     }

@@ -162,6 +162,40 @@ impl Client {
         Client { ws }
     }
 
+    /// Connects from the loopback address `from` (127.0.0.x), and authenticates as `member`:
+    /// how a benchmark plays clients on several machines.
+    pub async fn connect_from(addr: SocketAddr, from: std::net::IpAddr, member: &Member) -> Option<Client> {
+        let stream = connect_from(addr, from).await?;
+        let (ws, _) =
+            tokio_tungstenite::client_async(format!("ws://{addr}/sync"), MaybeTlsStream::Plain(stream))
+                .await
+                .ok()?;
+        let mut client = Client { ws };
+        let RelayFrame::Challenge { nonce } = client.try_recv().await? else { return None };
+        let signature = member.device.sign_challenge(&nonce);
+        client
+            .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+            .await;
+        loop {
+            match client.try_recv().await? {
+                RelayFrame::Welcome { .. } => return Some(client),
+                RelayFrame::Unregistered { .. } => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// The next frame within five seconds, or `None` if the connection ended or stayed silent.
+    pub async fn try_recv(&mut self) -> Option<RelayFrame> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await.ok()?? {
+                Ok(Message::Binary(bytes)) => return RelayFrame::decode(&bytes).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Connects and authenticates as `member`.
     pub async fn connect(addr: SocketAddr, member: &Member) -> Client {
         let mut client = Client::raw(addr).await;
@@ -181,6 +215,11 @@ impl Client {
 
     pub async fn send(&mut self, frame: &ClientFrame) {
         self.send_raw(frame.encode()).await;
+    }
+
+    /// Sends `frame`; whether the connection took it (attackers go on after being closed).
+    pub async fn try_send(&mut self, frame: &ClientFrame) -> bool {
+        self.ws.send(Message::Binary(frame.encode().into())).await.is_ok()
     }
 
     pub async fn send_raw(&mut self, bytes: Vec<u8>) {
@@ -272,9 +311,15 @@ pub async fn healthz_connections(addr: SocketAddr) -> i64 {
 
 /// A plain HTTP/1.1 GET on a fresh connection: the whole response as text.
 pub async fn http_get(addr: SocketAddr, path: &str) -> String {
+    http_get_as(addr, path, None).await
+}
+
+/// [`http_get`] with a bearer token.
+pub async fn http_get_as(addr: SocketAddr, path: &str, bearer: Option<&str>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.expect("the relay accepts connections");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let auth = bearer.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
@@ -302,25 +347,40 @@ pub struct RawSocket {
     pub stream: TcpStream,
 }
 
+/// A TCP connection to `addr` from the loopback address `from`.
+pub async fn connect_from(addr: SocketAddr, from: std::net::IpAddr) -> Option<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(SocketAddr::new(from, 0)).ok()?;
+    socket.connect(addr).await.ok()
+}
+
 impl RawSocket {
     /// Opens `/sync` and completes the upgrade; the relay's challenge is the first frame.
     pub async fn open(addr: SocketAddr) -> RawSocket {
+        let stream = TcpStream::connect(addr).await.expect("the relay accepts connections");
+        RawSocket::upgrade(addr, stream).await.expect("the relay accepts the upgrade")
+    }
+
+    /// Like [`RawSocket::open`], from the loopback address `from`; `None` if refused.
+    pub async fn open_from(addr: SocketAddr, from: std::net::IpAddr) -> Option<RawSocket> {
+        RawSocket::upgrade(addr, connect_from(addr, from).await?).await
+    }
+
+    async fn upgrade(addr: SocketAddr, mut stream: TcpStream) -> Option<RawSocket> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = TcpStream::connect(addr).await.expect("the relay accepts connections");
         let request = format!(
             "GET /sync HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         );
-        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.ok()?;
         // Read the response headers byte by byte, so no frame bytes are taken with them.
         let mut head = Vec::new();
         while !head.ends_with(b"\r\n\r\n") {
             let mut byte = [0u8; 1];
-            stream.read_exact(&mut byte).await.expect("the relay answers the upgrade");
+            stream.read_exact(&mut byte).await.ok()?;
             head.push(byte[0]);
         }
-        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-        RawSocket { stream }
+        head.starts_with(b"HTTP/1.1 101").then_some(RawSocket { stream })
     }
 
     /// Reads one (unmasked, unfragmented) frame from the relay: its opcode and payload.
@@ -385,17 +445,61 @@ impl RawSocket {
 
     /// Answers the challenge as `member`; returns once welcomed.
     pub async fn authenticate(&mut self, member: &Member) {
-        let RelayFrame::Challenge { nonce } = self.recv().await else { panic!("expected a challenge") };
+        assert!(self.try_authenticate(member).await, "the relay welcomes the member");
+    }
+
+    /// Like [`RawSocket::authenticate`]; whether the relay welcomed the member (attackers go on
+    /// when it does not).
+    pub async fn try_authenticate(&mut self, member: &Member) -> bool {
+        use tokio::io::AsyncWriteExt;
+        let Some(RelayFrame::Challenge { nonce }) = self.try_recv().await else { return false };
         let signature = member.device.sign_challenge(&nonce);
-        self.send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
-            .await;
+        let auth =
+            ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() }.encode();
+        let mut out = RawSocket::frame_header(auth.len());
+        out.extend_from_slice(&auth);
+        if self.stream.write_all(&out).await.is_err() {
+            return false;
+        }
         loop {
-            match self.recv().await {
-                RelayFrame::Welcome { .. } => return,
-                RelayFrame::Unregistered { .. } => {}
-                other => panic!("expected a welcome, got {other:?}"),
+            match self.try_recv().await {
+                Some(RelayFrame::Welcome { .. }) => return true,
+                Some(RelayFrame::Unregistered { .. }) => {}
+                _ => return false,
             }
         }
+    }
+
+    /// The next binary frame within ten seconds, or `None` if the connection ended or stalled.
+    pub async fn try_recv(&mut self) -> Option<RelayFrame> {
+        use tokio::io::AsyncReadExt;
+        let read = async {
+            loop {
+                let mut head = [0u8; 2];
+                self.stream.read_exact(&mut head).await.ok()?;
+                let len = match head[1] & 0x7f {
+                    126 => {
+                        let mut n = [0u8; 2];
+                        self.stream.read_exact(&mut n).await.ok()?;
+                        u64::from(u16::from_be_bytes(n))
+                    }
+                    127 => {
+                        let mut n = [0u8; 8];
+                        self.stream.read_exact(&mut n).await.ok()?;
+                        u64::from_be_bytes(n)
+                    }
+                    n => u64::from(n),
+                };
+                let mut payload = vec![0u8; usize::try_from(len).ok()?];
+                self.stream.read_exact(&mut payload).await.ok()?;
+                match head[0] & 0x0f {
+                    2 => return RelayFrame::decode(&payload).ok(),
+                    8 => return None,
+                    _ => {}
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), read).await.ok()?
     }
 
     /// Whether the relay has closed this socket (reads to the end, at most ten seconds).
