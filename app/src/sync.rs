@@ -817,7 +817,38 @@ impl Engine {
             self.sync.phase.set(Phase::Connected { caught_up: true });
         }
         self.save_cursors().await;
+        self.refile_legacy(space).await;
         self.snapshot_if_due(space).await;
+    }
+
+    /// Re-files, once, each document the relay holds under its version-1 reference (keyed with
+    /// the content key itself) under its current one: the whole document as one blob. Blobs
+    /// under the old reference still open; from here on the current log has everything, so its
+    /// snapshots cover the whole document.
+    async fn refile_legacy(&self, space: SpaceId) {
+        let Some(account) = self.account() else { return };
+        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
+        let mut queued = false;
+        for target in self.repo.targets_in(space) {
+            let id = target.id();
+            let legacy = joined.content().legacy_doc_ref(&id);
+            let on_relay = self.cursors.borrow().get(space, legacy).seq > 0;
+            let done_key = format!("refiled/{id}");
+            if !on_relay || matches!(self.storage.get_kv(&done_key).await, Ok(Some(_))) {
+                continue;
+            }
+            let Some(outgoing) = self.seal(&id, &target.save_whole(), PayloadKind::Changes, 0) else { continue };
+            // The outbox is durable: once the blob is queued, the re-filing is as good as done.
+            if self.storage.enqueue(&outgoing).await.is_ok() {
+                queued = true;
+                if let Err(e) = self.storage.put_kv(&done_key, &JsValue::TRUE).await {
+                    web_sys::console::warn_1(&format!("could not note that {id} was re-filed: {e}").into());
+                }
+            }
+        }
+        if queued {
+            self.send_outbox().await;
+        }
     }
 
     /// Queues a snapshot of each document whose log has grown far past its last one, so a new
