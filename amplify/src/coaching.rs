@@ -70,35 +70,11 @@ pub struct Coaching {
     doc: Doc,
 }
 
-impl Model for Coaching {
-    const KIND: DocKind = DocKind::Coaching;
-
-    fn new() -> Coaching {
-        Coaching {
-            doc: Doc::create(
-                DocKind::Coaching,
-                &[
-                    ("pair", ObjType::Map),
-                    ("sessions", ObjType::Map),
-                    ("actions", ObjType::Map),
-                    ("goals", ObjType::Map),
-                ],
-            ),
-        }
-    }
-
-    fn from_doc(doc: Doc) -> Coaching {
-        Coaching { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(
+    Coaching,
+    DocKind::Coaching,
+    [("pair", ObjType::Map), ("sessions", ObjType::Map), ("actions", ObjType::Map), ("goals", ObjType::Map)]
+);
 
 impl Coaching {
     pub fn pair(&self) -> Pair {
@@ -272,25 +248,7 @@ pub struct SharedView {
     pub withdrawn: bool,
 }
 
-impl Model for SharedEntry {
-    const KIND: DocKind = DocKind::SharedEntry;
-
-    fn new() -> SharedEntry {
-        SharedEntry { doc: Doc::create(DocKind::SharedEntry, &[("entry", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> SharedEntry {
-        SharedEntry { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(SharedEntry, DocKind::SharedEntry, [("entry", ObjType::Map)]);
 
 impl SharedEntry {
     /// Copies `entry` in, as shared at `shared_ms`.
@@ -348,25 +306,7 @@ pub struct Notes {
     doc: Doc,
 }
 
-impl Model for Notes {
-    const KIND: DocKind = DocKind::Notes;
-
-    fn new() -> Notes {
-        Notes { doc: Doc::create(DocKind::Notes, &[("fields", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> Notes {
-        Notes { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(Notes, DocKind::Notes, [("fields", ObjType::Map)]);
 
 impl Notes {
     pub fn text(&self) -> String {

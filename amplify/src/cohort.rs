@@ -4,7 +4,7 @@
 use automerge::{ObjType, transaction::Transactable};
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{Doc, DocKind, Model};
+use crate::doc::{Doc, DocKind};
 
 /// What someone does in the programme, and so what the app shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,35 +122,16 @@ pub struct Cohort {
     doc: Doc,
 }
 
-impl Model for Cohort {
-    const KIND: DocKind = DocKind::Cohort;
-
-    fn new() -> Cohort {
-        Cohort {
-            doc: Doc::create(
-                DocKind::Cohort,
-                &[
-                    ("fields", ObjType::Map),
-                    ("calendar", ObjType::Map),
-                    ("members", ObjType::Map),
-                    ("groups", ObjType::Map),
-                ],
-            ),
-        }
-    }
-
-    fn from_doc(doc: Doc) -> Cohort {
-        Cohort { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(
+    Cohort,
+    DocKind::Cohort,
+    [
+        ("fields", ObjType::Map),
+        ("calendar", ObjType::Map),
+        ("members", ObjType::Map),
+        ("groups", ObjType::Map)
+    ]
+);
 
 impl Cohort {
     pub fn name(&self) -> String {
@@ -306,6 +287,7 @@ impl Cohort {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
 
     #[test]
     fn a_cohort_keeps_its_people_groups_pairings_and_calendar() {

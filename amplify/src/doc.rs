@@ -311,7 +311,34 @@ pub fn validate_changes(bytes: &[u8]) -> Result<(), DocError> {
     }
 }
 
-/// A model of one kind of document: a typed view over a [`Doc`].
+/// Implements [`Model`] for a struct with one field, `doc: Doc`: the kind, and the root
+/// containers its deterministic first change creates.
+macro_rules! model {
+    ($model:ident, $kind:expr, [$(($name:literal, $ty:expr)),* $(,)?]) => {
+        impl $crate::doc::Model for $model {
+            const KIND: $crate::doc::DocKind = $kind;
+
+            fn new() -> $model {
+                $model { doc: $crate::doc::Doc::create($kind, &[$(($name, $ty)),*]) }
+            }
+
+            fn from_doc(doc: $crate::doc::Doc) -> $model {
+                $model { doc }
+            }
+
+            fn doc(&self) -> &$crate::doc::Doc {
+                &self.doc
+            }
+
+            fn doc_mut(&mut self) -> &mut $crate::doc::Doc {
+                &mut self.doc
+            }
+        }
+    };
+}
+pub(crate) use model;
+
+/// A model of one kind of document: a typed view over a [`Doc`]. Written with `model!`.
 pub trait Model: Sized {
     const KIND: DocKind;
 

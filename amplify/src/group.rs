@@ -3,7 +3,7 @@
 use automerge::{ObjType, ReadDoc, transaction::Transactable};
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{Doc, DocKind, Model};
+use crate::doc::{Doc, DocKind};
 
 /// One person in the group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,25 +20,7 @@ pub struct Group {
     doc: Doc,
 }
 
-impl Model for Group {
-    const KIND: DocKind = DocKind::Group;
-
-    fn new() -> Group {
-        Group { doc: Doc::create(DocKind::Group, &[("members", ObjType::Map), ("fields", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> Group {
-        Group { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(Group, DocKind::Group, [("members", ObjType::Map), ("fields", ObjType::Map)]);
 
 impl Group {
     pub fn name(&self) -> String {
@@ -105,6 +87,7 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
 
     #[test]
     fn members_join_once_and_are_listed_in_order() {

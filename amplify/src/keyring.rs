@@ -9,7 +9,7 @@
 
 use automerge::ObjType;
 
-use crate::doc::{Doc, DocKind, Model};
+use crate::doc::{Doc, DocKind};
 
 /// The person's keyring: one record per space, by space id.
 #[derive(Debug)]
@@ -17,25 +17,7 @@ pub struct Keyring {
     doc: Doc,
 }
 
-impl Model for Keyring {
-    const KIND: DocKind = DocKind::Keyring;
-
-    fn new() -> Keyring {
-        Keyring { doc: Doc::create(DocKind::Keyring, &[("spaces", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> Keyring {
-        Keyring { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(Keyring, DocKind::Keyring, [("spaces", ObjType::Map)]);
 
 impl Keyring {
     /// The record kept for `space`, if any.
@@ -79,6 +61,7 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
 
     #[test]
     fn two_devices_joining_different_spaces_offline_both_keep_both() {

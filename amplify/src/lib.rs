@@ -24,9 +24,11 @@
 
 mod canvas;
 mod coaching;
+mod codec;
 mod cohort;
 mod crypto;
 mod doc;
+mod doc_id;
 mod error;
 mod export;
 mod group;
@@ -45,12 +47,14 @@ pub use automerge::ChangeHash;
 pub use crate::{
     canvas::{Assumption, Canvas, Comment, Decision, Evidence, Field, Risk, Section, Stage, Story},
     coaching::{Action, Coaching, Goal, Notes, Owner, Pair, Session, SharedEntry, SharedView},
+    codec::WireError,
     cohort::{Cohort, CohortMember, CohortRole, Event, GroupInfo, Milestone},
     crypto::{
         Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, Role, SealError,
         Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge,
     },
     doc::{Doc, DocKind, Model, validate_changes},
+    doc_id::{DocId, NotADocId, PersonId},
     error::{DocError, Error},
     export::{canvas_json, canvas_markdown, journal_json, journal_markdown},
     group::{Group, Member},
@@ -63,7 +67,7 @@ pub use crate::{
     showcase::{Published, Showcase},
     time::{Date, Moment, Month},
     wire::{
-        ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame, WireError, blob_frame,
+        ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame, blob_frame,
         decode_sealed, encode_sealed, snapshot_frame,
     },
 };

@@ -3,7 +3,7 @@
 use automerge::ObjType;
 use serde::{Deserialize, Serialize};
 
-use crate::doc::{Doc, DocKind, Model};
+use crate::doc::{Doc, DocKind};
 
 /// The profile's fields, read out of the document.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,25 +44,7 @@ pub struct Profile {
     doc: Doc,
 }
 
-impl Model for Profile {
-    const KIND: DocKind = DocKind::Profile;
-
-    fn new() -> Profile {
-        Profile { doc: Doc::create(DocKind::Profile, &[("fields", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> Profile {
-        Profile { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(Profile, DocKind::Profile, [("fields", ObjType::Map)]);
 
 impl Profile {
     pub fn fields(&self) -> ProfileFields {
@@ -115,6 +97,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
 
     #[test]
     fn fields_round_trip_through_a_save() {
@@ -129,7 +112,7 @@ mod tests {
 
     #[test]
     fn a_journal_is_not_a_profile() {
-        let mut journal = <crate::Journal as Model>::new();
+        let mut journal = <crate::Journal as crate::Model>::new();
         let err = Profile::load(&journal.doc_mut().save()).unwrap_err();
         assert!(matches!(err, crate::DocError::WrongKind { .. }), "{err}");
     }

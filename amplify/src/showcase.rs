@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     canvas::{Stage, Story},
-    doc::{Doc, DocKind, Model},
+    doc::{Doc, DocKind},
 };
 
 /// A showcase card, read out.
@@ -27,25 +27,7 @@ pub struct Showcase {
     doc: Doc,
 }
 
-impl Model for Showcase {
-    const KIND: DocKind = DocKind::Showcase;
-
-    fn new() -> Showcase {
-        Showcase { doc: Doc::create(DocKind::Showcase, &[("card", ObjType::Map)]) }
-    }
-
-    fn from_doc(doc: Doc) -> Showcase {
-        Showcase { doc }
-    }
-
-    fn doc(&self) -> &Doc {
-        &self.doc
-    }
-
-    fn doc_mut(&mut self) -> &mut Doc {
-        &mut self.doc
-    }
-}
+crate::doc::model!(Showcase, DocKind::Showcase, [("card", ObjType::Map)]);
 
 impl Showcase {
     /// Replaces the card with `published`. Only its owner writes it, so plain values will do.
@@ -91,6 +73,7 @@ impl Showcase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
 
     #[test]
     fn a_card_round_trips_and_republishing_replaces_it() {

@@ -837,7 +837,9 @@ impl Engine {
             if !on_relay || matches!(self.storage.get_kv(&done_key).await, Ok(Some(_))) {
                 continue;
             }
-            let Some(outgoing) = self.seal(&id, &target.save_whole(), PayloadKind::Changes, 0) else { continue };
+            let Some(outgoing) = self.seal(&id, &target.save_whole(), PayloadKind::Changes, 0) else {
+                continue;
+            };
             // The outbox is durable: once the blob is queued, the re-filing is as good as done.
             if self.storage.enqueue(&outgoing).await.is_ok() {
                 queued = true;

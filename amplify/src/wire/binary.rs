@@ -1,0 +1,259 @@
+//! The frames' binary encoding: a tag byte, then the fields in order (see `codec`).
+
+use super::{ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame};
+use crate::{
+    codec::{Reader, WireError, Writer},
+    crypto::{Cert, DeviceId, DocRef, Role, Sealed, SpaceId},
+    registration::{RegistrationId, SpaceRegistration},
+};
+
+impl Writer {
+    fn cert(&mut self, c: &Cert) -> &mut Self {
+        self.raw(&c.space.0).raw(&c.device.0);
+        match (c.role, c.grant) {
+            (Role::Reader, Some(grant)) => self.u8(2).raw(&c.signer).raw(&c.signature).raw(&grant),
+            // A member's signer is the space itself; a reader always has a grant.
+            _ => self.u8(1).raw(&c.signature),
+        }
+    }
+    fn sealed(&mut self, s: &Sealed) -> &mut Self {
+        self.raw(&s.space.0)
+            .raw(&s.doc.0)
+            .raw(&s.author.0)
+            .cert(&s.cert)
+            .raw(&s.nonce)
+            .bytes(&s.ciphertext)
+            .raw(&s.signature)
+    }
+}
+
+impl Reader<'_> {
+    fn cert(&mut self) -> Result<Cert, WireError> {
+        let (space, device) = (SpaceId(self.array()?), DeviceId(self.array()?));
+        match self.u8()? {
+            1 => Ok(Cert {
+                space,
+                device,
+                role: Role::Member,
+                signer: space.0,
+                signature: self.array()?,
+                grant: None,
+            }),
+            2 => {
+                let (signer, signature, grant) = (self.array()?, self.array()?, self.array()?);
+                Ok(Cert { space, device, role: Role::Reader, signer, signature, grant: Some(grant) })
+            }
+            t => Err(WireError::UnknownTag(t)),
+        }
+    }
+    fn sealed(&mut self) -> Result<Sealed, WireError> {
+        Ok(Sealed {
+            space: SpaceId(self.array()?),
+            doc: DocRef(self.array()?),
+            author: DeviceId(self.array()?),
+            cert: self.cert()?,
+            nonce: self.array()?,
+            ciphertext: self.bytes()?.to_vec(),
+            signature: self.array()?,
+        })
+    }
+}
+
+/// The smallest certificate on the wire (a member's).
+const CERT_SIZE: usize = 32 + 32 + 1 + 64;
+/// A sealed blob on its own, as the relay stores it.
+pub fn encode_sealed(s: &Sealed) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.sealed(s);
+    w.0
+}
+
+/// # Errors
+/// [`WireError`] if `bytes` are not exactly one sealed blob.
+pub fn decode_sealed(bytes: &[u8]) -> Result<Sealed, WireError> {
+    let mut r = Reader { buf: bytes };
+    let sealed = r.sealed()?;
+    r.end()?;
+    Ok(sealed)
+}
+
+/// [`RelayFrame::Blob`] around an already encoded sealed blob (as the relay stores it), without
+/// decoding it first.
+pub fn blob_frame(seq: u64, sealed: &[u8]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(5).u64(seq).raw(sealed);
+    w.0
+}
+
+/// [`RelayFrame::Snapshot`] around an already encoded sealed blob.
+pub fn snapshot_frame(covers: u64, sealed: &[u8]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(6).u64(covers).raw(sealed);
+    w.0
+}
+
+impl ClientFrame {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            ClientFrame::Auth { device, signature, certs } => {
+                w.u8(1).raw(&device.0).raw(signature).len(certs.len());
+                for c in certs {
+                    w.cert(c);
+                }
+            }
+            ClientFrame::Admit { cert } => {
+                w.u8(2).cert(cert);
+            }
+            ClientFrame::Subscribe { space, cursors } => {
+                w.u8(3).raw(&space.0).len(cursors.len());
+                for (doc, seq) in cursors {
+                    w.raw(&doc.0).u64(*seq);
+                }
+            }
+            ClientFrame::Put { request, blob } => {
+                w.u8(4).u32(*request).sealed(blob);
+            }
+            ClientFrame::Snapshot { request, covers, blob } => {
+                w.u8(5).u32(*request).u64(*covers).sealed(blob);
+            }
+            ClientFrame::Ping => {
+                w.u8(6);
+            }
+            ClientFrame::Presence { blob } => {
+                w.u8(7).sealed(blob);
+            }
+            ClientFrame::Register { registration } => {
+                w.u8(8)
+                    .raw(&registration.space.0)
+                    .raw(&registration.registration.0)
+                    .raw(&registration.signature);
+            }
+        }
+        w.0
+    }
+
+    /// # Errors
+    /// [`WireError`] if `bytes` are not exactly one well-formed client frame.
+    pub fn decode(bytes: &[u8]) -> Result<ClientFrame, WireError> {
+        let mut r = Reader { buf: bytes };
+        let frame = match r.u8()? {
+            1 => {
+                let device = DeviceId(r.array()?);
+                let signature = r.array()?;
+                let n = r.len_at_most(CERT_SIZE, MAX_AUTH_CERTS)?;
+                let certs = (0..n).map(|_| r.cert()).collect::<Result<_, _>>()?;
+                ClientFrame::Auth { device, signature, certs }
+            }
+            2 => ClientFrame::Admit { cert: r.cert()? },
+            3 => {
+                let space = SpaceId(r.array()?);
+                let n = r.len_at_most(16 + 8, MAX_SUBSCRIBE_CURSORS)?;
+                let cursors = (0..n).map(|_| Ok((DocRef(r.array()?), r.u64()?))).collect::<Result<_, _>>()?;
+                ClientFrame::Subscribe { space, cursors }
+            }
+            4 => ClientFrame::Put { request: r.u32()?, blob: r.sealed()? },
+            5 => ClientFrame::Snapshot { request: r.u32()?, covers: r.u64()?, blob: r.sealed()? },
+            6 => ClientFrame::Ping,
+            7 => ClientFrame::Presence { blob: r.sealed()? },
+            8 => ClientFrame::Register {
+                registration: SpaceRegistration {
+                    space: SpaceId(r.array()?),
+                    registration: RegistrationId(r.array()?),
+                    signature: r.array()?,
+                },
+            },
+            t => return Err(WireError::UnknownTag(t)),
+        };
+        r.end()?;
+        Ok(frame)
+    }
+}
+
+impl RelayFrame {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            RelayFrame::Challenge { nonce } => {
+                w.u8(1).raw(nonce);
+            }
+            RelayFrame::Welcome { device, spaces } => {
+                w.u8(2).raw(&device.0).len(spaces.len());
+                for s in spaces {
+                    w.raw(&s.0);
+                }
+            }
+            RelayFrame::Ack { request, doc, seq } => {
+                w.u8(3).u32(*request).raw(&doc.0).u64(*seq);
+            }
+            RelayFrame::Reject { request, code, message } => {
+                w.u8(4).u32(*request).u16(*code as u16).str(message);
+            }
+            RelayFrame::Blob { seq, blob } => {
+                w.u8(5).u64(*seq).sealed(blob);
+            }
+            RelayFrame::Snapshot { covers, blob } => {
+                w.u8(6).u64(*covers).sealed(blob);
+            }
+            RelayFrame::CaughtUp { space } => {
+                w.u8(7).raw(&space.0);
+            }
+            RelayFrame::Error { code, message } => {
+                w.u8(8).u16(*code as u16).str(message);
+            }
+            RelayFrame::Pong => {
+                w.u8(9);
+            }
+            RelayFrame::Presence { blob } => {
+                w.u8(10).sealed(blob);
+            }
+            RelayFrame::Unregistered { spaces } => {
+                w.u8(11).len(spaces.len());
+                for s in spaces {
+                    w.raw(&s.0);
+                }
+            }
+        }
+        w.0
+    }
+
+    /// # Errors
+    /// [`WireError`] if `bytes` are not exactly one well-formed relay frame.
+    pub fn decode(bytes: &[u8]) -> Result<RelayFrame, WireError> {
+        let mut r = Reader { buf: bytes };
+        let frame = match r.u8()? {
+            1 => RelayFrame::Challenge { nonce: r.array()? },
+            2 => {
+                let device = DeviceId(r.array()?);
+                let n = r.len(32)?;
+                let spaces = (0..n).map(|_| Ok(SpaceId(r.array()?))).collect::<Result<_, _>>()?;
+                RelayFrame::Welcome { device, spaces }
+            }
+            3 => RelayFrame::Ack { request: r.u32()?, doc: DocRef(r.array()?), seq: r.u64()? },
+            4 => {
+                let request = r.u32()?;
+                let code = r.u16()?;
+                let code = Reject::from_u16(code).ok_or(WireError::UnknownTag(code as u8))?;
+                RelayFrame::Reject { request, code, message: r.str()? }
+            }
+            5 => RelayFrame::Blob { seq: r.u64()?, blob: r.sealed()? },
+            6 => RelayFrame::Snapshot { covers: r.u64()?, blob: r.sealed()? },
+            7 => RelayFrame::CaughtUp { space: SpaceId(r.array()?) },
+            8 => {
+                let code = r.u16()?;
+                let code = Fatal::from_u16(code).ok_or(WireError::UnknownTag(code as u8))?;
+                RelayFrame::Error { code, message: r.str()? }
+            }
+            9 => RelayFrame::Pong,
+            10 => RelayFrame::Presence { blob: r.sealed()? },
+            11 => {
+                let n = r.len(32)?;
+                let spaces = (0..n).map(|_| Ok(SpaceId(r.array()?))).collect::<Result<_, _>>()?;
+                RelayFrame::Unregistered { spaces }
+            }
+            t => return Err(WireError::UnknownTag(t)),
+        };
+        r.end()?;
+        Ok(frame)
+    }
+}
