@@ -3,7 +3,7 @@
 //! store), never in localStorage or cookies.
 
 use amplify::{
-    Cert, CohortRole, ContentKey, DeviceKey, Owner, Payload, PayloadKind, ReaderKeys, RegistrationKey,
+    Cert, CohortRole, ContentKey, DeviceKey, DocId, Owner, Payload, PayloadKind, ReaderKeys, RegistrationKey,
     SealError, Sealed, SpaceId, SpaceKeys, SpaceSecret, encode_sealed,
 };
 use serde::{Deserialize, Serialize};
@@ -163,24 +163,6 @@ impl SpaceRecord {
 
 const KEY: &str = "account";
 
-/// The space a local document belongs to: the second part of its id for shared documents
-/// (`canvas/<space>/<person>`), the person's own space for the rest.
-pub fn doc_space(doc: &str) -> Option<SpaceId> {
-    let mut parts = doc.split('/');
-    let kind = parts.next()?;
-    match kind {
-        "group" | "canvas" | "cohort" | "person" | "story" | "coaching" | "shared" => {
-            SpaceId::parse(parts.next()?)
-        }
-        _ => None,
-    }
-}
-
-/// The local document id of a home group's shared document.
-pub fn group_doc_id(space: SpaceId) -> String {
-    format!("group/{space}")
-}
-
 impl Account {
     /// Reads this device's account, or creates one (a new device key and a personal space).
     pub async fn load_or_create(storage: &Storage) -> Result<Account, StorageError> {
@@ -258,9 +240,9 @@ impl Account {
         self.of_kind(SpaceKind::Cohort).next()
     }
 
-    /// The space a local document belongs to.
-    pub fn space_for_doc(&self, doc: &str) -> Option<&Joined> {
-        match doc_space(doc) {
+    /// The space a document belongs to (its own shared space, or the person's).
+    pub fn space_for_doc(&self, doc: DocId) -> Option<&Joined> {
+        match doc.space() {
             Some(space) => self.space(space),
             None => Some(self.personal()),
         }
@@ -279,9 +261,9 @@ impl Account {
 
     /// Seals `bytes` of local document `doc` for the relay, signed by this device; `None` if
     /// this device may not write the document's space (not a member, or only a reader).
-    pub fn seal(&self, doc: &str, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
+    pub fn seal(&self, doc: DocId, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
         let space = self.space_for_doc(doc)?;
-        let payload = Payload { doc: doc.to_owned(), kind, bytes: bytes.to_vec() };
+        let payload = Payload { doc: doc.to_string(), kind, bytes: bytes.to_vec() };
         let sealed = Sealed::seal(space.keys()?, &self.device, &space.cert, &payload);
         Some(Outgoing { space: space.id().to_string(), bytes: encode_sealed(&sealed), covers })
     }

@@ -2,17 +2,14 @@
 //! with no network at all. `main.rs` only mounts; everything lives here so tests can use it.
 
 pub mod account;
-pub mod journal_book;
-pub mod notice;
+pub mod actions;
+pub mod documents;
 pub mod pages;
 pub mod platform;
-pub mod repo;
 pub mod roles;
-pub mod spaces;
 pub mod storage;
 pub mod sync;
-pub mod update;
-pub mod widgets;
+pub mod ui;
 
 use leptos::{ev, prelude::*, task::spawn_local};
 use leptos_router::{
@@ -21,14 +18,13 @@ use leptos_router::{
 };
 
 pub use crate::{
-    journal_book::{JournalBook, Volume},
-    repo::{DocHandle, Health, Recovery, Repo, SaveState},
+    documents::{DocHandle, Health, JournalBook, Recovery, Repo, SaveState, Volume},
     storage::{ChangeKey, Lost, SetAside, Storage, StorageError, Stored},
 };
 use crate::{
-    notice::Notices,
+    platform::update::Update,
     roles::{Guard, Page, TabBar},
-    update::Update,
+    ui::Notices,
 };
 
 /// The IndexedDB database the app keeps its documents in.
@@ -46,18 +42,18 @@ pub fn mount() {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let sync = sync::Sync::new();
+    let sync = sync::SyncHandle::new();
     provide_context(sync);
     let repo = Repo::start(DATABASE, move |repo| {
         // Profile edits made while the cohort's documents were still loading reach its card now.
-        spaces::mirror_profile(repo);
+        actions::mirror_profile(repo);
         sync.start(repo);
     });
     provide_context(repo);
     // The spaces this person joined on any of their devices, joined on this one too.
     Effect::new(move |_| {
         if repo.loaded.get() {
-            spaces::keep_keyring(repo, sync);
+            actions::keep_keyring(repo, sync);
         }
     });
     provide_context(Notices::new());
@@ -81,35 +77,35 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <A href="/" attr:class="brand">"Amplify"</A>
                 <div class="statuses">
-                    <widgets::SaveStatus />
-                    <widgets::SyncBadge />
+                    <ui::SaveStatus />
+                    <ui::SyncBadge />
                 </div>
             </header>
-            <widgets::UpdateBanner />
-            <widgets::SyncProblem />
-            <widgets::StorageProblem />
+            <ui::UpdateBanner />
+            <ui::SyncProblem />
+            <ui::StorageProblem />
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("/") view=pages::Home />
-                    <Route path=path!("/journal") view=|| view! { <Guard page=Page::Journal><pages::Journal /></Guard> } />
-                    <Route path=path!("/entry/:id") view=|| view! { <Guard page=Page::Journal><pages::Entry /></Guard> } />
-                    <Route path=path!("/experiment") view=|| view! { <Guard page=Page::Experiment><pages::Experiment /></Guard> } />
+                    <Route path=path!("/") view=pages::HomePage />
+                    <Route path=path!("/journal") view=|| view! { <Guard page=Page::Journal><pages::JournalPage /></Guard> } />
+                    <Route path=path!("/entry/:id") view=|| view! { <Guard page=Page::Journal><pages::EntryPage /></Guard> } />
+                    <Route path=path!("/experiment") view=|| view! { <Guard page=Page::Experiment><pages::ExperimentPage /></Guard> } />
                     <Route path=path!("/canvas/:space/:person") view=|| view! { <Guard page=Page::Experiment><pages::CanvasPage /></Guard> } />
-                    <Route path=path!("/group") view=|| view! { <Guard page=Page::Group><pages::Groups /></Guard> } />
+                    <Route path=path!("/group") view=|| view! { <Guard page=Page::Group><pages::GroupsPage /></Guard> } />
                     <Route path=path!("/group/:space") view=|| view! { <Guard page=Page::Group><pages::GroupPage /></Guard> } />
-                    <Route path=path!("/coaching") view=|| view! { <Guard page=Page::Coaching><pages::Coaching /></Guard> } />
-                    <Route path=path!("/coachees") view=|| view! { <Guard page=Page::Coachees><pages::Coachees /></Guard> } />
-                    <Route path=path!("/coachee/:space") view=|| view! { <Guard page=Page::Coachees><pages::Coachee /></Guard> } />
-                    <Route path=path!("/showcase") view=pages::Showcase />
-                    <Route path=path!("/book") view=pages::Book />
+                    <Route path=path!("/coaching") view=|| view! { <Guard page=Page::Coaching><pages::CoachingPage /></Guard> } />
+                    <Route path=path!("/coachees") view=|| view! { <Guard page=Page::Coachees><pages::CoacheesPage /></Guard> } />
+                    <Route path=path!("/coachee/:space") view=|| view! { <Guard page=Page::Coachees><pages::CoacheePage /></Guard> } />
+                    <Route path=path!("/showcase") view=pages::ShowcasePage />
+                    <Route path=path!("/book") view=pages::BookPage />
                     <Route path=path!("/cohort") view=|| view! { <Guard page=Page::Cohort><pages::CohortPage /></Guard> } />
-                    <Route path=path!("/join") view=pages::Join />
-                    <Route path=path!("/more") view=pages::More />
-                    <Route path=path!("/profile") view=pages::Profile />
-                    <Route path=path!("/settings") view=pages::Settings />
+                    <Route path=path!("/join") view=pages::JoinPage />
+                    <Route path=path!("/more") view=pages::MorePage />
+                    <Route path=path!("/profile") view=pages::ProfilePage />
+                    <Route path=path!("/settings") view=pages::SettingsPage />
                 </Routes>
             </main>
-            <notice::NoticeBar />
+            <ui::NoticeBar />
             <TabBar />
         </Router>
     }

@@ -5,7 +5,7 @@ use amplify::{CohortRole, Owner};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{account::SpaceKind, repo::Repo};
+use crate::{account::SpaceKind, documents::Repo};
 
 /// How this person takes part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! Each test uses its own database, so they can run in any order. "Reload" means closing the
 //! connection and opening a new one, as a new page load would.
 
-use amplify::{Date, Journal, Model, Moment, Profile, ProfileField, Query};
+use amplify::{Date, DocId, Journal, Model, Moment, Profile, ProfileField, Query};
 use app::{DocHandle, Health, JournalBook, Recovery, SaveState, Storage};
 use idb::{Factory, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
@@ -30,7 +30,7 @@ async fn poke(db: &str, store: &str, key: Option<JsValue>, value: JsValue) {
 }
 
 async fn loaded<M: Model + 'static>(id: &'static str, storage: &Storage) -> DocHandle<M> {
-    let handle = DocHandle::<M>::new(id);
+    let handle = DocHandle::<M>::new(id.parse().expect("a document id"));
     handle.load(storage.clone(), None).await;
     handle
 }
@@ -50,7 +50,7 @@ fn write(handle: &DocHandle<Journal>, hour: i64, body: &str) {
 async fn appended_changes_survive_a_reload() {
     let name = db_name("reload");
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert_eq!(journal.health(), Health::Ready);
     for (hour, body) in [(1, "first"), (2, "second"), (3, "third")] {
         write(&journal, hour, body);
@@ -60,10 +60,10 @@ async fn appended_changes_survive_a_reload() {
     storage.close();
 
     let storage = open(&name).await;
-    let stored = storage.load("journal").await.unwrap();
+    let stored = storage.load("journal/2026-10").await.unwrap();
     assert!(stored.snapshot.is_none(), "three saves do not compact yet");
     assert_eq!(stored.changes.len(), 3, "one record per save");
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert_eq!(bodies(&journal), ["third", "second", "first"]);
 }
 
@@ -78,7 +78,7 @@ async fn an_edit_made_before_the_document_loaded_joins_what_was_stored() {
 
     // A page edits the handle while the device is still reading it.
     let storage = open(&name).await;
-    let profile = DocHandle::<Profile>::new("profile");
+    let profile = DocHandle::<Profile>::new(DocId::Profile);
     profile.edit(|p| p.set(ProfileField::Statement, "I lead by asking the second question."));
     profile.load(storage.clone(), None).await;
     assert_eq!(profile.with(|p| p.get(ProfileField::Name)), "Maya");
@@ -119,18 +119,18 @@ async fn the_status_never_says_saved_while_an_edit_is_not_on_storage() {
 async fn compaction_replaces_changes_with_one_snapshot() {
     let name = db_name("compact");
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     for i in 0..70 {
         write(&journal, i, &format!("entry {i}"));
         journal.flush().await;
     }
-    let stored = storage.load("journal").await.unwrap();
+    let stored = storage.load("journal/2026-10").await.unwrap();
     assert!(matches!(stored.snapshot, Some(Ok(_))), "64 changes trigger a snapshot");
     assert!(stored.changes.len() < 64, "compacted changes are gone: {}", stored.changes.len());
     storage.close();
 
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert_eq!(journal.with(|j| j.entries().len()), 70);
 }
 
@@ -138,10 +138,10 @@ async fn compaction_replaces_changes_with_one_snapshot() {
 async fn compaction_keeps_what_another_tab_appended() {
     let name = db_name("tabs");
     let (one, two) = (open(&name).await, open(&name).await);
-    let first = loaded::<Journal>("journal", &one).await;
+    let first = loaded::<Journal>("journal/2026-10", &one).await;
     write(&first, 1, "from the first tab");
     first.flush().await;
-    let second = loaded::<Journal>("journal", &two).await;
+    let second = loaded::<Journal>("journal/2026-10", &two).await;
     write(&second, 2, "from the second tab");
     second.flush().await;
     // The first tab never reloads; its compaction must fold the second tab's entry in.
@@ -153,7 +153,7 @@ async fn compaction_keeps_what_another_tab_appended() {
     one.close();
     two.close();
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     let all = bodies(&journal);
     assert!(all.contains(&"from the second tab".to_owned()), "{all:?}");
     assert!(all.contains(&"from the first tab".to_owned()));
@@ -166,31 +166,31 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
     let profile = loaded::<Profile>("profile", &storage).await;
     profile.edit(|p| p.set(ProfileField::Name, "Maya"));
     profile.flush().await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     write(&journal, 1, "a change on top of the snapshot");
     journal.flush().await;
     storage.close();
 
     let garbage = Uint8Array::from(&b"this is not an automerge document"[..]);
-    poke(&name, "docs", Some("journal".into()), garbage.into()).await;
+    poke(&name, "docs", Some("journal/2026-10".into()), garbage.into()).await;
 
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     let Health::Unreadable { reason, .. } = journal.health() else { panic!("{:?}", journal.health()) };
     assert!(reason.contains("damaged"), "{reason}");
     let aside = storage.set_aside().await.unwrap();
     assert_eq!(aside.len(), 2, "the snapshot and the change that built on it");
-    assert!(aside.iter().all(|r| r.doc == "journal"));
+    assert!(aside.iter().all(|r| r.doc == "journal/2026-10"));
     let snapshot = aside.iter().find(|r| r.kind == "snapshot").unwrap();
     assert_eq!(Uint8Array::new(&snapshot.bytes).to_vec(), b"this is not an automerge document");
-    let stored = storage.load("journal").await.unwrap();
+    let stored = storage.load("journal/2026-10").await.unwrap();
     assert!(stored.snapshot.is_none() && stored.changes.is_empty(), "moved, not copied");
     // A reload still says so, instead of quietly opening an empty journal.
     storage.close();
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
-    assert!(storage.doc_ids().await.unwrap().contains(&"journal".to_owned()));
+    assert!(storage.doc_ids().await.unwrap().contains(&"journal/2026-10".to_owned()));
 
     let profile = loaded::<Profile>("profile", &storage).await;
     assert_eq!(profile.health(), Health::Ready);
@@ -202,7 +202,7 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
     journal.flush().await;
     storage.close();
     let storage = open(&name).await;
-    assert_eq!(bodies(&loaded::<Journal>("journal", &storage).await), ["a new beginning"]);
+    assert_eq!(bodies(&loaded::<Journal>("journal/2026-10", &storage).await), ["a new beginning"]);
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
 }
 
@@ -210,7 +210,7 @@ async fn a_garbage_snapshot_is_set_aside_and_other_documents_still_open() {
 async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
     let name = db_name("bad-change");
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     write(&journal, 1, "kept");
     journal.flush().await;
     storage.close();
@@ -219,24 +219,24 @@ async fn a_garbage_change_record_is_set_aside_and_the_rest_loads() {
         [JsValue::from_str("not even bytes"), Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into()]
     {
         let record = Object::new();
-        Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+        Reflect::set(&record, &"doc".into(), &"journal/2026-10".into()).unwrap();
         Reflect::set(&record, &"bytes".into(), &value).unwrap();
         poke(&name, "changes", None, record.into()).await;
     }
 
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
     assert_eq!(bodies(&journal), ["kept"]);
     assert_eq!(storage.set_aside().await.unwrap().len(), 2);
-    assert_eq!(storage.load("journal").await.unwrap().changes.len(), 1);
+    assert_eq!(storage.load("journal/2026-10").await.unwrap().changes.len(), 1);
 }
 
 /// Loads `id` as the app does at startup: told whether an earlier start lost a record of it.
 async fn started<M: Model + 'static>(id: &'static str, storage: &Storage) -> DocHandle<M> {
     let lost =
         storage.to_recover().await.unwrap().into_iter().find(|(doc, _)| doc == id).map(|(_, lost)| lost);
-    let handle = DocHandle::<M>::new(id);
+    let handle = DocHandle::<M>::new(id.parse().expect("a document id"));
     handle.load(storage.clone(), lost).await;
     handle
 }
@@ -245,23 +245,24 @@ async fn started<M: Model + 'static>(id: &'static str, storage: &Storage) -> Doc
 async fn a_document_that_lost_a_record_stays_incomplete_over_restarts_until_the_relay_sent_everything() {
     let name = db_name("lost-record");
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     for (hour, body) in [(1, "one"), (2, "two"), (3, "three")] {
         write(&journal, hour, body);
         journal.flush().await;
     }
-    let keys: Vec<_> = storage.load("journal").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<_> =
+        storage.load("journal/2026-10").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
     storage.close();
     // The record that added "two" is damaged; the one after it builds on it.
     let damaged: JsValue = Uint8Array::from(&[0x85, 0x6f, 0x4a, 0x83, 9, 9][..]).into();
     let record = Object::new();
-    Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+    Reflect::set(&record, &"doc".into(), &"journal/2026-10".into()).unwrap();
     Reflect::set(&record, &"bytes".into(), &damaged).unwrap();
     poke(&name, "changes", Some(keys[1].to_js()), record.into()).await;
 
     for start in 1..=3 {
         let storage = open(&name).await;
-        let journal = started::<Journal>("journal", &storage).await;
+        let journal = started::<Journal>("journal/2026-10", &storage).await;
         assert!(
             matches!(journal.health(), Health::Damaged { recovery: Recovery::Waiting, .. }),
             "start {start}: {:?}",
@@ -284,16 +285,16 @@ async fn a_document_that_lost_a_record_stays_incomplete_over_restarts_until_the_
     assert_eq!(storage_waiting(&name).await, 1, "the waiting record is still stored");
 
     let storage = open(&name).await;
-    let journal = started::<Journal>("journal", &storage).await;
+    let journal = started::<Journal>("journal/2026-10", &storage).await;
     journal.relay_sent_everything().await;
     assert!(matches!(journal.health(), Health::Damaged { recovery: Recovery::NotOnRelay, .. }));
     storage.close();
 }
 
-/// How many stored change records of "journal" still wait for a change that is missing.
+/// How many stored change records of "journal/2026-10" still wait for a change that is missing.
 async fn storage_waiting(name: &str) -> usize {
     let storage = open(name).await;
-    let stored = storage.load("journal").await.unwrap();
+    let stored = storage.load("journal/2026-10").await.unwrap();
     let mut journal = match stored.snapshot {
         Some(Ok(bytes)) => Journal::load(&bytes).unwrap(),
         _ => Journal::new(),
@@ -315,27 +316,28 @@ async fn storage_waiting(name: &str) -> usize {
 async fn a_document_whose_lost_record_came_back_is_whole_and_unmarked() {
     let name = db_name("lost-and-found");
     let storage = open(&name).await;
-    let journal = loaded::<Journal>("journal", &storage).await;
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     write(&journal, 1, "one");
     journal.flush().await;
-    let keys: Vec<_> = storage.load("journal").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
-    let lost_bytes = match &storage.load("journal").await.unwrap().changes[0].1 {
+    let keys: Vec<_> =
+        storage.load("journal/2026-10").await.unwrap().changes.into_iter().map(|(k, _)| k).collect();
+    let lost_bytes = match &storage.load("journal/2026-10").await.unwrap().changes[0].1 {
         Ok(bytes) => bytes.clone(),
         Err(_) => panic!("the record is bytes"),
     };
     storage.close();
     let record = Object::new();
-    Reflect::set(&record, &"doc".into(), &"journal".into()).unwrap();
+    Reflect::set(&record, &"doc".into(), &"journal/2026-10".into()).unwrap();
     Reflect::set(&record, &"bytes".into(), &JsValue::from_str("garbage")).unwrap();
     poke(&name, "changes", Some(keys[0].to_js()), record.into()).await;
 
     let storage = open(&name).await;
-    let journal = started::<Journal>("journal", &storage).await;
+    let journal = started::<Journal>("journal/2026-10", &storage).await;
     assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
     storage.close();
     // The second start reads cleanly (the bad record is aside), yet the document is not whole.
     let storage = open(&name).await;
-    let journal = started::<Journal>("journal", &storage).await;
+    let journal = started::<Journal>("journal/2026-10", &storage).await;
     assert!(matches!(journal.health(), Health::Damaged { .. }), "{:?}", journal.health());
     // The relay sends the lost change back, then says it has sent everything.
     journal.apply_remote(&lost_bytes, amplify::PayloadKind::Changes).await.unwrap();
@@ -345,7 +347,7 @@ async fn a_document_whose_lost_record_came_back_is_whole_and_unmarked() {
     storage.close();
     let storage = open(&name).await;
     assert!(storage.to_recover().await.unwrap().is_empty());
-    let journal = started::<Journal>("journal", &storage).await;
+    let journal = started::<Journal>("journal/2026-10", &storage).await;
     assert_eq!(journal.health(), Health::Ready);
 }
 
@@ -354,8 +356,8 @@ async fn a_record_of_the_wrong_kind_is_refused() {
     let name = db_name("kind");
     let storage = open(&name).await;
     let mut profile = Profile::new();
-    storage.replace("journal", &profile.doc_mut().save()).await.unwrap();
-    let journal = loaded::<Journal>("journal", &storage).await;
+    storage.replace("journal/2026-10", &profile.doc_mut().save()).await.unwrap();
+    let journal = loaded::<Journal>("journal/2026-10", &storage).await;
     assert!(matches!(journal.health(), Health::Unreadable { .. }), "{:?}", journal.health());
 }
 
@@ -406,7 +408,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
 use std::{cell::RefCell, rc::Rc};
 
 use amplify::PayloadKind;
-use app::repo::{SharedHook, SyncHook};
+use app::documents::{SharedHook, SyncHook};
 use app::storage::Outgoing;
 
 /// A hook that records what a handle would send to the relay.
@@ -414,7 +416,7 @@ fn recording_hook() -> (SharedHook, Rc<RefCell<Vec<Vec<u8>>>>) {
     let sent = Rc::new(RefCell::new(Vec::new()));
     let record = sent.clone();
     let hook = SyncHook {
-        seal: Rc::new(move |_doc: &str, bytes: &[u8]| {
+        seal: Rc::new(move |_doc: DocId, bytes: &[u8]| {
             record.borrow_mut().push(bytes.to_vec());
             Some(Outgoing { space: "test".to_owned(), bytes: bytes.to_vec(), covers: 0 })
         }),
@@ -456,7 +458,7 @@ async fn changes_from_the_relay_never_go_back_into_the_outbox() {
 
     let storage = open(&db_name("outbox")).await;
     let (hook, sent) = recording_hook();
-    let laptop = DocHandle::<Journal>::new("journal/2026-11").attach(&hook);
+    let laptop = DocHandle::<Journal>::new("journal/2026-11".parse().unwrap()).attach(&hook);
     laptop.load(storage.clone(), None).await;
     // A local edit still waiting for its debounced save when the remote changes arrive.
     write(&laptop, 2, "typed on the laptop");

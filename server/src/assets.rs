@@ -126,9 +126,13 @@ async fn headers(State(policy): State<Arc<PagePolicy>>, request: Request, next: 
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let caching = if is_html { Caching::Revalidate } else { Caching::for_path(&path) };
+    let not_modified = response.status() == StatusCode::NOT_MODIFIED;
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, caching.header());
-    if is_html {
+    if not_modified {
+        // A 304's headers replace the cached response's: it carries no policy of its own, so a
+        // revalidated page keeps the one it was served with.
+    } else if is_html {
         h.insert(header::CONTENT_SECURITY_POLICY, policy.header());
     } else {
         // Scripts, styles, the wasm and icons: nothing in them may load anything else.

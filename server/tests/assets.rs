@@ -136,6 +136,20 @@ async fn the_page_runs_only_its_own_inline_loader() {
 }
 
 #[tokio::test]
+async fn revalidating_the_page_never_replaces_its_policy() {
+    let dir = dist();
+    let first = get(&dir, "/").await;
+    let modified = first.headers()[header::LAST_MODIFIED].to_str().unwrap().to_owned();
+    let again = Request::get("/").header(header::IF_MODIFIED_SINCE, modified).body(Body::empty()).unwrap();
+    let response = send(&dir, &[], again).await;
+    assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    // The browser merges a 304's headers into the cached page: a stricter policy here would
+    // stop the cached page's loader.
+    assert!(!response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
 async fn sync_from_another_sites_page_is_forbidden() {
     let dir = dist();
     let request = |origin: &str| {

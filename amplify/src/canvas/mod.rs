@@ -3,8 +3,8 @@
 //!
 //! Layout: `fields` (map of text: the problem, the test card, the learning card, the decision's
 //! reason, the business impact), `meta` (owner, stage, decision, decision date), `assumptions`
-//! (id → {text, kind, importance, evidence}), `evidence` (id → {at, by, text}), `comments`
-//! (id → {field, person, name, text, at, resolved_by, resolved_at}).
+//! (id → {text, risk, importance, evidence}), `evidence` (id → {at, by, text}), `comments`
+//! (id → {on, person, name, text, at, resolved_by}: `on` is the field's key).
 
 use automerge::{ChangeHash, ObjId, ObjType, ReadDoc, transaction::Transactable};
 use serde::{Deserialize, Serialize};

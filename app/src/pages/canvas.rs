@@ -3,52 +3,50 @@
 
 use std::time::Duration;
 
-use amplify::{Canvas, ChangeHash, Decision, Field, Risk, Section, SpaceId, Stage};
+use crate::{
+    actions,
+    documents::{DocHandle, Repo, SaveState, mark_seen, seen_heads},
+    platform,
+    sync::SyncHandle,
+    ui::{HealthAlert, SyncedInput, SyncedText},
+};
+use amplify::{Canvas, ChangeHash, Decision, DocId, Field, Group, PersonId, Risk, Section, SpaceId, Stage};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
     components::A,
     hooks::{use_navigate, use_params_map},
 };
-use wasm_bindgen::JsValue;
-
-use crate::{
-    platform,
-    repo::{DocHandle, Repo, SaveState},
-    spaces,
-    sync::Sync,
-    widgets::{HealthAlert, SyncedInput, SyncedText},
-};
 
 /// The boxes of the canvas, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Box {
+enum CanvasBox {
     Section(Section),
     Assumptions,
     Evidence,
 }
 
-const BOXES: [Box; 6] = [
-    Box::Section(Section::Problem),
-    Box::Assumptions,
-    Box::Section(Section::TestCard),
-    Box::Evidence,
-    Box::Section(Section::LearningCard),
-    Box::Section(Section::Decision),
+const BOXES: [CanvasBox; 6] = [
+    CanvasBox::Section(Section::Problem),
+    CanvasBox::Assumptions,
+    CanvasBox::Section(Section::TestCard),
+    CanvasBox::Evidence,
+    CanvasBox::Section(Section::LearningCard),
+    CanvasBox::Section(Section::Decision),
 ];
 
-impl Box {
+impl CanvasBox {
     fn title(self) -> &'static str {
         match self {
-            Box::Section(s) => s.title(),
-            Box::Assumptions => "Assumptions",
-            Box::Evidence => "Evidence log",
+            CanvasBox::Section(s) => s.title(),
+            CanvasBox::Assumptions => "Assumptions",
+            CanvasBox::Evidence => "Evidence log",
         }
     }
 
     fn fields(self) -> Vec<Field> {
         match self {
-            Box::Section(s) => Field::ALL.into_iter().filter(|f| f.section() == s).collect(),
+            CanvasBox::Section(s) => Field::ALL.into_iter().filter(|f| f.section() == s).collect(),
             _ => Vec::new(),
         }
     }
@@ -56,7 +54,7 @@ impl Box {
 
 /// `/experiment`: this person's own canvas, in their home group.
 #[component]
-pub fn Experiment() -> impl IntoView {
+pub fn ExperimentPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -87,19 +85,19 @@ pub fn CanvasPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let params = use_params_map();
     let space = Memo::new(move |_| params.with(|p| p.get("space").and_then(|s| SpaceId::parse(&s))));
-    let person = Memo::new(move |_| params.with(|p| p.get("person").unwrap_or_default()));
+    let person = Memo::new(move |_| params.with(|p| p.get("person").and_then(|s| PersonId::parse(&s))));
     let member =
         move || space.get().is_some_and(|s| repo.with_account(|a| a.is_some_and(|a| a.space(s).is_some())));
     let handle = Memo::new(move |_| {
         let space = space.get()?;
         repo.loaded.get().then_some(())?;
         repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some())).then_some(())?;
-        repo.canvas(space, &person.get())
+        repo.handle::<Canvas>(DocId::Canvas(space, person.get()?))
     });
     view! {
         <section class="page canvas">
-            {move || match (handle.get(), space.get()) {
-                (Some(handle), Some(space)) => view! { <CanvasView handle space person=person.get() /> }.into_any(),
+            {move || match (handle.get(), space.get(), person.get()) {
+                (Some(handle), Some(space), Some(person)) => view! { <CanvasView handle space person /> }.into_any(),
                 _ if !repo.loaded.get() => view! { <p role="status">"Opening…"</p> }.into_any(),
                 _ if !member() => view! {
                     <h1>"Not your group's canvas"</h1>
@@ -114,23 +112,20 @@ pub fn CanvasPage() -> impl IntoView {
 }
 
 #[component]
-fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl IntoView {
+fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
-    let me = repo.person().unwrap_or_default();
-    let mine = me == person;
+    let sync = expect_context::<SyncHandle>();
+    let me = repo.person().map(|p| p.to_string()).unwrap_or_default();
+    let mine = me == person.to_string();
     if mine && handle.with_untracked(|c| c.owner().is_none()) {
-        let owner = person.clone();
-        handle.edit(|c| c.set_owner(&owner));
+        handle.edit(|c| c.set_owner(&person.to_string()));
     }
     let doc_id = handle.id();
-    let owner_name = {
-        let person = person.clone();
-        move || {
-            repo.group(space)
-                .with(|g| g.members().into_iter().find(|m| m.person == person).map(|m| m.name))
-                .unwrap_or_else(|| "A member".to_owned())
-        }
+    let owner_name = move || {
+        let person = person.to_string();
+        repo.handle::<Group>(DocId::Group(space))
+            .and_then(|g| g.with(|g| g.members().into_iter().find(|m| m.person == person).map(|m| m.name)))
+            .unwrap_or_else(|| "A member".to_owned())
     };
     let view_mode = RwSignal::new(true); // true: one box at a time
     let current = RwSignal::new(0usize);
@@ -143,25 +138,14 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
     // What the page shows counts as seen, so the stored heads follow the document at once (the
     // person may leave the moment a change arrives), but not while their own edit waits for its
     // save: reading heads would commit the typing one keystroke at a time.
-    let seen_key = format!("seen/{doc_id}");
     let previous_read = RwSignal::new(false);
     let baseline = StoredValue::new_local(None::<Vec<ChangeHash>>);
     let touched = RwSignal::new(Vec::<Field>::new());
     provide_context(Touched(touched));
-    {
-        let seen_key = seen_key.clone();
-        spawn_local(async move {
-            let Some(storage) = repo.storage() else { return };
-            if let Ok(Some(value)) = storage.get_kv(&seen_key).await {
-                let heads: Vec<ChangeHash> =
-                    value.as_string().unwrap_or_default().split(',').filter_map(|h| h.parse().ok()).collect();
-                if !heads.is_empty() {
-                    baseline.set_value(Some(heads));
-                }
-            }
-            previous_read.set(true);
-        });
-    }
+    spawn_local(async move {
+        baseline.set_value(seen_heads(repo, doc_id).await);
+        previous_read.set(true);
+    });
     Effect::new(move |_| {
         handle.with(|_| ());
         if !previous_read.get() || handle.save_state() != SaveState::Saved {
@@ -172,19 +156,13 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
             let news = handle.with_untracked(|c| c.changed_since(&heads));
             changed.set(news.into_iter().filter(|f| !mine.contains(f)).collect());
         }
-        let seen_key = seen_key.clone();
-        let heads: Vec<String> = handle.heads().iter().map(ToString::to_string).collect();
-        spawn_local(async move {
-            if let Some(storage) = repo.storage() {
-                let _ = storage.put_kv(&seen_key, &JsValue::from_str(&heads.join(","))).await;
-            }
-        });
+        mark_seen(repo, doc_id, &handle.heads());
     });
 
     // Presence: say we are here every ten seconds while the page is open.
     let announce = {
-        let (doc_id, me) = (doc_id.clone(), me.clone());
-        move || sync.announce(&doc_id, &me, &spaces::my_name(&repo))
+        let me = me.clone();
+        move || sync.announce(doc_id, &me, &actions::my_name(&repo))
     };
     announce();
     let ticker = set_interval_with_handle(announce, Duration::from_secs(10)).ok();
@@ -193,21 +171,18 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
             t.clear();
         }
     });
-    let others = {
-        let (doc_id, me) = (doc_id.clone(), me.clone());
-        move || sync.here(&doc_id, &me)
-    };
+    let others = move || sync.here(doc_id, &me);
 
     let stage = Memo::new(move |_| handle.with(|c| c.stage()));
     let on_stage = move |ev| {
         let value = event_target_value(&ev);
         if let Some(stage) = Stage::from_key(&value) {
-            match spaces::set_stage(&repo, handle, stage) {
+            match actions::set_stage(&repo, handle, stage) {
                 Ok(()) if stage == Stage::Showcased => {
                     status.set("Published to the cohort's showcase.".to_owned())
                 }
                 Ok(()) => status.set(format!("Stage: {}.", stage.label())),
-                Err(e) => status.set(e.to_owned()),
+                Err(e) => status.set(e.to_string()),
             }
         }
     };
@@ -249,7 +224,7 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
             view! {
                 <nav class="box-nav" aria-label="Canvas boxes">
                     <button class="secondary" disabled=index == 0 on:click=move |_| current.update(|i| *i = i.saturating_sub(1))>"← Previous"</button>
-                    <span>{format!("Box {} of {}", index + 1, BOXES.len())}</span>
+                    <span>{format!("CanvasBox {} of {}", index + 1, BOXES.len())}</span>
                     <button class="secondary" disabled=index + 1 == BOXES.len() on:click=move |_| current.update(|i| *i = (*i + 1).min(BOXES.len() - 1))>"Next →"</button>
                 </nav>
                 <BoxView b handle changed mine />
@@ -262,10 +237,15 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: String) -> impl
 }
 
 #[component]
-fn BoxView(b: Box, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Field>>, mine: bool) -> impl IntoView {
+fn BoxView(
+    b: CanvasBox,
+    handle: DocHandle<Canvas>,
+    changed: RwSignal<Vec<Field>>,
+    mine: bool,
+) -> impl IntoView {
     let body = match b {
-        Box::Section(_) => {
-            let decision = matches!(b, Box::Section(Section::Decision));
+        CanvasBox::Section(_) => {
+            let decision = matches!(b, CanvasBox::Section(Section::Decision));
             view! {
                 {decision.then(|| view! { <DecisionPicker handle /> })}
                 {b.fields().into_iter().map(|f| view! { <FieldEditor field=f handle changed /> }).collect_view()}
@@ -273,8 +253,8 @@ fn BoxView(b: Box, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Field>>, min
             }
             .into_any()
         }
-        Box::Assumptions => view! { <Assumptions handle /> }.into_any(),
-        Box::Evidence => view! { <EvidenceLog handle /> }.into_any(),
+        CanvasBox::Assumptions => view! { <Assumptions handle /> }.into_any(),
+        CanvasBox::Evidence => view! { <EvidenceLog handle /> }.into_any(),
     };
     view! {
         <section class="card box" aria-labelledby="box-title">
@@ -328,7 +308,8 @@ fn Comments(handle: DocHandle<Canvas>, on: &'static str, about: &'static str) ->
         if text.is_empty() {
             return;
         }
-        let (person, name) = (repo.person().unwrap_or_default(), spaces::my_name(&repo));
+        let (person, name) =
+            (repo.person().map(|p| p.to_string()).unwrap_or_default(), actions::my_name(&repo));
         let at = platform::now().utc_ms;
         handle.edit(|c| c.comment(on, &person, &name, &text, at));
         draft.set(String::new());
@@ -348,7 +329,7 @@ fn Comments(handle: DocHandle<Canvas>, on: &'static str, about: &'static str) ->
                                 Some(by) => view! { <p class="meta">{format!("Resolved by {by}")}</p> }.into_any(),
                                 None => view! {
                                     <button class="secondary" on:click=move |_| {
-                                        let name = spaces::my_name(&repo);
+                                        let name = actions::my_name(&repo);
                                         handle.edit(|c| c.resolve(&id, &name));
                                     }>"Resolve"</button>
                                 }
@@ -399,10 +380,10 @@ fn Publish(handle: DocHandle<Canvas>) -> impl IntoView {
     view! {
         <div class="publish">
             <p class="hint">"Publishing puts your story (not your canvas) in the cohort's showcase, where executives read it. It follows your stage from then on."</p>
-            <button on:click=move |_| match spaces::publish(&repo, handle) {
+            <button on:click=move |_| match actions::publish(&repo, handle) {
                 Ok(()) => status.set("Published to the cohort's showcase.".to_owned()),
-                Err(e) => status.set(e.to_owned()),
-            }>{move || if spaces::is_published(&repo) { "Update the showcase" } else { "Publish to the showcase" }}</button>
+                Err(e) => status.set(e.to_string()),
+            }>{move || if actions::is_published(&repo) { "Update the showcase" } else { "Publish to the showcase" }}</button>
             <p role="status" class="hint">{move || status.get()}</p>
         </div>
     }
@@ -484,7 +465,7 @@ fn EvidenceLog(handle: DocHandle<Canvas>) -> impl IntoView {
         ev.prevent_default();
         let text = draft.get_untracked().trim().to_owned();
         if !text.is_empty() {
-            let (by, at) = (spaces::my_name(&repo), platform::now().utc_ms);
+            let (by, at) = (actions::my_name(&repo), platform::now().utc_ms);
             handle.edit(|c| c.add_evidence(&text, &by, at));
             draft.set(String::new());
         }
@@ -517,9 +498,9 @@ fn Outline(
             {BOXES.iter().enumerate().map(|(i, b)| {
                 let b = *b;
                 let summary = move || match b {
-                    Box::Assumptions => handle.with(|c| c.assumptions().into_iter().map(|a| a.text).collect::<Vec<_>>()),
-                    Box::Evidence => handle.with(|c| c.evidence().into_iter().map(|e| e.text).collect::<Vec<_>>()),
-                    Box::Section(_) => b.fields().into_iter().map(|f| {
+                    CanvasBox::Assumptions => handle.with(|c| c.assumptions().into_iter().map(|a| a.text).collect::<Vec<_>>()),
+                    CanvasBox::Evidence => handle.with(|c| c.evidence().into_iter().map(|e| e.text).collect::<Vec<_>>()),
+                    CanvasBox::Section(_) => b.fields().into_iter().map(|f| {
                         let text = handle.with(|c| c.get(f));
                         let mark = if changed.with(|c| c.contains(&f)) { " (changed)" } else { "" };
                         format!("{}{mark} {}", f.label(), if text.is_empty() { "—".to_owned() } else { text })

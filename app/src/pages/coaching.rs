@@ -2,19 +2,16 @@
 //! goals, and the entries they share. The coach's dashboard: every coachee with what is new, what
 //! is open, and who has gone quiet; and a page per coachee with private notes.
 
-use std::collections::HashSet;
-
 use amplify::{Coaching as CoachingDoc, Owner, SpaceId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
-use wasm_bindgen::JsValue;
 
 use crate::{
+    actions,
+    documents::{DocHandle, ReadMarks, Repo},
     platform,
-    repo::{DocHandle, Repo, Target},
-    spaces,
-    sync::Sync,
-    widgets::{InvitePanel, SyncedText},
+    sync::SyncHandle,
+    ui::{InvitePanel, SyncedText},
 };
 
 /// A coachee with nothing new for this long is marked stalled.
@@ -23,9 +20,9 @@ const DAY_MS: i64 = 86_400_000;
 
 /// `/coaching`: the participant's side.
 #[component]
-pub fn Coaching() -> impl IntoView {
+pub fn CoachingPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let pairs = move || spaces::my_coaches(&repo);
+    let pairs = move || actions::my_coaches(&repo);
     view! {
         <section class="page coaching">
             <h1>"Coaching"</h1>
@@ -37,7 +34,7 @@ pub fn Coaching() -> impl IntoView {
                     }
                     .into_any();
                 }
-                pairs.into_iter().filter_map(|space| repo.coaching(space).map(|h| (space, h))).map(|(space, handle)| view! {
+                pairs.into_iter().filter_map(|space| repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|h| (space, h))).map(|(space, handle)| view! {
                     <PairView space handle side=Owner::Participant />
                 }).collect_view().into_any()
             }}
@@ -193,7 +190,7 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
 fn SharedByMe(space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let shared = move || {
-        shared_entries(&repo, space)
+        repo.shared_entries(space)
             .into_iter()
             .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
             .collect::<Vec<_>>()
@@ -218,57 +215,18 @@ fn SharedByMe(space: SpaceId) -> impl IntoView {
     }
 }
 
-/// Every shared-entry document in a coaching space.
-fn shared_entries(repo: &Repo, space: SpaceId) -> Vec<(String, DocHandle<amplify::SharedEntry>)> {
-    repo.docs_with_prefix(&format!("shared/{space}/"))
-        .into_iter()
-        .filter_map(|(id, t)| match t {
-            Target::Shared(h) => Some((id, h)),
-            _ => None,
-        })
-        .collect()
-}
-
-const READ: &str = "coach.read";
-
-/// Which shared entries this coach has opened (kept on the device: nobody else needs to know).
-fn read_marks(repo: Repo) -> RwSignal<HashSet<String>> {
-    let marks = RwSignal::new(HashSet::new());
-    spawn_local(async move {
-        let Some(storage) = repo.storage() else { return };
-        if let Ok(Some(value)) = storage.get_kv(READ).await {
-            let set: HashSet<String> =
-                serde_json::from_str(&value.as_string().unwrap_or_default()).unwrap_or_default();
-            marks.set(set);
-        }
-    });
-    marks
-}
-
-fn mark_read(repo: Repo, marks: RwSignal<HashSet<String>>, id: String) {
-    marks.update(|m| {
-        m.insert(id);
-    });
-    let json = serde_json::to_string(&marks.get_untracked()).unwrap_or_default();
-    spawn_local(async move {
-        if let Some(storage) = repo.storage() {
-            let _ = storage.put_kv(READ, &JsValue::from_str(&json)).await;
-        }
-    });
-}
-
 /// `/coachees` (and a coach's home): every coachee at a glance.
 #[component]
-pub fn Coachees() -> impl IntoView {
+pub fn CoacheesPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
-    let marks = read_marks(repo);
+    let sync = expect_context::<SyncHandle>();
+    let marks = ReadMarks::load(repo);
     let invite = RwSignal::new(None::<String>);
     let problem = RwSignal::new(String::new());
     let add = move |_| {
         spawn_local(async move {
-            match spaces::create_coaching(repo, sync, "New coachee").await {
-                Ok(i) => invite.set(spaces::invite_link(&i)),
+            match actions::create_coaching(repo, sync, "New coachee").await {
+                Ok(i) => invite.set(actions::invite_link(&i)),
                 Err(e) => problem.set(format!("Could not start: {e}")),
             }
         });
@@ -278,9 +236,9 @@ pub fn Coachees() -> impl IntoView {
         <section class="page coachees">
             <h1>"Your coachees"</h1>
             <ul class="coachee-list" data-testid="coachees">
-                {move || spaces::my_coachees(&repo).into_iter().filter_map(|space| repo.coaching(space).map(|h| (space, h))).map(|(space, handle)| {
-                    let shared = move || shared_entries(&repo, space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
-                    let unread = move || shared().into_iter().filter(|(id, _)| !marks.with(|m| m.contains(id))).count();
+                {move || actions::my_coachees(&repo).into_iter().filter_map(|space| repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|h| (space, h))).map(|(space, handle)| {
+                    let shared = move || repo.shared_entries(space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
+                    let unread = move || shared().into_iter().filter(|(id, _)| !marks.is_read(*id)).count();
                     let open = move || handle.with(|c| c.actions().iter().filter(|a| !a.done).count());
                     let last = move || {
                         let shared_at = shared().iter().map(|(_, h)| h.with(|s| s.view().shared_ms)).max().unwrap_or(0);
@@ -316,34 +274,31 @@ pub fn Coachees() -> impl IntoView {
 
 /// `/coachee/:space`: one coachee, as their coach sees them.
 #[component]
-pub fn Coachee() -> impl IntoView {
+pub fn CoacheePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let params = use_params_map();
     let space = Memo::new(move |_| params.with(|p| p.get("space").and_then(|s| SpaceId::parse(&s))));
-    let marks = read_marks(repo);
+    let marks = ReadMarks::load(repo);
     view! {
         <section class="page coachee">
             <A href="/" attr:class="back">"← Coachees"</A>
             {move || {
                 let Some(space) = space.get() else { return view! { <h1>"Not found"</h1> }.into_any() };
-                let Some(handle) = repo.coaching(space) else {
+                let Some(handle) = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)) else {
                     return view! { <h1>"Not one of your coachees"</h1> }.into_any();
                 };
-                let notes = repo.coach_notes(space);
-                let shared = move || shared_entries(&repo, space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
+                let notes = repo.handle::<amplify::Notes>(amplify::DocId::CoachNotes(space));
+                let shared = move || repo.shared_entries(space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
                 view! {
                     <section class="card" aria-labelledby="shared-heading">
                         <h2 id="shared-heading">"Entries shared with you"</h2>
                         <ul class="shared-list" data-testid="shared-with-coach">
                             {move || shared().into_iter().map(|(id, h)| {
-                                let unread = {
-                                    let id = id.clone();
-                                    move || !marks.with(|m| m.contains(&id))
-                                };
+                                let unread = move || !marks.is_read(id);
                                 let view_ = h.with(|s| s.view());
                                 view! {
                                     <li class:unread=unread.clone()>
-                                        <details on:toggle=move |_| mark_read(repo, marks, id.clone())>
+                                        <details on:toggle=move |_| marks.mark(id)>
                                             <summary dir="auto">
                                                 {view_.title.clone()}
                                                 <Show when=unread.clone()><span class="badge">" New"</span></Show>

@@ -5,12 +5,12 @@ use amplify::{CohortRole, Invite, InviteKey, InviteKind, Milestone, SpaceId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
-use crate::{pages::showcase::my_cohort, repo::Repo, roles::Role, spaces, sync::Sync, widgets::InvitePanel};
+use crate::{actions, documents::Repo, roles::Role, sync::SyncHandle, ui::InvitePanel};
 
 #[component]
 pub fn CohortPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let cohort = Memo::new(move |_| my_cohort(&repo));
+    let cohort = Memo::new(move |_| repo.cohort_space());
     view! {
         <section class="page cohort">
             {move || match cohort.get() {
@@ -25,9 +25,9 @@ pub fn CohortPage() -> impl IntoView {
 #[component]
 fn NewCohort() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let name = RwSignal::new(String::new());
-    let me = RwSignal::new(spaces::my_name(&repo));
+    let me = RwSignal::new(actions::my_name(&repo));
     let code = RwSignal::new(String::new());
     let problem = RwSignal::new(String::new());
     let create = move |ev: SubmitEvent| {
@@ -50,17 +50,17 @@ fn NewCohort() -> impl IntoView {
         };
         spawn_local(async move {
             if let Some(key) = registration
-                && let Err(e) = spaces::use_registration(repo, sync, key).await
+                && let Err(e) = actions::use_registration(repo, sync, key).await
             {
                 problem.set(format!("The registration code could not be kept: {e}"));
                 return;
             }
-            if let Err(e) = spaces::create_cohort(repo, sync, &cohort, &my_name).await {
+            if let Err(e) = actions::create_cohort(repo, sync, &cohort, &my_name).await {
                 problem.set(format!("The cohort could not be created: {e}"));
             }
         });
     };
-    let has_registration = move || spaces::registration(&repo).is_some();
+    let has_registration = move || actions::registration(&repo).is_some();
     view! {
         <h1>"Cohort"</h1>
         <p>"You are not in a cohort yet. Participants, coaches and executives join by the invite link their programme team sends."</p>
@@ -95,7 +95,7 @@ fn NewCohort() -> impl IntoView {
 #[component]
 fn CohortView(space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let handle = repo.cohort_doc(space);
+    let handle = repo.cohort(space);
     let team = move || Role::of(&repo) == Role::ProgrammeTeam;
     let Some(handle) = handle else { return view! { <p>"Opening…"</p> }.into_any() };
     let name = move || handle.with(|c| c.name());
@@ -219,12 +219,12 @@ fn Invites(space: SpaceId) -> impl IntoView {
             CohortRole::Executive => InviteKey::Reader(secret.keys().reader_keys()),
             _ => InviteKey::Secret(secret),
         };
-        spaces::invite_link(&Invite {
+        actions::invite_link(&Invite {
             kind: InviteKind::Cohort(role),
             key,
             name,
-            from: spaces::my_name(&repo),
-            registration: spaces::registration(&repo),
+            from: actions::my_name(&repo),
+            registration: actions::registration(&repo),
         })
     };
     view! {

@@ -9,15 +9,15 @@ use leptos_router::{
 };
 
 use crate::{
-    notice::Notices,
+    actions,
+    documents::{DocHandle, Repo},
     platform,
-    repo::{DocHandle, Repo},
-    spaces,
-    widgets::SyncedText,
+    ui::Notices,
+    ui::SyncedText,
 };
 
 #[component]
-pub fn Entry() -> impl IntoView {
+pub fn EntryPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
@@ -138,7 +138,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             on_edit=move |text: String| {
                 journal.edit(|j| j.set_body(&id, &text));
                 if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
-                    spaces::refresh_shared(&repo, &entry);
+                    actions::refresh_shared(&repo, &entry);
                 }
             }
         />
@@ -226,22 +226,22 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
 #[component]
 fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let coaches = move || spaces::my_coaches(&repo);
+    let coaches = move || actions::my_coaches(&repo);
     move || {
         coaches()
             .into_iter()
             .map(|space| {
-                let coach = move || repo.coaching(space).map(|c| c.with(|c| c.pair().coach_name)).unwrap_or_default();
-                let shared = move || spaces::shared_copy(&repo, space, &id).is_some();
+                let coach = move || repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|c| c.with(|c| c.pair().coach_name)).unwrap_or_default();
+                let shared = move || actions::shared_copy(&repo, space, &id).is_some();
                 let confirming = RwSignal::new(false);
                 let share = move |_| {
                     if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
-                        spawn_local(async move { spaces::share_entry(&repo, space, &entry).await });
+                        spawn_local(async move { actions::share_entry(&repo, space, &entry).await });
                     }
                 };
                 let unshare = move |_| {
                     confirming.set(false);
-                    spawn_local(async move { spaces::unshare_entry(&repo, space, &id).await });
+                    spawn_local(async move { actions::unshare_entry(&repo, space, &id).await });
                 };
                 view! {
                     <section class="card share" aria-label=move || format!("Sharing with {}", coach())>

@@ -10,16 +10,16 @@ use leptos_router::{
 };
 
 use crate::{
-    repo::{DocHandle, Repo},
-    spaces,
-    sync::Sync,
-    widgets::{HealthAlert, InvitePanel, SyncedText},
+    actions,
+    documents::{DocHandle, Repo},
+    sync::SyncHandle,
+    ui::{HealthAlert, InvitePanel, SyncedText},
 };
 
 #[component]
-pub fn Groups() -> impl IntoView {
+pub fn GroupsPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let my_name = RwSignal::new(String::new());
@@ -40,7 +40,7 @@ pub fn Groups() -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match spaces::create_group(repo, sync, &group, &me).await {
+            match actions::create_group(repo, sync, &group, &me).await {
                 Ok(space) => navigate(&format!("/group/{space}"), NavigateOptions::default()),
                 Err(e) => problem.set(format!("The group could not be created: {e}")),
             }
@@ -126,9 +126,9 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             key: InviteKey::Secret(secret),
             name: handle.with(|g| g.name()),
             from,
-            registration: spaces::registration(&repo),
+            registration: actions::registration(&repo),
         };
-        spaces::invite_link(&invite)
+        actions::invite_link(&invite)
     };
     view! {
         <h1 dir="auto">{move || handle.with(|g| g.name())}</h1>
@@ -148,7 +148,7 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             <h2 id="experiments-heading">"Experiments"</h2>
             <ul class="link-list" data-testid="experiments">
                 {move || handle.with(|g| g.members()).into_iter().map(|m| {
-                    let mine = repo.person().as_deref() == Some(m.person.as_str());
+                    let mine = repo.person().is_some_and(|p| p.to_string() == m.person);
                     let label = if mine { "Your experiment".to_owned() } else { format!("{}'s experiment", m.name) };
                     view! { <li><A href=format!("/canvas/{space}/{}", m.person)>{label}</A></li> }
                 }).collect_view()}

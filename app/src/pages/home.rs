@@ -7,21 +7,21 @@ use leptos::prelude::*;
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
 use crate::{
-    pages::{Coachees, CohortPage, Showcase},
+    actions,
+    documents::Repo,
+    pages::{CoacheesPage, CohortPage, ShowcasePage},
     platform,
-    repo::Repo,
     roles::Role,
-    spaces,
 };
 
 #[component]
-pub fn Home() -> impl IntoView {
+pub fn HomePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let role = Memo::new(move |_| Role::of(&repo));
     move || match role.get() {
-        Role::Coach => view! { <Coachees /> }.into_any(),
+        Role::Coach => view! { <CoacheesPage /> }.into_any(),
         Role::ProgrammeTeam => view! { <CohortPage /> }.into_any(),
-        Role::Executive => view! { <Showcase /> }.into_any(),
+        Role::Executive => view! { <ShowcasePage /> }.into_any(),
         Role::Participant | Role::Solo => view! { <ParticipantHome /> }.into_any(),
     }
 }
@@ -32,7 +32,7 @@ fn ParticipantHome() -> impl IntoView {
     let navigate = use_navigate();
     let today = platform::now().local_date();
     let daily = prompt_of_the_day(today);
-    let name = move || spaces::my_name(&repo);
+    let name = move || actions::my_name(&repo);
     let write = move |_| {
         if let Some(id) = repo.journal.add_entry(platform::now(), Some(daily)) {
             navigate(&format!("/entry/{id}"), NavigateOptions::default());
@@ -42,18 +42,16 @@ fn ParticipantHome() -> impl IntoView {
     let experiment = move || {
         let (space, _) = group()?;
         let person = repo.person()?;
-        let canvas =
-            repo.docs_with_prefix(&format!("canvas/{space}/{person}")).into_iter().next().map(|(_, t)| t);
-        let stage = match canvas {
-            Some(crate::repo::Target::Canvas(h)) => h.with(|c| c.stage().label()),
-            _ => "Not started",
-        };
+        // Only a canvas this device holds: asking for it must not start one.
+        let id = amplify::DocId::Canvas(space, person);
+        let canvas = repo.handles_in::<amplify::Canvas>(space).into_iter().find(|(doc, _)| *doc == id);
+        let stage = canvas.map_or("Not started", |(_, h)| h.with(|c| c.stage().label()));
         Some((format!("/canvas/{space}/{person}"), stage))
     };
     let actions = move || {
         let mut due: Vec<(amplify::SpaceId, amplify::Action, String)> = Vec::new();
-        for space in spaces::my_coaches(&repo) {
-            if let Some(coaching) = repo.coaching(space) {
+        for space in actions::my_coaches(&repo) {
+            if let Some(coaching) = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)) {
                 let coach = coaching.with(|c| c.pair().coach_name);
                 due.extend(
                     coaching
@@ -69,7 +67,7 @@ fn ParticipantHome() -> impl IntoView {
     };
     let next_events = move || {
         let cohort = repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id()))?;
-        let doc = repo.cohort_doc(cohort)?;
+        let doc = repo.cohort(cohort)?;
         let today = today.to_string();
         Some(doc.with(|c| c.calendar()).into_iter().filter(|e| e.ends >= today).take(3).collect::<Vec<_>>())
     };
@@ -122,7 +120,7 @@ fn ParticipantHome() -> impl IntoView {
                                 view! {
                                     <li>
                                         <input type="checkbox" id=input_id.clone() on:change=move |_| {
-                                            if let Some(c) = repo.coaching(space) {
+                                            if let Some(c) = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)) {
                                                 let at = platform::now().utc_ms;
                                                 c.edit(|c| c.set_done(&id, Some(at)));
                                             }

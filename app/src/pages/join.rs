@@ -7,10 +7,10 @@ use amplify::{CohortRole, Invite, InviteKey, InviteKind, ProfileField, SpaceSecr
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
-use crate::{notice::Notices, repo::Repo, spaces, sync::Sync};
+use crate::{actions, documents::Repo, sync::SyncHandle, ui::Notices};
 
 #[component]
-pub fn Join() -> impl IntoView {
+pub fn JoinPage() -> impl IntoView {
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     if !fragment.is_empty() {
         // The secret should not stay in the address bar or the history.
@@ -24,13 +24,13 @@ pub fn Join() -> impl IntoView {
     if let Some(Ok(invite)) = &invite
         && invite.registration.is_some()
     {
-        let (repo, sync) = (expect_context::<Repo>(), expect_context::<Sync>());
+        let (repo, sync) = (expect_context::<Repo>(), expect_context::<SyncHandle>());
         let invite = StoredValue::new(invite.clone());
         Effect::new(move |done: Option<bool>| {
             if done == Some(true) || !repo.loaded.get() {
                 return done.unwrap_or(false);
             }
-            spawn_local(async move { spaces::adopt_registration(repo, sync, &invite.get_value()).await });
+            spawn_local(async move { actions::adopt_registration(repo, sync, &invite.get_value()).await });
             true
         });
     }
@@ -73,7 +73,7 @@ fn name_signal(repo: Repo) -> RwSignal<String> {
 #[component]
 fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let navigate = use_navigate();
     let space = secret.keys().id;
     let secret = StoredValue::new(secret);
@@ -84,7 +84,7 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
         if !repo.loaded.get() {
             return None;
         }
-        Some(spaces::preview(repo, &secret.get_value()).await)
+        Some(actions::preview(repo, &secret.get_value()).await)
     });
     let problem = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -100,7 +100,7 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
             busy.set(true);
             let (name, navigate) = (name.clone(), navigate.clone());
             spawn_local(async move {
-                match spaces::join_group(repo, sync, secret.get_value(), &name, &me).await {
+                match actions::join_group(repo, sync, secret.get_value(), &name, &me).await {
                     Ok(space) => navigate(&format!("/group/{space}"), NavigateOptions::default()),
                     Err(e) => problem.set(format!("Joining failed: {e}")),
                 }
@@ -149,7 +149,7 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
 #[component]
 fn JoinOther(invite: Invite) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let navigate = use_navigate();
     let space = invite.key.space();
     let my_name = name_signal(repo);
@@ -195,18 +195,18 @@ fn JoinOther(invite: Invite) -> impl IntoView {
             let invite = invite.get_value();
             let outcome = match (invite.kind, &invite.key) {
                 (InviteKind::Coaching, InviteKey::Secret(secret)) => {
-                    spaces::join_coaching(repo, sync, secret.clone(), &invite.from, &me)
+                    actions::join_coaching(repo, sync, secret.clone(), &invite.from, &me)
                         .await
                         .map(|_| "/coaching")
                 }
                 (InviteKind::Cohort(CohortRole::Executive), _) => {
-                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/showcase")
+                    actions::join_cohort(repo, sync, &invite, &me).await.map(|_| "/showcase")
                 }
                 (InviteKind::Cohort(CohortRole::ProgrammeTeam), _) => {
-                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/cohort")
+                    actions::join_cohort(repo, sync, &invite, &me).await.map(|_| "/cohort")
                 }
                 (InviteKind::Cohort(_), _) => {
-                    spaces::join_cohort(repo, sync, &invite, &me).await.map(|_| "/")
+                    actions::join_cohort(repo, sync, &invite, &me).await.map(|_| "/")
                 }
                 _ => Ok("/"),
             };
@@ -251,7 +251,7 @@ fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
 #[component]
 fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let notices = expect_context::<Notices>();
     let navigate = use_navigate();
     let secret = StoredValue::new(secret);
@@ -261,7 +261,7 @@ fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match spaces::link_device(repo, sync, secret.get_value()).await {
+            match actions::link_device(repo, sync, secret.get_value()).await {
                 Ok(()) => {
                     notices.show("This device is linked. Your journal arrives as soon as it is online.");
                     navigate("/journal", NavigateOptions::default());

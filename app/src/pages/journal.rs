@@ -8,13 +8,13 @@ use leptos_router::{
     hooks::{use_navigate, use_query_map},
 };
 
-use crate::{platform, repo::Repo, widgets::JournalAlerts};
+use crate::{documents::Repo, platform, ui::JournalAlerts};
 
 /// How many entries are drawn at first; more on request, so a long journal opens fast.
 const PAGE: usize = 40;
 
 #[component]
-pub fn Journal() -> impl IntoView {
+pub fn JournalPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let journal = repo.journal;
     let navigate = use_navigate();

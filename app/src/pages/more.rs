@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    repo::Repo,
+    documents::Repo,
     roles::{Page, Role},
 };
 
@@ -22,7 +22,7 @@ const LINKS: [(Page, &str, &str); 10] = [
 ];
 
 #[component]
-pub fn More() -> impl IntoView {
+pub fn MorePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let role = Memo::new(move |_| Role::of(&repo));
     view! {

@@ -5,14 +5,14 @@ use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
 use crate::{
+    actions,
+    documents::{Health, Repo},
     platform,
-    repo::{Health, Repo},
-    spaces,
-    widgets::{HealthAlert, SyncedInput, SyncedText, writable},
+    ui::{HealthAlert, SyncedInput, SyncedText},
 };
 
 #[component]
-pub fn Profile() -> impl IntoView {
+pub fn ProfilePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let profile = repo.profile;
     // Fields are bound to the document once; edits from other devices flow into them without
@@ -24,7 +24,7 @@ pub fn Profile() -> impl IntoView {
         let on_edit = move |value: String| {
             profile.edit(|p| p.set(field, &value));
             // The cohort's card of this person follows their profile.
-            spaces::mirror_profile(repo);
+            actions::mirror_profile(repo);
         };
         let control = if field == ProfileField::Statement {
             view! { <SyncedText id=id.clone() text on_edit rows=4 /> }.into_any()
@@ -46,7 +46,7 @@ pub fn Profile() -> impl IntoView {
             <HealthAlert handle=profile name="profile" />
             {move || match health.get() {
                 Health::Loading => view! { <p role="status">"Opening your profile…"</p> }.into_any(),
-                health if writable(&health) => view! {
+                health if health.writable() => view! {
                     <form class="stack" on:submit=|ev| ev.prevent_default()>
                         {field(ProfileField::Name, "Name", "As your colleagues know you.")}
                         {field(ProfileField::Role, "Role", "Your job title and team.")}
@@ -82,7 +82,7 @@ fn Photo() -> impl IntoView {
             match platform::small_photo(&file, 192).await {
                 Ok(url) => {
                     profile.edit(|p| p.set_photo(Some(&url)));
-                    spaces::mirror_profile(repo);
+                    actions::mirror_profile(repo);
                     problem.set(String::new());
                 }
                 Err(_) => problem.set("This file could not be read as a picture.".to_owned()),
@@ -96,7 +96,7 @@ fn Photo() -> impl IntoView {
             <input id="profile-photo" type="file" accept="image/*" aria-describedby="profile-photo-hint" on:change=chosen />
             <p class="hint" id="profile-photo-hint">"Kept small: a 192-pixel square."</p>
             <Show when=move || photo.get().is_some()>
-                <button type="button" class="secondary" on:click=move |_| { profile.edit(|p| p.set_photo(None)); spaces::mirror_profile(repo); }>"Remove photo"</button>
+                <button type="button" class="secondary" on:click=move |_| { profile.edit(|p| p.set_photo(None)); actions::mirror_profile(repo); }>"Remove photo"</button>
             </Show>
             <p role="alert" class="problem">{move || problem.get()}</p>
         </div>

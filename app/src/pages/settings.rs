@@ -7,15 +7,15 @@ use amplify::{Invite, InviteKey, InviteKind, ProfileField, recovery_code};
 use leptos_router::components::A;
 
 use crate::{
+    documents::Repo,
     platform::{self, StorageReport, Theme},
-    repo::Repo,
     storage::SetAside,
-    sync::Sync,
-    widgets::{InvitePanel, doc_name},
+    sync::SyncHandle,
+    ui::{InvitePanel, doc_name},
 };
 
 #[component]
-pub fn Settings() -> impl IntoView {
+pub fn SettingsPage() -> impl IntoView {
     view! {
         <section class="page settings">
             <h1>"Settings"</h1>
@@ -37,15 +37,15 @@ pub fn Settings() -> impl IntoView {
 #[component]
 fn RegistrationSection() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let code = RwSignal::new(String::new());
     let said = RwSignal::new(String::new());
-    let registered = move || crate::spaces::registration(&repo).is_some();
+    let registered = move || crate::actions::registration(&repo).is_some();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match amplify::RegistrationKey::parse_code(&code.get_untracked()) {
             Ok(key) => spawn_local(async move {
-                match crate::spaces::use_registration(repo, sync, key).await {
+                match crate::actions::use_registration(repo, sync, key).await {
                     Ok(()) => {
                         code.set(String::new());
                         said.set("Saved. Your changes go to the server now.".to_owned());
@@ -87,7 +87,7 @@ fn RegistrationSection() -> impl IntoView {
 #[component]
 fn DevicesSection() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let sync = expect_context::<Sync>();
+    let sync = expect_context::<SyncHandle>();
     let linking = RwSignal::new(false);
     let showing_code = RwSignal::new(false);
     let personal = move || repo.with_account(|a| a.and_then(|a| a.personal().secret().cloned()));
@@ -97,9 +97,9 @@ fn DevicesSection() -> impl IntoView {
             key: InviteKey::Secret(personal()?),
             name: "Your journal".to_owned(),
             from: repo.profile.with(|p| p.get(ProfileField::Name)),
-            registration: crate::spaces::registration(&repo),
+            registration: crate::actions::registration(&repo),
         };
-        crate::spaces::invite_link(&invite)
+        crate::actions::invite_link(&invite)
     };
     view! {
         <section class="card" aria-labelledby="devices-heading">
@@ -110,7 +110,7 @@ fn DevicesSection() -> impl IntoView {
             </p>
             <dl class="facts">
                 <dt>"Sync"</dt>
-                <dd data-testid="sync-detail">{move || sync.badge()}</dd>
+                <dd data-testid="sync-detail">{move || crate::ui::words::badge(&sync.phase(), sync.waiting())}</dd>
                 <dt>"Waiting"</dt>
                 <dd data-testid="sync-waiting">{move || match sync.waiting() {
                     0 => "Nothing: the relay has every change made here.".to_owned(),
@@ -162,14 +162,13 @@ fn ExportSection() -> impl IntoView {
     let canvas = move || {
         let (space, _) = repo.groups().into_iter().next()?;
         let person = repo.person()?;
-        let id = format!("canvas/{space}/{person}");
-        repo.docs_with_prefix(&id).into_iter().find_map(|(doc, t)| match t {
-            crate::repo::Target::Canvas(h) if doc == id => Some(h),
-            _ => None,
-        })
+        let id = amplify::DocId::Canvas(space, person);
+        repo.handles_in::<amplify::Canvas>(space).into_iter().find_map(|(doc, h)| (doc == id).then_some(h))
     };
     let save = |name: &str, mime: &str, text: String| {
-        let _ = platform::download(name, mime, text.as_bytes());
+        if let Err(e) = platform::download(name, mime, text.as_bytes()) {
+            platform::warn(&format!("the download of {name} did not start: {e:?}"));
+        }
     };
     let ready = move || repo.loaded.get() && !repo.journal.is_loading();
     view! {
@@ -185,7 +184,7 @@ fn ExportSection() -> impl IntoView {
                 <button class="secondary" disabled=move || !ready() on:click=move |_| save("amplify-journal.json", "application/json", amplify::journal_json(&entries()))>"Journal as JSON"</button>
             </div>
             {move || canvas().map(|canvas| {
-                let name = crate::spaces::my_name(&repo);
+                let name = crate::actions::my_name(&repo);
                 let md = move || canvas.with(|c| amplify::canvas_markdown(c, &name));
                 let json = move || canvas.with(amplify::canvas_json);
                 view! {
@@ -337,7 +336,7 @@ fn SetAsideItem(record: SetAside) -> impl IntoView {
     view! {
         <li>
             <p>
-                <strong>{format!("Your {} ({})", doc_name(&record.doc), record.kind)}</strong>
+                <strong>{format!("Your {} ({})", record.doc.parse().map_or_else(|_| record.doc.clone(), doc_name), record.kind)}</strong>
                 {format!(", set aside {}.", String::from(when))}
             </p>
             <details>

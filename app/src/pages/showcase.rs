@@ -1,36 +1,17 @@
 //! The cohort's showcase: every published experiment story, filterable by region and stage.
 //! Executives read it; nobody can read a canvas from here.
 
-use amplify::{Published, SpaceId, Stage};
+use amplify::{Published, Stage};
 use leptos::prelude::*;
 
-use crate::repo::{Repo, Target};
-
-/// Every published card of the cohort, newest first.
-pub fn published(repo: &Repo, cohort: SpaceId) -> Vec<Published> {
-    let mut cards: Vec<Published> = repo
-        .docs_with_prefix(&format!("story/{cohort}/"))
-        .into_iter()
-        .filter_map(|(_, t)| match t {
-            Target::Showcase(h) => h.with(|s| s.card()),
-            _ => None,
-        })
-        .collect();
-    cards.sort_by_key(|c| std::cmp::Reverse(c.published_ms));
-    cards
-}
-
-/// This person's cohort, if they are in one.
-pub fn my_cohort(repo: &Repo) -> Option<SpaceId> {
-    repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id()))
-}
+use crate::documents::Repo;
 
 #[component]
-pub fn Showcase() -> impl IntoView {
+pub fn ShowcasePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let region = RwSignal::new(String::new());
     let stage = RwSignal::new(String::new());
-    let cards = Memo::new(move |_| my_cohort(&repo).map(|c| published(&repo, c)).unwrap_or_default());
+    let cards = Memo::new(move |_| repo.cohort_space().map(|c| repo.published(c)).unwrap_or_default());
     let regions = Memo::new(move |_| {
         let mut r: Vec<String> =
             cards.get().into_iter().map(|c| c.region).filter(|r| !r.is_empty()).collect();
@@ -50,7 +31,7 @@ pub fn Showcase() -> impl IntoView {
         <section class="page showcase">
             <h1>"Showcase"</h1>
             <Show when=move || repo.loaded.get() fallback=|| view! { <p role="status">"Opening the showcase…"</p> }>
-            <Show when=move || my_cohort(&repo).is_some() fallback=|| view! { <p>"The showcase belongs to a cohort: open your invite link to join one."</p> }>
+            <Show when=move || repo.cohort_space().is_some() fallback=|| view! { <p>"The showcase belongs to a cohort: open your invite link to join one."</p> }>
                 <p>"Experiments from across the programme: the smallest possible test, and what it taught."</p>
                 <div class="filters">
                     <label for="filter-region">"Region"</label>

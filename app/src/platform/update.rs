@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState};
 
-use crate::repo::Repo;
+use crate::documents::Repo;
 
 /// Whether a new version is installed and waiting. Provided as context.
 #[derive(Clone, Copy)]

@@ -9,14 +9,17 @@ use std::{
     time::Duration,
 };
 
-use amplify::{Day, EntryId, Journal, Moment, Month, Query, volume_id, volume_month};
+use amplify::{Day, DocId, EntryId, Journal, Moment, Month, Query};
 use leptos::prelude::*;
 
+use super::{
+    handle::DocHandle,
+    health::{Health, SaveState},
+    hook::SharedHook,
+};
 use crate::{
     platform,
-    repo::{DocHandle, Health, SaveState, SharedHook},
     storage::{Lost, Storage, StorageError},
-    widgets::writable,
 };
 
 /// One month of the journal.
@@ -62,7 +65,13 @@ impl JournalBook {
     pub async fn load(self, storage: Storage, lost: &mut HashMap<String, Lost>) {
         self.storage.set_value(Some(storage.clone()));
         let mut months: Vec<Month> = match storage.doc_ids().await {
-            Ok(ids) => ids.iter().filter_map(|id| volume_month(id)).collect(),
+            Ok(ids) => ids
+                .iter()
+                .filter_map(|id| match id.parse() {
+                    Ok(DocId::Journal(month)) => Some(month),
+                    _ => None,
+                })
+                .collect(),
             Err(e) => {
                 self.fail(&e);
                 return;
@@ -73,13 +82,13 @@ impl JournalBook {
         let handles: Vec<Volume> = self.owned(|| {
             months
                 .iter()
-                .map(|&month| Volume { month, handle: DocHandle::new(volume_id(month)).attach(&hook) })
+                .map(|&month| Volume { month, handle: DocHandle::new(DocId::Journal(month)).attach(&hook) })
                 .collect()
         });
         self.volumes.set(handles.clone());
         for volume in handles {
-            let id = volume.handle.id();
-            volume.handle.load(storage.clone(), lost.remove(&id)).await;
+            let key = volume.handle.id().to_string();
+            volume.handle.load(storage.clone(), lost.remove(&key)).await;
             // Let the page paint and respond before the next, older month.
             platform::sleep(Duration::ZERO).await;
         }
@@ -88,7 +97,7 @@ impl JournalBook {
 
     /// Storage could not be opened: nothing can be read or written.
     pub(crate) fn fail(&self, error: &StorageError) {
-        let handle = self.owned(|| DocHandle::new(volume_id(platform::now().local_date().month())));
+        let handle = self.owned(|| DocHandle::new(DocId::Journal(platform::now().local_date().month())));
         handle.set_health(Health::unreadable(error.to_string()));
         self.volumes.set(vec![Volume { month: platform::now().local_date().month(), handle }]);
         self.loading.set(false);
@@ -132,7 +141,7 @@ impl JournalBook {
     pub fn can_write(&self) -> bool {
         let month = platform::now().local_date().month();
         match self.volumes.get().iter().find(|v| v.month == month) {
-            Some(volume) => writable(&volume.handle.health()),
+            Some(volume) => volume.handle.health().writable(),
             None => self.storage.with_value(Option::is_some),
         }
     }
@@ -145,7 +154,7 @@ impl JournalBook {
         }
         let storage = self.storage.get_value()?;
         let hook = self.hook.get_value();
-        let handle = self.owned(|| DocHandle::new_empty(volume_id(month), storage)).attach(&hook);
+        let handle = self.owned(|| DocHandle::new_empty(DocId::Journal(month), storage)).attach(&hook);
         self.volumes.update(|volumes| {
             volumes.push(Volume { month, handle });
             volumes.sort_by_key(|v| std::cmp::Reverse(v.month));
@@ -156,7 +165,7 @@ impl JournalBook {
     /// Starts an entry written at `at`, in the volume of its month (created if new).
     pub fn add_entry(&self, at: Moment, prompt: Option<&str>) -> Option<EntryId> {
         let handle = self.volume(at.local_date().month())?;
-        writable(&handle.health_untracked()).then(|| handle.edit(|j| j.add_entry(at, prompt)))
+        handle.health_untracked().writable().then(|| handle.edit(|j| j.add_entry(at, prompt)))
     }
 
     pub(crate) fn volumes_untracked(&self) -> Vec<Volume> {

@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+pub mod update;
+
+/// Writes `message` to the browser's console: for failures nobody can act on at that moment
+/// (the action is retried, or only costs a little), so they are never dropped silently.
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}
+
 /// Now, with this device's current UTC offset.
 pub fn now() -> Moment {
     let date = js_sys::Date::new_0();

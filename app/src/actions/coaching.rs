@@ -1,0 +1,136 @@
+//! Coaching pairs: starting and joining one, and sharing journal entries with the coach.
+
+use amplify::{
+    Coaching, DocId, Entry, EntryId, Invite, InviteKey, InviteKind, Owner, SharedEntry, SpaceId, SpaceSecret,
+};
+
+use super::{ActionError, cohort::writable_cohort, devices::registration, my_name, person_id, remember_name};
+use crate::{
+    account::{Access, SpaceKind},
+    documents::{DocHandle, Repo},
+    platform,
+    sync::SyncHandle,
+};
+
+/// Starts a coaching pair, as the coach: the space, and the invite link for the coachee.
+pub async fn create_coaching(
+    repo: Repo,
+    sync: SyncHandle,
+    coachee_hint: &str,
+) -> Result<Invite, ActionError> {
+    let secret = SpaceSecret::generate();
+    let name = format!("Coaching with {}", my_name(&repo));
+    let space = repo
+        .update_account(|a| {
+            let space = a.join(SpaceKind::Coaching, coachee_hint, Access::Member(secret.clone()));
+            a.set_roles(space, None, Some(Owner::Coach));
+            space
+        })
+        .await?;
+    sync.joined(space);
+    if let Some(coaching) = repo.handle::<Coaching>(DocId::Coaching(space)) {
+        let (person, name) = (person_id(&repo).ok_or(ActionError::NotReady)?.to_string(), my_name(&repo));
+        coaching.edit(|c| c.set_person(Owner::Coach, &person, &name));
+        coaching.flush().await;
+    }
+    Ok(Invite {
+        kind: InviteKind::Coaching,
+        key: InviteKey::Secret(secret),
+        name,
+        from: my_name(&repo),
+        registration: registration(&repo),
+    })
+}
+
+/// Joins the coaching pair of an invite, as the participant.
+pub async fn join_coaching(
+    repo: Repo,
+    sync: SyncHandle,
+    secret: SpaceSecret,
+    name: &str,
+    my_name: &str,
+) -> Result<SpaceId, ActionError> {
+    remember_name(repo, my_name);
+    let space = repo
+        .update_account(|a| {
+            let space = a.join(SpaceKind::Coaching, name, Access::Member(secret));
+            a.set_roles(space, None, Some(Owner::Participant));
+            space
+        })
+        .await?;
+    sync.joined(space);
+    let person = person_id(&repo).ok_or(ActionError::NotReady)?.to_string();
+    if let Some(coaching) = repo.handle::<Coaching>(DocId::Coaching(space)) {
+        coaching.edit(|c| c.set_person(Owner::Participant, &person, my_name));
+        coaching.flush().await;
+        let coach = coaching.with(|c| c.pair().coach);
+        if let (Some(cohort), false) = (writable_cohort(&repo), coach.is_empty()) {
+            cohort.edit(|c| c.pair(&person, &coach));
+            cohort.flush().await;
+        }
+    }
+    Ok(space)
+}
+
+/// The coaching pairs this person is the participant of: (space, coach's name).
+pub fn my_coaches(repo: &Repo) -> Vec<SpaceId> {
+    repo.with_account(|a| {
+        a.map(|a| {
+            a.of_kind(SpaceKind::Coaching)
+                .filter(|s| s.side == Some(Owner::Participant))
+                .map(|s| s.id())
+                .collect()
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// The coaching pairs this person coaches.
+pub fn my_coachees(repo: &Repo) -> Vec<SpaceId> {
+    repo.with_account(|a| {
+        a.map(|a| {
+            a.of_kind(SpaceKind::Coaching).filter(|s| s.side == Some(Owner::Coach)).map(|s| s.id()).collect()
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// Shares a journal entry with the coach of `coaching`: a copy, in the pair's space, saved at
+/// once (sharing is a decision, not a keystroke).
+pub async fn share_entry(repo: &Repo, coaching: SpaceId, entry: &Entry) {
+    if let Some(shared) = repo.handle::<SharedEntry>(DocId::Shared(coaching, entry.id)) {
+        let at = platform::now().utc_ms;
+        shared.edit(|s| s.share(entry, at));
+        shared.flush().await;
+    }
+}
+
+/// Keeps a shared copy in step with the entry (the participant edited it after sharing).
+pub fn refresh_shared(repo: &Repo, entry: &Entry) {
+    for coaching in my_coaches(repo) {
+        if let Some(shared) = shared_copy(repo, coaching, &entry.id)
+            && shared.with_untracked(|s| s.view().body != entry.body)
+        {
+            let at = shared.with_untracked(|s| s.view().shared_ms);
+            shared.edit(|s| s.share(entry, at));
+        }
+    }
+}
+
+/// The live shared copy of an entry in `coaching`, if it is shared there.
+pub fn shared_copy(repo: &Repo, coaching: SpaceId, entry: &EntryId) -> Option<DocHandle<SharedEntry>> {
+    let id = DocId::Shared(coaching, *entry);
+    repo.handles_in::<SharedEntry>(coaching)
+        .into_iter()
+        .find_map(|(doc, h)| (doc == id && !h.with(|s| s.view().withdrawn)).then_some(h))
+}
+
+/// Stops sharing: the copy is emptied and marked withdrawn, an ordinary change that reaches the
+/// coach's devices (which then drop it); sync later replaces it on the relay by a document with
+/// no history at all.
+pub async fn unshare_entry(repo: &Repo, coaching: SpaceId, entry: &EntryId) {
+    if let Some(shared) = shared_copy(repo, coaching, entry) {
+        shared.edit(SharedEntry::withdraw);
+        shared.flush().await;
+    }
+}

@@ -1,0 +1,138 @@
+//! The cohort: creating and joining it, the person's card in it, and publishing to its showcase.
+
+use amplify::{
+    Canvas, Cohort, CohortRole, DocId, Invite, InviteKey, InviteKind, Profile, ProfileField, Published,
+    Showcase, SpaceId, SpaceSecret, Stage,
+};
+
+use super::{ActionError, devices::registration, my_name, person_id, remember_name};
+use crate::{
+    account::{Access, SpaceKind},
+    documents::{DocHandle, Repo},
+    platform,
+    sync::SyncHandle,
+};
+
+/// Joins the cohort of an invite, in the invite's role. Members (not executive viewers) add
+/// themselves and their profile card to it.
+pub async fn join_cohort(
+    repo: Repo,
+    sync: SyncHandle,
+    invite: &Invite,
+    my_name: &str,
+) -> Result<SpaceId, ActionError> {
+    let InviteKind::Cohort(role) = invite.kind else {
+        return Err(ActionError::NotACohortInvite);
+    };
+    remember_name(repo, my_name);
+    let access = match &invite.key {
+        InviteKey::Secret(secret) => Access::Member(secret.clone()),
+        InviteKey::Reader(reader) => Access::Reader(reader.clone()),
+    };
+    let space = repo
+        .update_account(|a| {
+            let space = a.join(SpaceKind::Cohort, &invite.name, access);
+            a.set_roles(space, Some(role), None);
+            space
+        })
+        .await?;
+    sync.joined(space);
+    if role != CohortRole::Executive {
+        if let Some(cohort) = repo.handle::<Cohort>(DocId::Cohort(space)) {
+            let person = person_id(&repo).ok_or(ActionError::NotReady)?.to_string();
+            let region = repo.profile.with(|p| p.get(ProfileField::Region));
+            cohort.edit(|c| {
+                if c.name().is_empty() {
+                    c.set_name(&invite.name);
+                }
+                c.upsert_member(&person, my_name, role, &region);
+            });
+            cohort.flush().await;
+        }
+        mirror_profile(repo);
+    }
+    repo.flush_all().await;
+    Ok(space)
+}
+
+/// Starts a cohort, with this person in the programme team.
+pub async fn create_cohort(
+    repo: Repo,
+    sync: SyncHandle,
+    name: &str,
+    my_name: &str,
+) -> Result<SpaceId, ActionError> {
+    let invite = Invite {
+        kind: InviteKind::Cohort(CohortRole::ProgrammeTeam),
+        key: InviteKey::Secret(SpaceSecret::generate()),
+        name: name.to_owned(),
+        from: my_name.to_owned(),
+        registration: registration(&repo),
+    };
+    join_cohort(repo, sync, &invite, my_name).await
+}
+
+/// The cohort this person may write to, if any.
+pub(super) fn writable_cohort(repo: &Repo) -> Option<DocHandle<amplify::Cohort>> {
+    let space =
+        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))?;
+    repo.handle(DocId::Cohort(space))
+}
+
+/// Copies this person's profile into their card in the cohort, where the Little Black Book and
+/// the cohort's members read it.
+pub fn mirror_profile(repo: Repo) {
+    let Some(cohort) =
+        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))
+    else {
+        return;
+    };
+    let Some(person) = person_id(&repo) else { return };
+    let Some(card) = repo.handle::<Profile>(DocId::PersonCard(cohort, person)) else { return };
+    let differs = repo.profile.with_untracked(|mine| {
+        card.with_untracked(|theirs| mine.fields() != theirs.fields() || mine.photo() != theirs.photo())
+    });
+    if differs {
+        repo.profile.with_untracked(|mine| card.edit(|theirs| theirs.copy_from(mine)));
+    }
+}
+
+/// Publishes this person's experiment story to the cohort's showcase.
+pub fn publish(repo: &Repo, canvas: DocHandle<Canvas>) -> Result<(), ActionError> {
+    let cohort = repo
+        .with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))
+        .ok_or(ActionError::NoCohort)?;
+    let person = person_id(repo).ok_or(ActionError::NotReady)?;
+    let card = repo.handle::<Showcase>(DocId::Story(cohort, person)).ok_or(ActionError::NotReady)?;
+    let (story, stage) = canvas.with_untracked(|c| (c.story(), c.stage()));
+    let published = Published {
+        person: person.to_string(),
+        name: my_name(repo),
+        region: repo.profile.with_untracked(|p| p.get(ProfileField::Region)),
+        stage,
+        story,
+        published_ms: platform::now().utc_ms,
+    };
+    card.edit(|c| c.publish(&published));
+    wasm_bindgen_futures::spawn_local(async move { card.flush().await });
+    Ok(())
+}
+
+/// Moves an experiment to `stage`. Reaching "showcased" publishes it; a published story
+/// follows its experiment's stage.
+pub fn set_stage(repo: &Repo, canvas: DocHandle<Canvas>, stage: Stage) -> Result<(), ActionError> {
+    canvas.edit(|c| c.set_stage(stage));
+    if stage == Stage::Showcased || is_published(repo) { publish(repo, canvas) } else { Ok(()) }
+}
+
+/// Whether this person has published their experiment.
+pub fn is_published(repo: &Repo) -> bool {
+    let Some(cohort) = repo.with_account(|a| a.and_then(|a| a.cohort()).map(|c| c.id())) else {
+        return false;
+    };
+    let Some(person) = person_id(repo) else { return false };
+    let id = DocId::Story(cohort, person);
+    repo.handles_in::<Showcase>(cohort)
+        .into_iter()
+        .any(|(doc, h)| doc == id && h.with_untracked(|s| s.card().is_some()))
+}

@@ -1,0 +1,27 @@
+//! The documents layer: every document this device holds, as handles the UI reads and edits.
+//! A handle owns loading (`load`), saving (`handle`), changes from the relay (`remote`) and its
+//! health; `target` names any document whatever its model; `repo` holds them all with the
+//! account; `journal_book` is the journal as monthly volumes; `marks` what this person has seen.
+
+mod handle;
+mod health;
+mod hook;
+mod journal_book;
+mod load;
+mod marks;
+mod queries;
+mod remote;
+mod repo;
+mod target;
+
+pub use self::{
+    handle::DocHandle,
+    health::{Health, Recovery, SaveState},
+    hook::{SharedHook, SyncHook},
+    journal_book::{JournalBook, Volume},
+    marks::{ReadMarks, mark_seen, seen_heads},
+    queries::BookPerson,
+    remote::RemoteError,
+    repo::Repo,
+    target::{Kept, Target},
+};

@@ -1,0 +1,267 @@
+//! The engine: one task that owns the connection, from connecting to closing.
+
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use std::rc::Rc;
+
+use amplify::{ClientFrame, DocId, DocRef, Fatal, PayloadKind, RelayFrame, SpaceId};
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_util::StreamExt;
+use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::JsValue;
+
+use super::{
+    Phase, SyncHandle,
+    cursors::{CURSORS, Cursors},
+    socket::{Socket, open_socket},
+};
+use crate::{
+    account::Account,
+    documents::{Repo, Target},
+    platform,
+    storage::{Outgoing, Storage},
+};
+
+#[derive(Debug, Clone)]
+pub(super) enum Event {
+    Frame(Vec<u8>),
+    Closed {
+        code: u16,
+        reason: String,
+    },
+    Online,
+    Offline,
+    /// Something new in the outbox.
+    Outbox,
+    /// Try to connect now if not connected.
+    Retry,
+    /// Drop the connection and connect again.
+    Restart,
+    /// A space was joined: present its certificate and follow it.
+    Joined(SpaceId),
+}
+
+pub(super) struct Engine {
+    pub(super) repo: Repo,
+    pub(super) storage: Storage,
+    pub(super) events: UnboundedSender<Event>,
+    pub(super) sync: SyncHandle,
+    pub(super) socket: RefCell<Option<Socket>>,
+    pub(super) cursors: RefCell<Cursors>,
+    /// Outbox keys sent on this connection and not yet answered.
+    pub(super) in_flight: RefCell<HashSet<u32>>,
+    /// Documents with a snapshot queued, so as not to queue another.
+    pub(super) snapshotting: RefCell<HashSet<(SpaceId, DocRef)>>,
+    pub(super) caught_up: RefCell<HashSet<SpaceId>>,
+    /// Damaged documents being fetched again from the start of their log, by space, until
+    /// their space's first catch-up ends.
+    pub(super) recovering: RefCell<HashMap<SpaceId, Vec<Target>>>,
+    /// Spaces the relay said it stores nothing for until they are registered.
+    pub(super) unregistered: RefCell<HashSet<SpaceId>>,
+    /// How long to wait before sending again what a full quota refused (grows to 5 minutes).
+    pub(super) retry_full: RefCell<Duration>,
+}
+
+/// How a connection ended.
+pub(super) enum Ended {
+    Offline,
+    Restart,
+    Closed(String),
+}
+
+impl Engine {
+    pub(super) fn nudge(&self, event: Event) {
+        let _ = self.events.unbounded_send(event);
+    }
+
+    pub(super) fn account(&self) -> Option<Account> {
+        self.repo.with_account(|a| a.cloned())
+    }
+
+    pub(super) async fn run(self: Rc<Self>, mut events: UnboundedReceiver<Event>) {
+        if let Ok(Some(value)) = self.storage.get_kv(CURSORS).await
+            && let Some(cursors) = value.as_string().and_then(|json| serde_json::from_str(&json).ok())
+        {
+            *self.cursors.borrow_mut() = cursors;
+        }
+        // A document that is not whole here is fetched again from the start of its log; once
+        // its space has caught up, the relay has sent everything it holds for it.
+        if let Some(account) = self.account() {
+            for target in self.repo.damaged_docs() {
+                let doc = target.id();
+                if let Some(space) = account.space_for_doc(doc) {
+                    let doc_ref = space.content().doc_ref(&doc.to_string());
+                    if let Some(docs) = self.cursors.borrow_mut().0.get_mut(&space.id().to_string()) {
+                        docs.remove(&doc_ref.to_string());
+                    }
+                    self.recovering.borrow_mut().entry(space.id()).or_default().push(target);
+                }
+            }
+        }
+        self.count_waiting().await;
+        let mut attempt: u32 = 0;
+        loop {
+            if !platform::online() {
+                self.sync.phase.set(Phase::Offline);
+                while !matches!(events.next().await, Some(Event::Online | Event::Restart) | None) {}
+            }
+            self.sync.phase.set(Phase::Connecting);
+            let ended = self.session(&mut events, &mut attempt).await;
+            *self.socket.borrow_mut() = None;
+            self.in_flight.borrow_mut().clear();
+            self.caught_up.borrow_mut().clear();
+            self.save_cursors().await;
+            match ended {
+                Ended::Offline => continue,
+                Ended::Restart => {
+                    attempt = 0;
+                    continue;
+                }
+                Ended::Closed(reason) => self.sync.phase.set(if platform::online() {
+                    Phase::Unreachable(reason)
+                } else {
+                    Phase::Offline
+                }),
+            }
+            attempt = attempt.saturating_add(1);
+            // 1 s, 2 s, 4 s… up to a minute, each ±50 %, so a relay restart is not met by every
+            // client in the same second.
+            let base = 1000.0 * 2f64.powi(attempt.min(6) as i32 - 1);
+            let delay = base.min(60_000.0) * (0.5 + js_sys::Math::random());
+            let (wake, mut woken) = unbounded::<()>();
+            spawn_local(async move {
+                platform::sleep(Duration::from_millis(delay as u64)).await;
+                let _ = wake.unbounded_send(());
+            });
+            loop {
+                futures_util::select! {
+                    _ = woken.next() => break,
+                    event = events.next() => match event {
+                        Some(Event::Online | Event::Retry | Event::Restart) => break,
+                        None => return,
+                        Some(_) => {}
+                    },
+                }
+            }
+        }
+    }
+
+    pub(super) fn open(&self) -> Result<Socket, JsValue> {
+        open_socket(self.events.clone())
+    }
+
+    pub(super) fn send(&self, frame: &ClientFrame) {
+        if let Some(socket) = self.socket.borrow().as_ref() {
+            let _ = socket.ws.send_with_u8_array(&frame.encode());
+        }
+    }
+
+    pub(super) async fn session(&self, events: &mut UnboundedReceiver<Event>, attempt: &mut u32) -> Ended {
+        match self.open() {
+            Ok(socket) => *self.socket.borrow_mut() = Some(socket),
+            Err(e) => return Ended::Closed(format!("{e:?}")),
+        }
+        let mut welcomed = false;
+        let mut last_error: Option<String> = None;
+        while let Some(event) = events.next().await {
+            match event {
+                Event::Frame(bytes) => match RelayFrame::decode(&bytes) {
+                    Ok(RelayFrame::Challenge { nonce }) => {
+                        let Some(account) = self.account() else { return Ended::Closed("no account".into()) };
+                        let signature = account.device.sign_challenge(&nonce);
+                        let certs = account.spaces.iter().map(|s| s.cert).collect();
+                        self.send(&ClientFrame::Auth { device: account.device.id(), signature, certs });
+                    }
+                    Ok(RelayFrame::Unregistered { spaces }) => {
+                        self.unregistered.borrow_mut().extend(spaces);
+                        if welcomed {
+                            self.register_spaces();
+                            self.send_outbox().await;
+                        }
+                    }
+                    Ok(RelayFrame::Welcome { spaces: admitted, .. }) => {
+                        welcomed = true;
+                        *attempt = 0;
+                        self.sync.phase.set(Phase::Connected { caught_up: false });
+                        // The relay says which spaces it does not store before it welcomes.
+                        self.register_spaces();
+                        if let Some(account) = self.account() {
+                            for space in &account.spaces {
+                                // Joined while the connection was proving itself: the Auth frame
+                                // did not carry this certificate yet.
+                                if !admitted.contains(&space.id()) {
+                                    self.send(&ClientFrame::Admit { cert: space.cert });
+                                }
+                                let cursors = self.cursors.borrow().of_space(space.id());
+                                self.send(&ClientFrame::Subscribe { space: space.id(), cursors });
+                            }
+                        }
+                        self.send_outbox().await;
+                    }
+                    Ok(RelayFrame::Blob { seq, blob }) => self.receive(&blob, seq, None).await,
+                    Ok(RelayFrame::Snapshot { covers, blob }) => {
+                        self.receive(&blob, covers, Some(covers)).await
+                    }
+                    Ok(RelayFrame::CaughtUp { space }) => self.caught_up(space).await,
+                    Ok(RelayFrame::Ack { request, doc, seq }) => self.acknowledged(request, doc, seq).await,
+                    Ok(RelayFrame::Reject { request, code, message }) => {
+                        self.rejected(request, code, &message).await
+                    }
+                    Ok(RelayFrame::Error { code, message }) => {
+                        last_error = Some(match code {
+                            Fatal::Unauthorized => format!("this device was not let in ({message})"),
+                            Fatal::ShuttingDown => "the relay is restarting".to_owned(),
+                            _ => message,
+                        });
+                    }
+                    Ok(RelayFrame::Pong) => {}
+                    Ok(RelayFrame::Presence { blob }) => self.presence(&blob),
+                    Err(e) => return Ended::Closed(format!("the relay sent something unreadable ({e})")),
+                },
+                Event::Closed { code, reason } => {
+                    return Ended::Closed(last_error.unwrap_or_else(|| match code {
+                        1006 => "no connection to the server".to_owned(),
+                        _ if !reason.is_empty() => reason,
+                        _ => format!("the connection closed ({code})"),
+                    }));
+                }
+                Event::Offline => return Ended::Offline,
+                Event::Restart => return Ended::Restart,
+                Event::Outbox if welcomed => self.send_outbox().await,
+                Event::Joined(space) if welcomed => {
+                    if let Some(joined) = self.account().and_then(|a| a.space(space).cloned()) {
+                        self.send(&ClientFrame::Admit { cert: joined.cert });
+                        self.send(&ClientFrame::Subscribe {
+                            space,
+                            cursors: self.cursors.borrow().of_space(space),
+                        });
+                        self.send_outbox().await;
+                    }
+                }
+                Event::Outbox | Event::Joined(_) | Event::Online | Event::Retry => {}
+            }
+        }
+        Ended::Closed("the app is closing".to_owned())
+    }
+
+    /// Seals `bytes` of local document `doc` for its space.
+    pub(super) fn seal(&self, doc: DocId, bytes: &[u8], kind: PayloadKind, covers: u64) -> Option<Outgoing> {
+        // Read-only spaces seal nothing: their documents are never written here.
+        self.repo.account_untracked(|account| account?.seal(doc, bytes, kind, covers))
+    }
+
+    pub(super) async fn count_waiting(&self) {
+        if let Ok(n) = self.storage.outbox_len().await {
+            self.sync.waiting.set(n);
+        }
+    }
+
+    pub(super) async fn save_cursors(&self) {
+        let json = serde_json::to_string(&*self.cursors.borrow()).expect("cursors serialize");
+        let _ = self.storage.put_kv(CURSORS, &JsValue::from_str(&json)).await;
+    }
+}

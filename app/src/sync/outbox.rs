@@ -1,0 +1,149 @@
+//! Sending the outbox, and what the relay answers: acknowledged, refused for now, or never.
+
+use std::{collections::HashSet, time::Duration};
+
+use amplify::{ClientFrame, DocRef, Reject, SpaceId, decode_sealed};
+use leptos::{prelude::*, task::spawn_local};
+
+use super::{
+    Problem,
+    engine::{Engine, Event},
+};
+use crate::platform;
+
+impl Engine {
+    /// Registers the spaces the relay does not store yet, with the programme's registration if
+    /// this device has it; otherwise says so, once, for the person to act on.
+    pub(super) fn register_spaces(&self) {
+        let Some(account) = self.account() else { return };
+        let waiting: Vec<SpaceId> = self.unregistered.borrow().iter().copied().collect();
+        if waiting.is_empty() {
+            return;
+        }
+        match &account.registration {
+            Some(key) => {
+                for space in waiting {
+                    self.send(&ClientFrame::Register { registration: key.register(space) });
+                }
+                self.unregistered.borrow_mut().clear();
+                if self.sync.problem.get_untracked() == Some(Problem::NotRegistered) {
+                    self.sync.problem.set(None);
+                }
+            }
+            None => self.sync.problem.set(Some(Problem::NotRegistered)),
+        }
+    }
+
+    pub(super) async fn send_outbox(&self) {
+        let Ok(items) = self.storage.outbox().await else { return };
+        let spaces: HashSet<String> =
+            self.account().map(|a| a.spaces.iter().map(|s| s.id().to_string()).collect()).unwrap_or_default();
+        let mut orphans = Vec::new();
+        for (key, outgoing) in items {
+            if self.in_flight.borrow().contains(&key) {
+                continue;
+            }
+            let Ok(blob) = decode_sealed(&outgoing.bytes) else {
+                orphans.push(key);
+                continue;
+            };
+            if !spaces.contains(&outgoing.space) {
+                // Queued for a space this device no longer belongs to.
+                orphans.push(key);
+                continue;
+            }
+            self.in_flight.borrow_mut().insert(key);
+            let frame = match outgoing.covers {
+                0 => ClientFrame::Put { request: key, blob },
+                covers => ClientFrame::Snapshot { request: key, covers, blob },
+            };
+            self.send(&frame);
+        }
+        if !orphans.is_empty() {
+            let _ = self.storage.dequeue(&orphans).await;
+        }
+        self.sync.waiting.set(self.storage.outbox_len().await.unwrap_or(0));
+    }
+
+    pub(super) async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
+        self.in_flight.borrow_mut().remove(&request);
+        if self.sync.problem.get_untracked().is_some() {
+            // The relay takes changes again.
+            self.sync.problem.set(None);
+            *self.retry_full.borrow_mut() = Duration::from_secs(15);
+        }
+        let mut space = None;
+        if let Ok(items) = self.storage.outbox().await
+            && let Some((_, outgoing)) = items.iter().find(|(k, _)| *k == request)
+        {
+            space = SpaceId::parse(&outgoing.space);
+            if let (Some(space), true) = (space, outgoing.covers > 0) {
+                let mut cursors = self.cursors.borrow_mut();
+                let cursor = cursors.entry(space, doc);
+                cursor.covers = cursor.covers.max(seq);
+                self.snapshotting.borrow_mut().remove(&(space, doc));
+            } else if let Some(space) = space {
+                let mut cursors = self.cursors.borrow_mut();
+                let cursor = cursors.entry(space, doc);
+                cursor.seq = cursor.seq.max(seq);
+            }
+        }
+        let _ = self.storage.dequeue(&[request]).await;
+        self.count_waiting().await;
+        if let Some(space) = space {
+            // A withdrawn entry's text leaves the relay as soon as the withdrawal is stored.
+            self.snapshot_if_due(space).await;
+        }
+    }
+
+    pub(super) async fn rejected(&self, request: u32, code: Reject, message: &str) {
+        web_sys::console::warn_1(&format!("the relay refused a request: {code:?}: {message}").into());
+        if request == 0 {
+            return;
+        }
+        self.in_flight.borrow_mut().remove(&request);
+        let space = match self.storage.outbox().await {
+            Ok(items) => {
+                items.into_iter().find(|(k, _)| *k == request).and_then(|(_, o)| SpaceId::parse(&o.space))
+            }
+            Err(_) => None,
+        };
+        let retry = |after: Duration| {
+            let events = self.events.clone();
+            spawn_local(async move {
+                platform::sleep(after).await;
+                let _ = events.unbounded_send(Event::Outbox);
+            });
+        };
+        match code {
+            // Not admitted yet (the certificate follows), or busy: keep it and try again shortly.
+            Reject::NotAdmitted | Reject::RateLimited | Reject::Unavailable => retry(Duration::from_secs(5)),
+            // Kept until the space is registered (the next connection registers it, if this
+            // device has the registration by then).
+            Reject::NotRegistered => {
+                if let Some(space) = space {
+                    self.unregistered.borrow_mut().insert(space);
+                }
+                self.register_spaces();
+                if self.sync.problem.get_untracked().is_none() {
+                    retry(Duration::from_secs(5));
+                } else {
+                    retry(Duration::from_secs(60));
+                }
+            }
+            // Kept until someone makes room; tried again less and less often.
+            Reject::SpaceFull | Reject::ProgrammeFull | Reject::DeviceFull | Reject::RelayFull => {
+                let kind = space.and_then(|s| self.account().and_then(|a| a.space(s).map(|j| j.kind)));
+                self.sync.problem.set(Some(Problem::Full { code, kind }));
+                let after = *self.retry_full.borrow();
+                *self.retry_full.borrow_mut() = (after * 2).min(Duration::from_secs(300));
+                retry(after);
+            }
+            _ => {
+                // It can never succeed; keeping it would block nothing but would count forever.
+                let _ = self.storage.dequeue(&[request]).await;
+                self.count_waiting().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Keeping the relay's copy lean: snapshots once a log has grown, withdrawn entries dropped at
+//! once, documents re-filed under their current reference.
+
+use amplify::{Model, PayloadKind, SharedEntry, SpaceId};
+use wasm_bindgen::JsValue;
+
+use super::{SNAPSHOT_EVERY, engine::Engine};
+use crate::documents::Target;
+
+impl Engine {
+    /// Re-files, once, each document the relay holds under its version-1 reference (keyed with
+    /// the content key itself) under its current one: the whole document as one blob. Blobs
+    /// under the old reference still open; from here on the current log has everything, so its
+    /// snapshots cover the whole document.
+    pub(super) async fn refile_legacy(&self, space: SpaceId) {
+        let Some(account) = self.account() else { return };
+        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
+        let mut queued = false;
+        for target in self.repo.targets_in(space) {
+            let id = target.id();
+            let legacy = joined.content().legacy_doc_ref(&id.to_string());
+            let on_relay = self.cursors.borrow().get(space, legacy).seq > 0;
+            let done_key = format!("refiled/{id}");
+            if !on_relay || matches!(self.storage.get_kv(&done_key).await, Ok(Some(_))) {
+                continue;
+            }
+            let Some(outgoing) = self.seal(id, &target.save_whole(), PayloadKind::Changes, 0) else {
+                continue;
+            };
+            // The outbox is durable: once the blob is queued, the re-filing is as good as done.
+            if self.storage.enqueue(&outgoing).await.is_ok() {
+                queued = true;
+                if let Err(e) = self.storage.put_kv(&done_key, &JsValue::TRUE).await {
+                    web_sys::console::warn_1(&format!("could not note that {id} was re-filed: {e}").into());
+                }
+            }
+        }
+        if queued {
+            self.send_outbox().await;
+        }
+    }
+
+    /// Queues a snapshot of each document whose log has grown far past its last one, so a new
+    /// device starts from it instead of replaying everything; and of each withdrawn shared
+    /// entry at once, as a document with no history, so the relay drops every blob that held
+    /// the entry's text.
+    pub(super) async fn snapshot_if_due(&self, space: SpaceId) {
+        let Some(account) = self.account() else { return };
+        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
+        let mut queued = false;
+        for target in self.repo.targets_in(space) {
+            let id = target.id();
+            let doc = joined.content().doc_ref(&id.to_string());
+            let cursor = self.cursors.borrow().get(space, doc);
+            let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
+            let due = if withdrawn {
+                cursor.seq > cursor.covers
+            } else {
+                cursor.seq >= cursor.covers + SNAPSHOT_EVERY
+            };
+            if !due || self.snapshotting.borrow().contains(&(space, doc)) {
+                continue;
+            }
+            let bytes =
+                if withdrawn { SharedEntry::withdrawn().doc_mut().save() } else { target.save_whole() };
+            let Some(outgoing) = self.seal(id, &bytes, PayloadKind::Snapshot, cursor.seq) else { continue };
+            if self.storage.enqueue(&outgoing).await.is_ok() {
+                self.snapshotting.borrow_mut().insert((space, doc));
+                queued = true;
+            }
+        }
+        if queued {
+            self.send_outbox().await;
+        }
+    }
+}

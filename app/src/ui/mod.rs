@@ -1,0 +1,18 @@
+//! The UI kit the pages share: status lines, fields bound to documents, health alerts, invite
+//! panels, notices, and the words for states.
+
+pub mod fields;
+pub mod health;
+pub mod invite;
+pub mod notice;
+pub mod status;
+pub mod words;
+
+pub use self::{
+    fields::{SyncedInput, SyncedText},
+    health::{HealthAlert, JournalAlerts},
+    invite::{InvitePanel, Qr},
+    notice::{NoticeBar, Notices},
+    status::{SaveStatus, StorageProblem, SyncBadge, SyncProblem, UpdateBanner},
+    words::doc_name,
+};

@@ -1,0 +1,127 @@
+//! The words the app uses for states: saving, syncing, what the relay refused, how a person
+//! would name a document. Pure functions, so they are tested on their own.
+
+use amplify::{DocId, Reject};
+
+use crate::{
+    account::SpaceKind,
+    documents::SaveState,
+    platform,
+    storage::StorageError,
+    sync::{Phase, Problem},
+};
+
+/// What the save status says.
+pub fn save_message(state: &SaveState) -> String {
+    match state {
+        SaveState::Saved => "Saved on this device".to_owned(),
+        SaveState::Pending => "Saving…".to_owned(),
+        SaveState::Failed(StorageError::Quota) => "Not saved: this device is out of storage space. \
+            Your text is still here; free some space and Amplify will keep trying."
+            .to_owned(),
+        SaveState::Failed(e) => {
+            format!("Not saved: {e}. Your text is still here and Amplify will keep trying.")
+        }
+    }
+}
+
+/// The sync badge: "Synced", "3 changes waiting", "Offline — saved on this device", or
+/// "Can't reach the relay: <reason>".
+pub fn badge(phase: &Phase, waiting: u32) -> String {
+    let changes =
+        |n: u32| if n == 1 { "1 change waiting".to_owned() } else { format!("{n} changes waiting") };
+    match phase {
+        Phase::Offline => "Offline — saved on this device".to_owned(),
+        Phase::Unreachable(reason) => format!("Can't reach the relay: {reason}"),
+        _ if waiting > 0 => changes(waiting),
+        Phase::Connected { caught_up: true } => "Synced".to_owned(),
+        Phase::Connected { caught_up: false } => "Syncing…".to_owned(),
+        Phase::Starting | Phase::Connecting => "Connecting…".to_owned(),
+    }
+}
+
+/// What to tell the person when the relay keeps refusing their changes, and what they can do.
+pub fn problem_message(problem: &Problem) -> &'static str {
+    match problem {
+        Problem::NotRegistered => {
+            "The server does not keep your changes yet: this device is not registered with it. \
+             Open your programme's invite link, or enter your programme's registration code in \
+             Settings. Everything stays on this device meanwhile."
+        }
+        Problem::Full { code: Reject::SpaceFull, kind: Some(SpaceKind::HomeGroup) } => {
+            "This group's storage on the server is full: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+        Problem::Full { code: Reject::SpaceFull, kind: Some(SpaceKind::Personal) } => {
+            "Your journal's storage on the server is full: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+        Problem::Full { code: Reject::DeviceFull, .. } => {
+            "This device has stored all the server allows one device: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+        Problem::Full { code: Reject::ProgrammeFull, .. } => {
+            "Your programme's storage on the server is full: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+        Problem::Full { code: Reject::RelayFull, .. } => {
+            "The server is full: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+        Problem::Full { .. } => {
+            "This space's storage on the server is full: ask your programme team. \
+             Your changes are kept on this device and sent once there is room."
+        }
+    }
+}
+
+/// How a person would name a document: "journal for November 2026", "profile".
+pub fn doc_name(id: DocId) -> String {
+    match id {
+        DocId::Journal(month) => format!("journal for {}", platform::month_label(month)),
+        other => other.kind().label().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn the_badge_puts_waiting_changes_before_synced_but_after_offline() {
+        let connected = Phase::Connected { caught_up: true };
+        assert_eq!(badge(&connected, 0), "Synced");
+        assert_eq!(badge(&connected, 1), "1 change waiting");
+        assert_eq!(badge(&Phase::Connected { caught_up: false }, 3), "3 changes waiting");
+        assert_eq!(badge(&Phase::Offline, 3), "Offline — saved on this device");
+        assert_eq!(badge(&Phase::Unreachable("no route".into()), 2), "Can't reach the relay: no route");
+        assert_eq!(badge(&Phase::Connected { caught_up: false }, 0), "Syncing…");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_full_quota_names_whose_storage_and_whom_to_ask() {
+        let group = Problem::Full { code: Reject::SpaceFull, kind: Some(SpaceKind::HomeGroup) };
+        assert!(
+            problem_message(&group)
+                .starts_with("This group's storage on the server is full: ask your programme team.")
+        );
+        let programme = Problem::Full { code: Reject::ProgrammeFull, kind: None };
+        assert!(problem_message(&programme).contains("programme's storage"));
+        assert!(problem_message(&Problem::NotRegistered).contains("registration code in Settings"));
+        for p in [group, programme, Problem::NotRegistered] {
+            assert!(problem_message(&p).contains("this device"), "says the changes are kept");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_failed_save_says_the_text_is_still_here() {
+        assert_eq!(save_message(&SaveState::Saved), "Saved on this device");
+        assert!(save_message(&SaveState::Failed(StorageError::Quota)).contains("out of storage space"));
+        assert!(
+            save_message(&SaveState::Failed(StorageError::Failed("x".into())))
+                .contains("Your text is still here")
+        );
+    }
+}
