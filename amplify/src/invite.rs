@@ -44,6 +44,8 @@ pub enum InviteKind {
 }
 
 /// The key an invite carries: a space's secret, or only what reading it takes.
+// An invite is read once, when someone opens the link: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteKey {
     Secret(SpaceSecret),

@@ -50,7 +50,7 @@ pub use crate::{
     codec::WireError,
     cohort::{Cohort, CohortMember, CohortRole, Event, GroupInfo, Milestone},
     crypto::{
-        Cert, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, Role, SealError,
+        Cert, CertRole, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, SealError,
         Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge,
     },
     doc::{Doc, DocKind, Model, validate_changes},

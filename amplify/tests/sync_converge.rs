@@ -167,8 +167,8 @@ proptest! {
         }
 
         // Everyone comes online, sends, and eventually receives everything, in any order.
-        for d in 0..count {
-            send(&space, &mut devices[d], &mut network, &mut log);
+        for device in devices.iter_mut().take(count) {
+            send(&space, device, &mut network, &mut log);
         }
         let mut rejected = 0;
         for (d, device) in devices.iter_mut().enumerate() {

@@ -25,6 +25,8 @@ pub enum SpaceKind {
 }
 
 /// How this device holds a space.
+// A handful of these exist per device, so the larger variant costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// Reads and writes; can invite others.

@@ -61,8 +61,9 @@ pub fn App() -> impl IntoView {
     provide_context(update);
 
     // A phone may kill a hidden tab without warning: save the moment the page is hidden.
-    let _ = window_event_listener(ev::pagehide, move |_| spawn_local(repo.flush_all()));
-    let _ = window_event_listener(ev::visibilitychange, move |_| {
+    // Listeners for the life of the app: their handles are never used to remove them.
+    let _forever = window_event_listener(ev::pagehide, move |_| spawn_local(repo.flush_all()));
+    let _forever = window_event_listener(ev::visibilitychange, move |_| {
         let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
         if hidden {
             spawn_local(repo.flush_all());
@@ -73,9 +74,13 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
             <header class="topbar">
-                <A href="/" attr:class="brand">"Amplify"</A>
+                <A href="/" attr:class="brand">
+                    "Amplify"
+                </A>
                 <div class="statuses">
                     <ui::SaveStatus />
                     <ui::SyncBadge />
@@ -87,18 +92,108 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view=pages::HomePage />
-                    <Route path=path!("/journal") view=|| view! { <Guard page=Page::Journal><pages::JournalPage /></Guard> } />
-                    <Route path=path!("/entry/:id") view=|| view! { <Guard page=Page::Journal><pages::EntryPage /></Guard> } />
-                    <Route path=path!("/experiment") view=|| view! { <Guard page=Page::Experiment><pages::ExperimentPage /></Guard> } />
-                    <Route path=path!("/canvas/:space/:person") view=|| view! { <Guard page=Page::Experiment><pages::CanvasPage /></Guard> } />
-                    <Route path=path!("/group") view=|| view! { <Guard page=Page::Group><pages::GroupsPage /></Guard> } />
-                    <Route path=path!("/group/:space") view=|| view! { <Guard page=Page::Group><pages::GroupPage /></Guard> } />
-                    <Route path=path!("/coaching") view=|| view! { <Guard page=Page::Coaching><pages::CoachingPage /></Guard> } />
-                    <Route path=path!("/coachees") view=|| view! { <Guard page=Page::Coachees><pages::CoacheesPage /></Guard> } />
-                    <Route path=path!("/coachee/:space") view=|| view! { <Guard page=Page::Coachees><pages::CoacheePage /></Guard> } />
+                    <Route
+                        path=path!("/journal")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Journal>
+                                    <pages::JournalPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/entry/:id")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Journal>
+                                    <pages::EntryPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/experiment")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Experiment>
+                                    <pages::ExperimentPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/canvas/:space/:person")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Experiment>
+                                    <pages::CanvasPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/group")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Group>
+                                    <pages::GroupsPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/group/:space")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Group>
+                                    <pages::GroupPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/coaching")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Coaching>
+                                    <pages::CoachingPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/coachees")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Coachees>
+                                    <pages::CoacheesPage />
+                                </Guard>
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/coachee/:space")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Coachees>
+                                    <pages::CoacheePage />
+                                </Guard>
+                            }
+                        }
+                    />
                     <Route path=path!("/showcase") view=pages::ShowcasePage />
                     <Route path=path!("/book") view=pages::BookPage />
-                    <Route path=path!("/cohort") view=|| view! { <Guard page=Page::Cohort><pages::CohortPage /></Guard> } />
+                    <Route
+                        path=path!("/cohort")
+                        view=|| {
+                            view! {
+                                <Guard page=Page::Cohort>
+                                    <pages::CohortPage />
+                                </Guard>
+                            }
+                        }
+                    />
                     <Route path=path!("/join") view=pages::JoinPage />
                     <Route path=path!("/more") view=pages::MorePage />
                     <Route path=path!("/profile") view=pages::ProfilePage />

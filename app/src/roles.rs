@@ -9,7 +9,7 @@ use crate::{account::SpaceKind, documents::Repo};
 
 /// How this person takes part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum AppRole {
     /// Not in a cohort yet: a participant on their own.
     Solo,
     Participant,
@@ -34,19 +34,19 @@ pub enum Page {
     Settings,
 }
 
-impl Role {
-    pub fn of(repo: &Repo) -> Role {
+impl AppRole {
+    pub fn of(repo: &Repo) -> AppRole {
         repo.with_account(|account| {
-            let Some(account) = account else { return Role::Solo };
+            let Some(account) = account else { return AppRole::Solo };
             match account.cohort().and_then(|c| c.role) {
-                Some(CohortRole::Participant) => Role::Participant,
-                Some(CohortRole::Coach) => Role::Coach,
-                Some(CohortRole::ProgrammeTeam) => Role::ProgrammeTeam,
-                Some(CohortRole::Executive) => Role::Executive,
+                Some(CohortRole::Participant) => AppRole::Participant,
+                Some(CohortRole::Coach) => AppRole::Coach,
+                Some(CohortRole::ProgrammeTeam) => AppRole::ProgrammeTeam,
+                Some(CohortRole::Executive) => AppRole::Executive,
                 None if account.of_kind(SpaceKind::Coaching).any(|s| s.side == Some(Owner::Coach)) => {
-                    Role::Coach
+                    AppRole::Coach
                 }
-                None => Role::Solo,
+                None => AppRole::Solo,
             }
         })
     }
@@ -54,39 +54,39 @@ impl Role {
     pub fn may(self, page: Page) -> bool {
         use Page::*;
         match self {
-            Role::Solo | Role::Participant => !matches!(page, Coachees),
-            Role::Coach => matches!(page, Home | Coachees | Showcase | Book | Cohort | Profile | Settings),
-            Role::ProgrammeTeam => matches!(page, Home | Cohort | Showcase | Book | Profile | Settings),
-            Role::Executive => matches!(page, Home | Showcase | Book | Profile | Settings),
+            AppRole::Solo | AppRole::Participant => !matches!(page, Coachees),
+            AppRole::Coach => matches!(page, Home | Coachees | Showcase | Book | Cohort | Profile | Settings),
+            AppRole::ProgrammeTeam => matches!(page, Home | Cohort | Showcase | Book | Profile | Settings),
+            AppRole::Executive => matches!(page, Home | Showcase | Book | Profile | Settings),
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Role::Solo | Role::Participant => "participant",
-            Role::Coach => "coach",
-            Role::ProgrammeTeam => "programme team",
-            Role::Executive => "executive viewer",
+            AppRole::Solo | AppRole::Participant => "participant",
+            AppRole::Coach => "coach",
+            AppRole::ProgrammeTeam => "programme team",
+            AppRole::Executive => "executive viewer",
         }
     }
 
     /// The bottom bar: at most five, the rest under "More".
     pub fn tabs(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Role::Solo | Role::Participant => &[
+            AppRole::Solo | AppRole::Participant => &[
                 ("/", "Home"),
                 ("/journal", "Journal"),
                 ("/experiment", "Experiment"),
                 ("/group", "Group"),
                 ("/more", "More"),
             ],
-            Role::Coach => {
+            AppRole::Coach => {
                 &[("/", "Coachees"), ("/showcase", "Showcase"), ("/cohort", "Cohort"), ("/more", "More")]
             }
-            Role::ProgrammeTeam => {
+            AppRole::ProgrammeTeam => {
                 &[("/", "Cohort"), ("/showcase", "Showcase"), ("/book", "Black Book"), ("/more", "More")]
             }
-            Role::Executive => &[("/", "Showcase"), ("/book", "Black Book"), ("/more", "More")],
+            AppRole::Executive => &[("/", "Showcase"), ("/book", "Black Book"), ("/more", "More")],
         }
     }
 }
@@ -95,14 +95,20 @@ impl Role {
 #[component]
 pub fn TabBar() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let role = Memo::new(move |_| Role::of(&repo));
+    let role = Memo::new(move |_| AppRole::of(&repo));
     view! {
         <nav class="tabbar" aria-label="Main">
             {move || {
                 role.get()
                     .tabs()
                     .iter()
-                    .map(|(href, label)| view! { <A href=*href exact=true>{*label}</A> })
+                    .map(|(href, label)| {
+                        view! {
+                            <A href=*href exact=true>
+                                {*label}
+                            </A>
+                        }
+                    })
                     .collect_view()
             }}
         </nav>
@@ -113,11 +119,16 @@ pub fn TabBar() -> impl IntoView {
 #[component]
 pub fn Guard(page: Page, children: ChildrenFn) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let role = Memo::new(move |_| Role::of(&repo));
+    let role = Memo::new(move |_| AppRole::of(&repo));
     move || {
         // Until the account is read the role is unknown: decide nothing yet.
         if !repo.loaded.get() {
-            return view! { <p class="page" role="status">"Opening…"</p> }.into_any();
+            return view! {
+                <p class="page" role="status">
+                    "Opening…"
+                </p>
+            }
+            .into_any();
         }
         if role.get().may(page) {
             children().into_any()
@@ -125,11 +136,68 @@ pub fn Guard(page: Page, children: ChildrenFn) -> impl IntoView {
             view! {
                 <section class="page">
                     <h1>"Not available"</h1>
-                    <p role="alert">{format!("This page is not available in your role ({}).", role.get().label())}</p>
-                    <p><A href="/">"Go home"</A></p>
+                    <p role="alert">
+                        {format!("This page is not available in your role ({}).", role.get().label())}
+                    </p>
+                    <p>
+                        <A href="/">"Go home"</A>
+                    </p>
                 </section>
             }
             .into_any()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::{AppRole, Page};
+
+    const ALL: [Page; 11] = [
+        Page::Home,
+        Page::Journal,
+        Page::Experiment,
+        Page::Group,
+        Page::Coaching,
+        Page::Coachees,
+        Page::Showcase,
+        Page::Book,
+        Page::Cohort,
+        Page::Profile,
+        Page::Settings,
+    ];
+
+    fn pages(role: AppRole) -> Vec<Page> {
+        ALL.into_iter().filter(|p| role.may(*p)).collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn executives_see_the_showcase_and_the_book_but_no_journal_or_coaching() {
+        let seen = pages(AppRole::Executive);
+        assert!(seen.contains(&Page::Showcase) && seen.contains(&Page::Book));
+        for private in [Page::Journal, Page::Coaching, Page::Coachees, Page::Experiment, Page::Group] {
+            assert!(!seen.contains(&private), "{private:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn participants_have_everything_but_the_coach_dashboard_and_coaches_have_no_journal() {
+        assert_eq!(pages(AppRole::Participant), pages(AppRole::Solo));
+        assert!(!AppRole::Participant.may(Page::Coachees));
+        assert!(AppRole::Participant.may(Page::Journal) && AppRole::Participant.may(Page::Coaching));
+        assert!(AppRole::Coach.may(Page::Coachees) && !AppRole::Coach.may(Page::Journal));
+        assert!(AppRole::ProgrammeTeam.may(Page::Cohort) && !AppRole::ProgrammeTeam.may(Page::Group));
+    }
+
+    #[wasm_bindgen_test]
+    fn every_role_has_at_most_five_tabs_and_may_open_each() {
+        for role in
+            [AppRole::Solo, AppRole::Participant, AppRole::Coach, AppRole::ProgrammeTeam, AppRole::Executive]
+        {
+            assert!(role.tabs().len() <= 5, "{role:?}");
+            assert!(pages(role).contains(&Page::Settings), "{role:?} can always reach Settings");
         }
     }
 }

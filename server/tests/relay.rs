@@ -161,7 +161,9 @@ async fn garbage_truncated_text_and_oversize_frames_close_only_that_connection()
     let text = tokio_tungstenite::tungstenite::Message::Text("hello".into());
     // After an oversize frame the WebSocket layer drops the socket right after the relay's error
     // frame, so the close code may not arrive.
-    let cases: Vec<(Box<dyn Fn() -> Option<Vec<u8>>>, Fatal, &[Option<u16>])> = vec![
+    /// What to send (`None`: a text message), how the relay closes, the close codes it may use.
+    type Case<'a> = (Box<dyn Fn() -> Option<Vec<u8>> + 'a>, Fatal, &'a [Option<u16>]);
+    let cases: Vec<Case> = vec![
         (Box::new(|| Some(vec![0xff, 0, 1, 2])), Fatal::Malformed, &[Some(1007)]),
         (Box::new(|| Some(put[..put.len() - 10].to_vec())), Fatal::Malformed, &[Some(1007)]),
         (Box::new(|| Some(vec![4; 200 * 1024])), Fatal::TooLarge, &[Some(1009), None]),

@@ -7,7 +7,7 @@ use super::{
 
 /// What a certificate allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
+pub enum CertRole {
     /// Reads and writes.
     Member,
     /// Reads only: the relay and every member refuse what a reader signs.
@@ -31,7 +31,7 @@ pub fn verify_challenge(nonce: &[u8; 32], device: DeviceId, signature: &[u8; 64]
 pub struct Cert {
     pub space: SpaceId,
     pub device: DeviceId,
-    pub role: Role,
+    pub role: CertRole,
     /// Who signed: the space itself for members, a granted reader key for readers.
     pub signer: [u8; 32],
     pub signature: [u8; 64],
@@ -40,10 +40,10 @@ pub struct Cert {
 }
 
 impl Cert {
-    pub(super) fn signed_bytes(space: SpaceId, device: DeviceId, role: Role) -> Vec<u8> {
+    pub(super) fn signed_bytes(space: SpaceId, device: DeviceId, role: CertRole) -> Vec<u8> {
         let role = match role {
-            Role::Member => 1u8,
-            Role::Reader => 2,
+            CertRole::Member => 1u8,
+            CertRole::Reader => 2,
         };
         [&b"amplify cert v2\0"[..], &space.0, &device.0, &[role]].concat()
     }
@@ -56,10 +56,10 @@ impl Cert {
     pub fn verify(&self) -> Result<(), SealError> {
         let signed = Cert::signed_bytes(self.space, self.device, self.role);
         let checked = match (self.role, self.grant) {
-            (Role::Member, None) if self.signer == self.space.0 => {
+            (CertRole::Member, None) if self.signer == self.space.0 => {
                 verify(&self.space.0, &signed, &self.signature)
             }
-            (Role::Reader, Some(grant)) => {
+            (CertRole::Reader, Some(grant)) => {
                 verify(&self.space.0, &grant_bytes(self.space, &self.signer), &grant)
                     .and_then(|()| verify(&self.signer, &signed, &self.signature))
             }

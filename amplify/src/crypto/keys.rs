@@ -9,7 +9,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{
-    cert::{Cert, Role, challenge_bytes, grant_bytes},
+    cert::{Cert, CertRole, challenge_bytes, grant_bytes},
     check::{SealError, verify},
     ids::{DeviceId, DocRef, SpaceId},
 };
@@ -122,8 +122,8 @@ impl fmt::Debug for SpaceKeys {
 impl SpaceKeys {
     /// Admits `device` to the space as a member: it may read and write.
     pub fn admit(&self, device: DeviceId) -> Cert {
-        let signature = self.signing.sign(&Cert::signed_bytes(self.id, device, Role::Member)).to_bytes();
-        Cert { space: self.id, device, role: Role::Member, signer: self.id.0, signature, grant: None }
+        let signature = self.signing.sign(&Cert::signed_bytes(self.id, device, CertRole::Member)).to_bytes();
+        Cert { space: self.id, device, role: CertRole::Member, signer: self.id.0, signature, grant: None }
     }
 
     /// What a read-only invite carries: enough to read the space and to admit one's own devices
@@ -162,9 +162,9 @@ impl Eq for ReaderKeys {}
 impl ReaderKeys {
     /// Admits `device` to the space as a reader.
     pub fn admit(&self, device: DeviceId) -> Cert {
-        let signature = self.reader.sign(&Cert::signed_bytes(self.id, device, Role::Reader)).to_bytes();
+        let signature = self.reader.sign(&Cert::signed_bytes(self.id, device, CertRole::Reader)).to_bytes();
         let signer = self.reader.verifying_key().to_bytes();
-        Cert { space: self.id, device, role: Role::Reader, signer, signature, grant: Some(self.grant) }
+        Cert { space: self.id, device, role: CertRole::Reader, signer, signature, grant: Some(self.grant) }
     }
 
     /// Space id, content key, reader key, grant: 160 bytes, for an invite.

@@ -24,7 +24,7 @@ mod tests;
 #[cfg(test)]
 pub(crate) use self::sealed::decode_payload;
 pub use self::{
-    cert::{Cert, Role, verify_challenge},
+    cert::{Cert, CertRole, verify_challenge},
     check::SealError,
     ids::{DeviceId, DocRef, SpaceId},
     keys::{ContentKey, DeviceKey, ReaderKeys, SpaceKeys, SpaceSecret},

@@ -9,7 +9,7 @@ use ed25519_dalek::Signer;
 use crate::codec::{Reader, WireError, Writer};
 
 use super::{
-    cert::{Cert, Role},
+    cert::{Cert, CertRole},
     check::{SealError, verify},
     ids::{DeviceId, DocRef, SpaceId},
     keys::{ContentKey, DeviceKey, ReaderKeys, SpaceKeys},
@@ -96,7 +96,7 @@ impl Sealed {
         if self.cert.device != self.author {
             return Err(SealError::CertNotAuthor);
         }
-        if self.cert.role != Role::Member {
+        if self.cert.role != CertRole::Member {
             return Err(SealError::ReadOnly);
         }
         let header = header_bytes(self.space, self.doc, self.author);

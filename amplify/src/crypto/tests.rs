@@ -92,7 +92,7 @@ fn readers_read_but_what_they_sign_is_refused() {
     forged.grant = Some([0; 64]);
     assert_eq!(forged.verify(), Err(SealError::BadCert));
     let mut promoted = cert;
-    promoted.role = Role::Member;
+    promoted.role = CertRole::Member;
     assert_eq!(promoted.verify(), Err(SealError::BadCert), "a reader cannot make itself a member");
     let mut bytes = space.reader_keys().to_bytes();
     bytes[100] ^= 1;

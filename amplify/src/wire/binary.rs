@@ -3,7 +3,7 @@
 use super::{ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame};
 use crate::{
     codec::{Reader, WireError, Writer},
-    crypto::{Cert, DeviceId, DocRef, Role, Sealed, SpaceId},
+    crypto::{Cert, CertRole, DeviceId, DocRef, Sealed, SpaceId},
     registration::{RegistrationId, SpaceRegistration},
 };
 
@@ -11,7 +11,7 @@ impl Writer {
     fn cert(&mut self, c: &Cert) -> &mut Self {
         self.raw(&c.space.0).raw(&c.device.0);
         match (c.role, c.grant) {
-            (Role::Reader, Some(grant)) => self.u8(2).raw(&c.signer).raw(&c.signature).raw(&grant),
+            (CertRole::Reader, Some(grant)) => self.u8(2).raw(&c.signer).raw(&c.signature).raw(&grant),
             // A member's signer is the space itself; a reader always has a grant.
             _ => self.u8(1).raw(&c.signature),
         }
@@ -34,14 +34,14 @@ impl Reader<'_> {
             1 => Ok(Cert {
                 space,
                 device,
-                role: Role::Member,
+                role: CertRole::Member,
                 signer: space.0,
                 signature: self.array()?,
                 grant: None,
             }),
             2 => {
                 let (signer, signature, grant) = (self.array()?, self.array()?, self.array()?);
-                Ok(Cert { space, device, role: Role::Reader, signer, signature, grant: Some(grant) })
+                Ok(Cert { space, device, role: CertRole::Reader, signer, signature, grant: Some(grant) })
             }
             t => Err(WireError::UnknownTag(t)),
         }

@@ -10,7 +10,10 @@ use super::{
     health::{Health, SaveState},
     hook::SharedHook,
 };
-use crate::storage::{Storage, StorageError};
+use crate::{
+    platform::warn,
+    storage::{Storage, StorageError},
+};
 
 /// Edits are saved this long after the last keystroke; a crash loses at most this much.
 pub(super) const SAVE_DELAY: Duration = Duration::from_millis(300);
@@ -272,7 +275,10 @@ impl<M: Model + 'static> DocHandle<M> {
                 let before = state.model.doc_mut().heads();
                 // Another tab may have appended changes this one has not seen: fold them in.
                 for bytes in pending {
-                    let _ = state.model.doc_mut().apply(&bytes);
+                    if let Err(e) = state.model.doc_mut().apply(&bytes) {
+                        // Left on storage as it is; the next load sets it aside.
+                        warn(&format!("a change another tab saved could not be read: {e}"));
+                    }
                 }
                 covered = state.model.doc_mut().heads();
                 changed = covered != before;
@@ -333,7 +339,9 @@ impl<M: Model + 'static> DocHandle<M> {
         if let Some(storage) = self.shared().borrow().storage.clone() {
             let id = self.key();
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = storage.forget_unreadable(&id).await;
+                if let Err(e) = storage.forget_unreadable(&id).await {
+                    warn(&format!("could not clear the unreadable mark of {id}: {e}"));
+                }
             });
         }
     }

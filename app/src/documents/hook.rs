@@ -7,13 +7,16 @@ use amplify::DocId;
 
 use crate::storage::Outgoing;
 
+/// Seals a document's saved bytes for the relay; `None` if this device may not write there.
+pub type Seal = dyn Fn(DocId, &[u8]) -> Option<Outgoing>;
+
 /// What a document needs from sync: to seal a local save for the relay, and to say the outbox
 /// has something new. Shared by every handle of a `Repo`; set as soon as the account is read
 /// (before any document loads, so no save can miss the outbox), and told to notify sync once
 /// it starts.
 #[derive(Clone)]
 pub struct SyncHook {
-    pub seal: Rc<dyn Fn(DocId, &[u8]) -> Option<Outgoing>>,
+    pub seal: Rc<Seal>,
     pub notify: Rc<dyn Fn()>,
 }
 

@@ -78,7 +78,9 @@ impl<M: Model + 'static> DocHandle<M> {
             // instead of being dropped. Every kind's first change is identical, so the fresh
             // copy shares its root with the stored one.
             let before = state.model.doc_mut().heads();
-            let _ = state.model.doc_mut().merge(early.doc_mut());
+            if let Err(e) = state.model.doc_mut().merge(early.doc_mut()) {
+                warn(&format!("edits made while {} was loading could not be merged: {e}", state.doc));
+            }
             state.model.doc_mut().heads() != before
         };
         if edited_before_load {

@@ -17,7 +17,7 @@ mod target;
 pub use self::{
     handle::DocHandle,
     health::{Health, Recovery, SaveState},
-    hook::{SharedHook, SyncHook},
+    hook::{Seal, SharedHook, SyncHook},
     journal_book::{JournalBook, Volume},
     marks::{ReadMarks, mark_seen, seen_heads},
     queries::BookPerson,

@@ -30,13 +30,20 @@ pub fn CoachingPage() -> impl IntoView {
                 let pairs = pairs();
                 if pairs.is_empty() {
                     return view! {
-                        <p>"Your coach sends you a link to start. Open it on this device and your sessions, actions and goals appear here."</p>
+                        <p>
+                            "Your coach sends you a link to start. Open it on this device and your sessions, actions and goals appear here."
+                        </p>
                     }
-                    .into_any();
+                        .into_any();
                 }
-                pairs.into_iter().filter_map(|space| repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|h| (space, h))).map(|(space, handle)| view! {
-                    <PairView space handle side=Owner::Participant />
-                }).collect_view().into_any()
+                pairs
+                    .into_iter()
+                    .filter_map(|space| {
+                        repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|h| (space, h))
+                    })
+                    .map(|(space, handle)| view! { <PairView space handle side=Owner::Participant /> })
+                    .collect_view()
+                    .into_any()
             }}
         </section>
     }
@@ -90,70 +97,144 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
     let key = space.to_string();
     view! {
         <section class="pair" aria-label=move || format!("Coaching with {}", other())>
-            <h2 dir="auto">{move || match side {
-                Owner::Participant => format!("With your coach, {}", other()),
-                Owner::Coach => format!("Coaching {}", other()),
-            }}</h2>
+            <h2 dir="auto">
+                {move || match side {
+                    Owner::Participant => format!("With your coach, {}", other()),
+                    Owner::Coach => format!("Coaching {}", other()),
+                }}
+            </h2>
 
             <section class="card" aria-labelledby=format!("actions-{key}")>
                 <h3 id=format!("actions-{key}")>"Agreed actions"</h3>
                 <ul class="checklist" data-testid="actions">
-                    {move || actions.get().into_iter().map(|a| {
-                        let (id, input_id) = (a.id.clone(), format!("action-{}", a.id));
-                        let who = match (a.owner, side) {
-                            (Owner::Participant, Owner::Participant) | (Owner::Coach, Owner::Coach) => "you".to_owned(),
-                            (Owner::Participant, Owner::Coach) => other(),
-                            (Owner::Coach, Owner::Participant) => other(),
-                        };
-                        let due = if a.due.is_empty() { String::new() } else { format!(", due {}", a.due) };
-                        view! {
-                            <li class:done=a.done>
-                                <input type="checkbox" id=input_id.clone() prop:checked=a.done on:change=move |ev| {
-                                    let done = event_target_checked(&ev).then(|| platform::now().utc_ms);
-                                    handle.edit(|c| c.set_done(&id, done));
-                                } />
-                                <label for=input_id dir="auto">{a.text.clone()}</label>
-                                <span class="meta">{format!("for {who}{due}{}", if a.done { " · done" } else { "" })}</span>
-                            </li>
-                        }
-                    }).collect_view()}
+                    {move || {
+                        actions
+                            .get()
+                            .into_iter()
+                            .map(|a| {
+                                let (id, input_id) = (a.id.clone(), format!("action-{}", a.id));
+                                let who = match (a.owner, side) {
+                                    (Owner::Participant, Owner::Participant)
+                                    | (Owner::Coach, Owner::Coach) => "you".to_owned(),
+                                    (Owner::Participant, Owner::Coach) => other(),
+                                    (Owner::Coach, Owner::Participant) => other(),
+                                };
+                                let due = if a.due.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", due {}", a.due)
+                                };
+                                view! {
+                                    <li class:done=a.done>
+                                        <input
+                                            type="checkbox"
+                                            id=input_id.clone()
+                                            prop:checked=a.done
+                                            on:change=move |ev| {
+                                                let done = event_target_checked(&ev)
+                                                    .then(|| platform::now().utc_ms);
+                                                handle.edit(|c| c.set_done(&id, done));
+                                            }
+                                        />
+                                        <label for=input_id dir="auto">
+                                            {a.text.clone()}
+                                        </label>
+                                        <span class="meta">
+                                            {format!(
+                                                "for {who}{due}{}",
+                                                if a.done { " · done" } else { "" },
+                                            )}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </ul>
                 <form class="stack" on:submit=add_action>
                     <label for=format!("new-action-{key}")>"New action"</label>
-                    <input id=format!("new-action-{key}") type="text" dir="auto" prop:value=move || action_text.get() on:input=move |ev| action_text.set(event_target_value(&ev)) />
+                    <input
+                        id=format!("new-action-{key}")
+                        type="text"
+                        dir="auto"
+                        prop:value=move || action_text.get()
+                        on:input=move |ev| action_text.set(event_target_value(&ev))
+                    />
                     <div class="row">
                         <label for=format!("new-action-owner-{key}")>"Who"</label>
-                        <select id=format!("new-action-owner-{key}") on:change=move |ev| action_owner.set(Owner::from_key(&event_target_value(&ev)).unwrap_or(Owner::Participant))>
-                            <option value="participant">{move || if side == Owner::Participant { "Me".to_owned() } else { other() }}</option>
-                            <option value="coach">{move || if side == Owner::Coach { "Me".to_owned() } else { other() }}</option>
+                        <select
+                            id=format!("new-action-owner-{key}")
+                            on:change=move |ev| {
+                                action_owner
+                                    .set(
+                                        Owner::from_key(&event_target_value(&ev))
+                                            .unwrap_or(Owner::Participant),
+                                    )
+                            }
+                        >
+                            <option value="participant">
+                                {move || if side == Owner::Participant { "Me".to_owned() } else { other() }}
+                            </option>
+                            <option value="coach">
+                                {move || if side == Owner::Coach { "Me".to_owned() } else { other() }}
+                            </option>
                         </select>
                         <label for=format!("new-action-due-{key}")>"Due"</label>
-                        <input id=format!("new-action-due-{key}") type="date" prop:value=move || action_due.get() on:input=move |ev| action_due.set(event_target_value(&ev)) />
+                        <input
+                            id=format!("new-action-due-{key}")
+                            type="date"
+                            prop:value=move || action_due.get()
+                            on:input=move |ev| action_due.set(event_target_value(&ev))
+                        />
                     </div>
-                    <button type="submit" class="secondary">"Add action"</button>
+                    <button type="submit" class="secondary">
+                        "Add action"
+                    </button>
                 </form>
             </section>
 
             <section class="card" aria-labelledby=format!("goals-{key}")>
                 <h3 id=format!("goals-{key}")>"Goals"</h3>
                 <ul class="checklist">
-                    {move || goals.get().into_iter().map(|g| {
-                        let (id, input_id) = (g.id.clone(), format!("goal-{}", g.id));
-                        view! {
-                            <li class:done=g.achieved>
-                                <input type="checkbox" id=input_id.clone() prop:checked=g.achieved on:change=move |ev| {
-                                    let at = event_target_checked(&ev).then(|| platform::now().utc_ms);
-                                    handle.edit(|c| c.set_achieved(&id, at));
-                                } />
-                                <label for=input_id dir="auto">{g.text.clone()}</label>
-                            </li>
-                        }
-                    }).collect_view()}
+                    {move || {
+                        goals
+                            .get()
+                            .into_iter()
+                            .map(|g| {
+                                let (id, input_id) = (g.id.clone(), format!("goal-{}", g.id));
+                                view! {
+                                    <li class:done=g.achieved>
+                                        <input
+                                            type="checkbox"
+                                            id=input_id.clone()
+                                            prop:checked=g.achieved
+                                            on:change=move |ev| {
+                                                let at = event_target_checked(&ev)
+                                                    .then(|| platform::now().utc_ms);
+                                                handle.edit(|c| c.set_achieved(&id, at));
+                                            }
+                                        />
+                                        <label for=input_id dir="auto">
+                                            {g.text.clone()}
+                                        </label>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </ul>
                 <form class="row" on:submit=add_goal>
                     <label for=format!("new-goal-{key}")>"New goal"</label>
-                    <input id=format!("new-goal-{key}") type="text" dir="auto" prop:value=move || goal_text.get() on:input=move |ev| goal_text.set(event_target_value(&ev)) />
-                    <button type="submit" class="secondary">"Add goal"</button>
+                    <input
+                        id=format!("new-goal-{key}")
+                        type="text"
+                        dir="auto"
+                        prop:value=move || goal_text.get()
+                        on:input=move |ev| goal_text.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="secondary">
+                        "Add goal"
+                    </button>
                 </form>
             </section>
 
@@ -162,22 +243,52 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
                 <For each=newest_first key=|s| s.id.clone() let:s>
                     {
                         let (i1, i2) = (s.id.clone(), s.id.clone());
-                        let notes = Memo::new(move |_| handle.with(|c| c.sessions().into_iter().find(|x| x.id == i1).map(|x| x.notes).unwrap_or_default()));
+                        let notes = Memo::new(move |_| {
+                            handle
+                                .with(|c| {
+                                    c.sessions()
+                                        .into_iter()
+                                        .find(|x| x.id == i1)
+                                        .map(|x| x.notes)
+                                        .unwrap_or_default()
+                                })
+                        });
                         let i3 = s.id.clone();
-                        let insights = Memo::new(move |_| handle.with(|c| c.sessions().into_iter().find(|x| x.id == i3).map(|x| x.insights).unwrap_or_default()));
+                        let insights = Memo::new(move |_| {
+                            handle
+                                .with(|c| {
+                                    c.sessions()
+                                        .into_iter()
+                                        .find(|x| x.id == i3)
+                                        .map(|x| x.insights)
+                                        .unwrap_or_default()
+                                })
+                        });
                         let i4 = s.id.clone();
                         view! {
                             <article class="session">
                                 <h4>{format!("Session of {}", s.date)}</h4>
                                 <label for=format!("notes-{}", s.id)>"Notes"</label>
-                                <SyncedText id=format!("notes-{}", s.id) rows=4 text=notes on_edit=move |v: String| handle.edit(|c| c.set_session_notes(&i2, &v)) />
+                                <SyncedText
+                                    id=format!("notes-{}", s.id)
+                                    rows=4
+                                    text=notes
+                                    on_edit=move |v: String| handle.edit(|c| c.set_session_notes(&i2, &v))
+                                />
                                 <label for=format!("insights-{}", s.id)>"Insights"</label>
-                                <SyncedText id=format!("insights-{}", s.id) rows=2 text=insights on_edit=move |v: String| handle.edit(|c| c.set_session_insights(&i4, &v)) />
+                                <SyncedText
+                                    id=format!("insights-{}", s.id)
+                                    rows=2
+                                    text=insights
+                                    on_edit=move |v: String| handle.edit(|c| c.set_session_insights(&i4, &v))
+                                />
                             </article>
                         }
                     }
                 </For>
-                <button class="secondary" on:click=add_session>"Record a session"</button>
+                <button class="secondary" on:click=add_session>
+                    "Record a session"
+                </button>
             </section>
 
             {(side == Owner::Participant).then(|| view! { <SharedByMe space /> })}
@@ -201,15 +312,23 @@ fn SharedByMe(space: SpaceId) -> impl IntoView {
             {move || {
                 let list = shared();
                 if list.is_empty() {
-                    return view! { <p>"None. Share a single entry from the entry itself; your journal stays private otherwise."</p> }.into_any();
+                    return view! {
+                        <p>
+                            "None. Share a single entry from the entry itself; your journal stays private otherwise."
+                        </p>
+                    }
+                        .into_any();
                 }
                 view! {
-                    <ul>{list.into_iter().map(|(_, h)| view! {
-                        <li dir="auto">{move || h.with(|s| s.view().title)}</li>
-                    }).collect_view()}</ul>
+                    <ul>
+                        {list
+                            .into_iter()
+                            .map(|(_, h)| view! { <li dir="auto">{move || h.with(|s| s.view().title)}</li> })
+                            .collect_view()}
+                    </ul>
                     <p class="hint">"To stop sharing one, open it in your journal."</p>
                 }
-                .into_any()
+                    .into_any()
             }}
         </section>
     }
@@ -236,37 +355,104 @@ pub fn CoacheesPage() -> impl IntoView {
         <section class="page coachees">
             <h1>"Your coachees"</h1>
             <ul class="coachee-list" data-testid="coachees">
-                {move || actions::my_coachees(&repo).into_iter().filter_map(|space| repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|h| (space, h))).map(|(space, handle)| {
-                    let shared = move || repo.shared_entries(space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
-                    let unread = move || shared().into_iter().filter(|(id, _)| !marks.is_read(*id)).count();
-                    let open = move || handle.with(|c| c.actions().iter().filter(|a| !a.done).count());
-                    let last = move || {
-                        let shared_at = shared().iter().map(|(_, h)| h.with(|s| s.view().shared_ms)).max().unwrap_or(0);
-                        handle.with(CoachingDoc::last_activity).max(shared_at)
-                    };
-                    let name = move || match handle.with(|c| c.pair().participant_name) { n if n.is_empty() => "Invited, not joined yet".to_owned(), n => n };
-                    view! {
-                        <li>
-                            <A href=format!("/coachee/{space}") attr:class="coachee-card">
-                                <span class="title" dir="auto">{name}</span>
-                                <span class="meta" data-testid="unread">{move || match unread() { 0 => "No new entries".to_owned(), 1 => "1 new shared entry".to_owned(), n => format!("{n} new shared entries") }}</span>
-                                <span class="meta">{move || match open() { 0 => "No open actions".to_owned(), 1 => "1 open action".to_owned(), n => format!("{n} open actions") }}</span>
-                                <span class="meta">{move || match last() { 0 => "No activity yet".to_owned(), t => format!("Last activity {}", platform::day_label(amplify::Moment::new(t, 0).local_date(), platform::now().local_date())) }}</span>
-                                <Show when=move || { let l = last(); l > 0 && now - l > STALLED_DAYS * DAY_MS }>
-                                    <span class="badge stalled">"Stalled: nothing for two weeks"</span>
-                                </Show>
-                            </A>
-                        </li>
-                    }
-                }).collect_view()}
+                {move || {
+                    actions::my_coachees(&repo)
+                        .into_iter()
+                        .filter_map(|space| {
+                            repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))
+                                .map(|h| (space, h))
+                        })
+                        .map(|(space, handle)| {
+                            let shared = move || {
+                                repo.shared_entries(space)
+                                    .into_iter()
+                                    .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
+                                    .collect::<Vec<_>>()
+                            };
+                            let unread = move || {
+                                shared().into_iter().filter(|(id, _)| !marks.is_read(*id)).count()
+                            };
+                            let open = move || {
+                                handle.with(|c| c.actions().iter().filter(|a| !a.done).count())
+                            };
+                            let last = move || {
+                                let shared_at = shared()
+                                    .iter()
+                                    .map(|(_, h)| h.with(|s| s.view().shared_ms))
+                                    .max()
+                                    .unwrap_or(0);
+                                handle.with(CoachingDoc::last_activity).max(shared_at)
+                            };
+                            let name = move || match handle.with(|c| c.pair().participant_name) {
+                                n if n.is_empty() => "Invited, not joined yet".to_owned(),
+                                n => n,
+                            };
+                            view! {
+                                <li>
+                                    <A href=format!("/coachee/{space}") attr:class="coachee-card">
+                                        <span class="title" dir="auto">
+                                            {name}
+                                        </span>
+                                        <span class="meta" data-testid="unread">
+                                            {move || match unread() {
+                                                0 => "No new entries".to_owned(),
+                                                1 => "1 new shared entry".to_owned(),
+                                                n => format!("{n} new shared entries"),
+                                            }}
+                                        </span>
+                                        <span class="meta">
+                                            {move || match open() {
+                                                0 => "No open actions".to_owned(),
+                                                1 => "1 open action".to_owned(),
+                                                n => format!("{n} open actions"),
+                                            }}
+                                        </span>
+                                        <span class="meta">
+                                            {move || match last() {
+                                                0 => "No activity yet".to_owned(),
+                                                t => {
+                                                    format!(
+                                                        "Last activity {}",
+                                                        platform::day_label(
+                                                            amplify::Moment::new(t, 0).local_date(),
+                                                            platform::now().local_date(),
+                                                        ),
+                                                    )
+                                                }
+                                            }}
+                                        </span>
+                                        <Show when=move || {
+                                            let l = last();
+                                            l > 0 && now - l > STALLED_DAYS * DAY_MS
+                                        }>
+                                            <span class="badge stalled">
+                                                "Stalled: nothing for two weeks"
+                                            </span>
+                                        </Show>
+                                    </A>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
             </ul>
             <section class="card" aria-labelledby="add-coachee">
                 <h2 id="add-coachee">"Add a coachee"</h2>
                 {move || match invite.get() {
-                    Some(link) => view! { <InvitePanel link warning="Send this to your coachee only: with it they join your coaching space." /> }.into_any(),
+                    Some(link) => {
+                        view! {
+                            <InvitePanel
+                                link
+                                warning="Send this to your coachee only: with it they join your coaching space."
+                            />
+                        }
+                            .into_any()
+                    }
                     None => view! { <button on:click=add>"Make an invite link"</button> }.into_any(),
                 }}
-                <p role="alert" class="problem">{move || problem.get()}</p>
+                <p role="alert" class="problem">
+                    {move || problem.get()}
+                </p>
             </section>
         </section>
     }
@@ -281,50 +467,82 @@ pub fn CoacheePage() -> impl IntoView {
     let marks = ReadMarks::load(repo);
     view! {
         <section class="page coachee">
-            <A href="/" attr:class="back">"← Coachees"</A>
+            <A href="/" attr:class="back">
+                "← Coachees"
+            </A>
             {move || {
                 let Some(space) = space.get() else { return view! { <h1>"Not found"</h1> }.into_any() };
                 let Some(handle) = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)) else {
                     return view! { <h1>"Not one of your coachees"</h1> }.into_any();
                 };
                 let notes = repo.handle::<amplify::Notes>(amplify::DocId::CoachNotes(space));
-                let shared = move || repo.shared_entries(space).into_iter().filter(|(_, h)| !h.with(|s| s.view().withdrawn)).collect::<Vec<_>>();
+                let shared = move || {
+                    repo.shared_entries(space)
+                        .into_iter()
+                        .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
+                        .collect::<Vec<_>>()
+                };
                 view! {
                     <section class="card" aria-labelledby="shared-heading">
                         <h2 id="shared-heading">"Entries shared with you"</h2>
                         <ul class="shared-list" data-testid="shared-with-coach">
-                            {move || shared().into_iter().map(|(id, h)| {
-                                let unread = move || !marks.is_read(id);
-                                let view_ = h.with(|s| s.view());
-                                view! {
-                                    <li class:unread=unread.clone()>
-                                        <details on:toggle=move |_| marks.mark(id)>
-                                            <summary dir="auto">
-                                                {view_.title.clone()}
-                                                <Show when=unread.clone()><span class="badge">" New"</span></Show>
-                                            </summary>
-                                            {view_.prompt.clone().map(|p| view! { <p class="meta" dir="auto">{p}</p> })}
-                                            <p class="shared-body" dir="auto">{move || h.with(|s| s.view().body)}</p>
-                                        </details>
-                                    </li>
-                                }
-                            }).collect_view()}
+                            {move || {
+                                shared()
+                                    .into_iter()
+                                    .map(|(id, h)| {
+                                        let unread = move || !marks.is_read(id);
+                                        let view_ = h.with(|s| s.view());
+                                        view! {
+                                            <li class:unread=unread>
+                                                <details on:toggle=move |_| marks.mark(id)>
+                                                    <summary dir="auto">
+                                                        {view_.title.clone()} <Show when=unread>
+                                                            <span class="badge">" New"</span>
+                                                        </Show>
+                                                    </summary>
+                                                    {view_
+                                                        .prompt
+                                                        .clone()
+                                                        .map(|p| {
+                                                            view! {
+                                                                <p class="meta" dir="auto">
+                                                                    {p}
+                                                                </p>
+                                                            }
+                                                        })}
+                                                    <p class="shared-body" dir="auto">
+                                                        {move || h.with(|s| s.view().body)}
+                                                    </p>
+                                                </details>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
                         </ul>
                     </section>
                     <PairView space handle side=Owner::Coach />
-                    {notes.map(|notes| {
-                        let text = Memo::new(move |_| notes.with(|n| n.text()));
-                        view! {
-                            <section class="card" aria-labelledby="private-heading">
-                                <h2 id="private-heading">"Your private notes"</h2>
-                                <p class="hint" id="private-hint">"Only your devices hold these. Your coachee never receives them."</p>
-                                <label for="private-notes">"Private notes"</label>
-                                <SyncedText id="private-notes" rows=5 text on_edit=move |v: String| notes.edit(|n| n.set_text(&v)) />
-                            </section>
-                        }
-                    })}
+                    {notes
+                        .map(|notes| {
+                            let text = Memo::new(move |_| notes.with(|n| n.text()));
+                            view! {
+                                <section class="card" aria-labelledby="private-heading">
+                                    <h2 id="private-heading">"Your private notes"</h2>
+                                    <p class="hint" id="private-hint">
+                                        "Only your devices hold these. Your coachee never receives them."
+                                    </p>
+                                    <label for="private-notes">"Private notes"</label>
+                                    <SyncedText
+                                        id="private-notes"
+                                        rows=5
+                                        text
+                                        on_edit=move |v: String| notes.edit(|n| n.set_text(&v))
+                                    />
+                                </section>
+                            }
+                        })}
                 }
-                .into_any()
+                    .into_any()
             }}
         </section>
     }

@@ -5,7 +5,7 @@ use amplify::{CohortRole, Invite, InviteKey, InviteKind, Milestone, SpaceId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
-use crate::{actions, documents::Repo, roles::Role, sync::SyncHandle, ui::InvitePanel};
+use crate::{actions, documents::Repo, roles::AppRole, sync::SyncHandle, ui::InvitePanel};
 
 #[component]
 pub fn CohortPage() -> impl IntoView {
@@ -63,14 +63,28 @@ fn NewCohort() -> impl IntoView {
     let has_registration = move || actions::registration(&repo).is_some();
     view! {
         <h1>"Cohort"</h1>
-        <p>"You are not in a cohort yet. Participants, coaches and executives join by the invite link their programme team sends."</p>
+        <p>
+            "You are not in a cohort yet. Participants, coaches and executives join by the invite link their programme team sends."
+        </p>
         <form class="card stack" on:submit=create>
             <h2>"Set up a new cohort"</h2>
             <p class="hint">"For the programme team: you will invite everyone else from here."</p>
             <label for="cohort-name">"Cohort name"</label>
-            <input id="cohort-name" type="text" dir="auto" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <input
+                id="cohort-name"
+                type="text"
+                dir="auto"
+                prop:value=move || name.get()
+                on:input=move |ev| name.set(event_target_value(&ev))
+            />
             <label for="cohort-me">"Your name"</label>
-            <input id="cohort-me" type="text" dir="auto" prop:value=move || me.get() on:input=move |ev| me.set(event_target_value(&ev)) />
+            <input
+                id="cohort-me"
+                type="text"
+                dir="auto"
+                prop:value=move || me.get()
+                on:input=move |ev| me.set(event_target_value(&ev))
+            />
             <Show when=move || !has_registration()>
                 <label for="cohort-registration">"Registration code"</label>
                 <input
@@ -83,11 +97,14 @@ fn NewCohort() -> impl IntoView {
                     on:input=move |ev| code.set(event_target_value(&ev))
                 />
                 <p id="cohort-registration-hint" class="hint">
-                    "From whoever runs your Amplify server (it starts with AMPR-). It lets the server keep your programme's data; everyone you invite gets it with their invite."
+                    "From whoever runs your Amplify server (it starts with AMPR-). It lets the server keep your "
+                    "programme's data; everyone you invite gets it with their invite."
                 </p>
             </Show>
             <button type="submit">"Create the cohort"</button>
-            <p role="alert" class="problem">{move || problem.get()}</p>
+            <p role="alert" class="problem">
+                {move || problem.get()}
+            </p>
         </form>
     }
 }
@@ -96,7 +113,7 @@ fn NewCohort() -> impl IntoView {
 fn CohortView(space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let handle = repo.cohort(space);
-    let team = move || Role::of(&repo) == Role::ProgrammeTeam;
+    let team = move || AppRole::of(&repo) == AppRole::ProgrammeTeam;
     let Some(handle) = handle else { return view! { <p>"Opening…"</p> }.into_any() };
     let name = move || handle.with(|c| c.name());
     let dates = Memo::new(move |_| handle.with(|c| c.dates()));
@@ -135,72 +152,167 @@ fn CohortView(space: SpaceId) -> impl IntoView {
         <h1 dir="auto">{name}</h1>
         <section class="card" aria-labelledby="dates-heading">
             <h2 id="dates-heading">"Dates"</h2>
-            <Show when=team fallback=move || view! { <p>{move || { let (s, e) = dates.get(); if s.is_empty() { "Not set yet.".to_owned() } else { format!("{s} to {e}") } }}</p> }>
+            <Show
+                when=team
+                fallback=move || {
+                    view! {
+                        <p>
+                            {move || {
+                                let (s, e) = dates.get();
+                                if s.is_empty() { "Not set yet.".to_owned() } else { format!("{s} to {e}") }
+                            }}
+                        </p>
+                    }
+                }
+            >
                 <div class="row">
                     <label for="cohort-starts">"Starts"</label>
-                    <input id="cohort-starts" type="date" prop:value=move || dates.get().0 on:change=move |ev| { let s = event_target_value(&ev); let e = dates.get_untracked().1; handle.edit(|c| c.set_dates(&s, &e)); } />
+                    <input
+                        id="cohort-starts"
+                        type="date"
+                        prop:value=move || dates.get().0
+                        on:change=move |ev| {
+                            let s = event_target_value(&ev);
+                            let e = dates.get_untracked().1;
+                            handle.edit(|c| c.set_dates(&s, &e));
+                        }
+                    />
                     <label for="cohort-ends">"Ends"</label>
-                    <input id="cohort-ends" type="date" prop:value=move || dates.get().1 on:change=move |ev| { let e = event_target_value(&ev); let s = dates.get_untracked().0; handle.edit(|c| c.set_dates(&s, &e)); } />
+                    <input
+                        id="cohort-ends"
+                        type="date"
+                        prop:value=move || dates.get().1
+                        on:change=move |ev| {
+                            let e = event_target_value(&ev);
+                            let s = dates.get_untracked().0;
+                            handle.edit(|c| c.set_dates(&s, &e));
+                        }
+                    />
                 </div>
             </Show>
         </section>
         <section class="card" aria-labelledby="calendar-heading">
             <h2 id="calendar-heading">"Calendar"</h2>
             <ol class="calendar" data-testid="calendar">
-                {move || calendar.get().into_iter().map(|e| {
-                    let id = e.id.clone();
-                    view! {
-                        <li>
-                            <strong>{e.kind.label()}</strong>" · "<span dir="auto">{e.title.clone()}</span>" · "{format!("{} to {}", e.starts, e.ends)}
-                            <Show when=team>
-                                {
-                                    let id = id.clone();
-                                    view! { <button class="secondary" on:click=move |_| handle.edit(|c| c.remove_event(&id))>"Remove"</button> }
-                                }
-                            </Show>
-                        </li>
-                    }
-                }).collect_view()}
+                {move || {
+                    calendar
+                        .get()
+                        .into_iter()
+                        .map(|e| {
+                            let id = e.id.clone();
+                            view! {
+                                <li>
+                                    <strong>{e.kind.label()}</strong>
+                                    " · "
+                                    <span dir="auto">{e.title.clone()}</span>
+                                    " · "
+                                    {format!("{} to {}", e.starts, e.ends)}
+                                    <Show when=team>
+                                        {
+                                            let id = id.clone();
+                                            view! {
+                                                <button
+                                                    class="secondary"
+                                                    on:click=move |_| handle.edit(|c| c.remove_event(&id))
+                                                >
+                                                    "Remove"
+                                                </button>
+                                            }
+                                        }
+                                    </Show>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
             </ol>
             <Show when=team>
                 <form class="stack" on:submit=add_event>
                     <label for="event-kind">"Part of the programme"</label>
-                    <select id="event-kind" on:change=move |ev| if let Some(m) = Milestone::from_key(&event_target_value(&ev)) { kind.set(m) }>
-                        {Milestone::ALL.into_iter().map(|m| view! { <option value=m.key()>{m.label()}</option> }).collect_view()}
+                    <select
+                        id="event-kind"
+                        on:change=move |ev| {
+                            if let Some(m) = Milestone::from_key(&event_target_value(&ev)) {
+                                kind.set(m)
+                            }
+                        }
+                    >
+                        {Milestone::ALL
+                            .into_iter()
+                            .map(|m| view! { <option value=m.key()>{m.label()}</option> })
+                            .collect_view()}
                     </select>
                     <label for="event-title">"Title (optional)"</label>
-                    <input id="event-title" type="text" dir="auto" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+                    <input
+                        id="event-title"
+                        type="text"
+                        dir="auto"
+                        prop:value=move || title.get()
+                        on:input=move |ev| title.set(event_target_value(&ev))
+                    />
                     <div class="row">
                         <label for="event-starts">"From"</label>
-                        <input id="event-starts" type="date" prop:value=move || starts.get() on:input=move |ev| starts.set(event_target_value(&ev)) />
+                        <input
+                            id="event-starts"
+                            type="date"
+                            prop:value=move || starts.get()
+                            on:input=move |ev| starts.set(event_target_value(&ev))
+                        />
                         <label for="event-ends">"To"</label>
-                        <input id="event-ends" type="date" prop:value=move || ends.get() on:input=move |ev| ends.set(event_target_value(&ev)) />
+                        <input
+                            id="event-ends"
+                            type="date"
+                            prop:value=move || ends.get()
+                            on:input=move |ev| ends.set(event_target_value(&ev))
+                        />
                     </div>
-                    <button type="submit" class="secondary">"Add to the calendar"</button>
+                    <button type="submit" class="secondary">
+                        "Add to the calendar"
+                    </button>
                 </form>
             </Show>
         </section>
         <section class="card" aria-labelledby="people-heading">
             <h2 id="people-heading">"People"</h2>
             <table class="people" data-testid="people">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Region"</th><th scope="col">"Home group"</th><th scope="col">"Coach"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"AppRole"</th>
+                        <th scope="col">"Region"</th>
+                        <th scope="col">"Home group"</th>
+                        <th scope="col">"Coach"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {move || members.get().into_iter().map(|m| view! {
-                        <tr>
-                            <td dir="auto">{m.name.clone()}</td>
-                            <td>{m.role.label()}</td>
-                            <td dir="auto">{m.region.clone()}</td>
-                            <td dir="auto">{group_name(&m.group).unwrap_or_default()}</td>
-                            <td dir="auto">{person_name(&m.coach).unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
+                    {move || {
+                        members
+                            .get()
+                            .into_iter()
+                            .map(|m| {
+                                view! {
+                                    <tr>
+                                        <td dir="auto">{m.name.clone()}</td>
+                                        <td>{m.role.label()}</td>
+                                        <td dir="auto">{m.region.clone()}</td>
+                                        <td dir="auto">{group_name(&m.group).unwrap_or_default()}</td>
+                                        <td dir="auto">{person_name(&m.coach).unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </tbody>
             </table>
         </section>
         <Show when=team>
             <Invites space />
         </Show>
-        <p><A href="/showcase">"Showcase"</A>" · "<A href="/book">"Little Black Book"</A></p>
+        <p>
+            <A href="/showcase">"Showcase"</A>
+            " · "
+            <A href="/book">"Little Black Book"</A>
+        </p>
     }
     .into_any()
 }
@@ -230,17 +342,43 @@ fn Invites(space: SpaceId) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite people"</h2>
-            <p class="hint">"One link per role. Executive viewers can read the showcase and the Black Book, and nothing else."</p>
+            <p class="hint">
+                "One link per role. Executive viewers can read the showcase and the Black Book, and nothing else."
+            </p>
             <div class="actions" role="group" aria-label="Invite by role">
-                {CohortRole::ALL.into_iter().map(|role| view! {
-                    <button class="chip" aria-pressed=move || (shown.get() == Some(role)).to_string() on:click=move |_| shown.set(Some(role))>
-                        {format!("Invite a {}", role.label().to_lowercase())}
-                    </button>
-                }).collect_view()}
+                {CohortRole::ALL
+                    .into_iter()
+                    .map(|role| {
+                        view! {
+                            <button
+                                class="chip"
+                                aria-pressed=move || (shown.get() == Some(role)).to_string()
+                                on:click=move |_| shown.set(Some(role))
+                            >
+                                {format!("Invite a {}", role.label().to_lowercase())}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
             </div>
-            {move || shown.get().and_then(|role| link(role).map(|link| view! {
-                <InvitePanel link warning=format!("This link makes its holder a {} of the cohort.", role.label().to_lowercase()) />
-            }))}
+            {move || {
+                shown
+                    .get()
+                    .and_then(|role| {
+                        link(role)
+                            .map(|link| {
+                                view! {
+                                    <InvitePanel
+                                        link
+                                        warning=format!(
+                                            "This link makes its holder a {} of the cohort.",
+                                            role.label().to_lowercase(),
+                                        )
+                                    />
+                                }
+                            })
+                    })
+            }}
         </section>
     }
 }

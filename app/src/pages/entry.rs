@@ -31,15 +31,19 @@ pub fn EntryPage() -> impl IntoView {
     });
     view! {
         <section class="page entry">
-            <A href="/journal" attr:class="back">"← Journal"</A>
+            <A href="/journal" attr:class="back">
+                "← Journal"
+            </A>
             {move || match (found.get(), repo.journal.is_loading()) {
                 (Some((handle, id, true)), _) => view! { <Editor handle id /> }.into_any(),
                 (None, true) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
-                _ => view! {
-                    <h1>"Entry not found"</h1>
-                    <p>"This entry does not exist on this device, or it was deleted."</p>
+                _ => {
+                    view! {
+                        <h1>"Entry not found"</h1>
+                        <p>"This entry does not exist on this device, or it was deleted."</p>
+                    }
+                        .into_any()
                 }
-                .into_any(),
             }}
         </section>
     }
@@ -123,13 +127,25 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                 .into_iter()
                 .map(|p| {
                     let value = p.clone();
-                    let is_current = move || entry.with(|e| e.as_ref().and_then(|e| e.prompt.as_ref()) == Some(&value));
-                    view! { <option value=p.clone() selected=is_current>{p.clone()}</option> }
+                    let is_current = move || {
+                        entry.with(|e| e.as_ref().and_then(|e| e.prompt.as_ref()) == Some(&value))
+                    };
+                    view! {
+                        <option value=p.clone() selected=is_current>
+                            {p.clone()}
+                        </option>
+                    }
                 })
                 .collect_view()}
         </select>
 
-        <label for="body">{move || entry.with(|e| e.as_ref().and_then(|e| e.prompt.clone())).unwrap_or_else(|| "Your entry".to_owned())}</label>
+        <label for="body">
+            {move || {
+                entry
+                    .with(|e| e.as_ref().and_then(|e| e.prompt.clone()))
+                    .unwrap_or_else(|| "Your entry".to_owned())
+            }}
+        </label>
         <SyncedText
             id="body"
             text=body
@@ -155,7 +171,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                                 type="radio"
                                 name="energy"
                                 id=input_id.clone()
-                                prop:checked=move || entry.with(|e| e.as_ref().and_then(|e| e.energy) == Some(level))
+                                prop:checked=move || {
+                                    entry.with(|e| e.as_ref().and_then(|e| e.energy) == Some(level))
+                                }
                                 on:change=move |_| {
                                     journal.edit(|j| j.set_energy(&id, Some(level)));
                                 }
@@ -185,7 +203,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                         }
                     }
                 />
-                <button class="secondary" on:click=move |_| add_tag()>"Add"</button>
+                <button class="secondary" on:click=move |_| add_tag()>
+                    "Add"
+                </button>
             </div>
             <ul class="tags" aria-label="Tags">
                 {move || {
@@ -216,7 +236,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
 
         <ShareWithCoach id journal />
         <div class="entry-actions">
-            <button class="danger" on:click=delete>"Delete entry"</button>
+            <button class="danger" on:click=delete>
+                "Delete entry"
+            </button>
         </div>
         <p class="hint">{move || field(|e| format!("{} words", e.body.split_whitespace().count()))()}</p>
     }
@@ -231,7 +253,11 @@ fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
         coaches()
             .into_iter()
             .map(|space| {
-                let coach = move || repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)).map(|c| c.with(|c| c.pair().coach_name)).unwrap_or_default();
+                let coach = move || {
+                    repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))
+                        .map(|c| c.with(|c| c.pair().coach_name))
+                        .unwrap_or_default()
+                };
                 let shared = move || actions::shared_copy(&repo, space, &id).is_some();
                 let confirming = RwSignal::new(false);
                 let share = move |_| {
@@ -246,27 +272,55 @@ fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
                 view! {
                     <section class="card share" aria-label=move || format!("Sharing with {}", coach())>
                         {move || match (shared(), confirming.get()) {
-                            (false, _) => view! {
-                                <p>{move || format!("Only you can read this entry. You can share it with your coach, {}.", coach())}</p>
-                                <button class="secondary" on:click=share>{move || format!("Share with {}", coach())}</button>
+                            (false, _) => {
+                                view! {
+                                    <p>
+                                        {move || {
+                                            format!(
+                                                "Only you can read this entry. You can share it with your coach, {}.",
+                                                coach(),
+                                            )
+                                        }}
+                                    </p>
+                                    <button class="secondary" on:click=share>
+                                        {move || format!("Share with {}", coach())}
+                                    </button>
+                                }
+                                    .into_any()
                             }
-                            .into_any(),
-                            (true, false) => view! {
-                                <p role="status">{move || format!("Shared with {}.", coach())}</p>
-                                <button class="secondary" on:click=move |_| confirming.set(true)>"Stop sharing"</button>
+                            (true, false) => {
+                                view! {
+                                    <p role="status">{move || format!("Shared with {}.", coach())}</p>
+                                    <button class="secondary" on:click=move |_| confirming.set(true)>
+                                        "Stop sharing"
+                                    </button>
+                                }
+                                    .into_any()
                             }
-                            .into_any(),
-                            (true, true) => view! {
-                                <p role="alert">{move || format!(
-                                    "{} may already have read this entry. If you stop sharing, it disappears from their devices the next time they sync.",
-                                    coach()
-                                )}</p>
-                                <div class="actions">
-                                    <button class="danger" on:click=unshare>"Stop sharing"</button>
-                                    <button class="secondary" on:click=move |_| confirming.set(false)>"Keep sharing"</button>
-                                </div>
+                            (true, true) => {
+                                view! {
+                                    <p role="alert">
+                                        {move || {
+                                            format!(
+                                                concat!(
+                                                    "{} may already have read this entry. If you stop sharing, it disappears from ",
+                                                    "their devices the next time they sync.",
+                                                ),
+                                                coach(),
+                                            )
+                                        }}
+                                    </p>
+                                    <div class="actions">
+                                        <button class="danger" on:click=unshare>
+                                            "Stop sharing"
+                                        </button>
+                                        <button class="secondary" on:click=move |_| confirming.set(false)>
+                                            "Keep sharing"
+                                        </button>
+                                    </div>
+                                }
+                                    .into_any()
                             }
-                            .into_any(),
                         }}
                     </section>
                 }

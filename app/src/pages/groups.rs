@@ -63,7 +63,9 @@ pub fn GroupsPage() -> impl IntoView {
                             view! {
                                 <li>
                                     <A href=format!("/group/{space}") attr:class="group-card">
-                                        <span class="title" dir="auto">{name}</span>
+                                        <span class="title" dir="auto">
+                                            {name}
+                                        </span>
                                         <span class="meta">{members}</span>
                                     </A>
                                 </li>
@@ -74,13 +76,31 @@ pub fn GroupsPage() -> impl IntoView {
             </ul>
             <form class="card stack" on:submit=create>
                 <h2>"Start a home group"</h2>
-                <p class="hint">"Four to six colleagues from your region who coach one another. You can invite them next."</p>
+                <p class="hint">
+                    "Four to six colleagues from your region who coach one another. You can invite them next."
+                </p>
                 <label for="group-name">"Group name"</label>
-                <input id="group-name" type="text" dir="auto" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                <input
+                    id="group-name"
+                    type="text"
+                    dir="auto"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
                 <label for="my-name">"Your name, as the group will see it"</label>
-                <input id="my-name" type="text" dir="auto" prop:value=move || my_name.get() on:input=move |ev| my_name.set(event_target_value(&ev)) />
-                <button type="submit" disabled=move || busy.get()>"Create the group"</button>
-                <p role="alert" class="problem">{move || problem.get()}</p>
+                <input
+                    id="my-name"
+                    type="text"
+                    dir="auto"
+                    prop:value=move || my_name.get()
+                    on:input=move |ev| my_name.set(event_target_value(&ev))
+                />
+                <button type="submit" disabled=move || busy.get()>
+                    "Create the group"
+                </button>
+                <p role="alert" class="problem">
+                    {move || problem.get()}
+                </p>
             </form>
             <p class="hint">"Invited to a group? Open the invite link on this device."</p>
         </section>
@@ -98,15 +118,19 @@ pub fn GroupPage() -> impl IntoView {
     });
     view! {
         <section class="page group">
-            <A href="/group" attr:class="back">"← Home groups"</A>
+            <A href="/group" attr:class="back">
+                "← Home groups"
+            </A>
             {move || match (handle.get(), space.get()) {
                 (Some(handle), Some(space)) => view! { <GroupDetail handle space /> }.into_any(),
                 _ if !repo.loaded.get() => view! { <p role="status">"Opening…"</p> }.into_any(),
-                _ => view! {
-                    <h1>"Group not found"</h1>
-                    <p>"This device is not in this group. Ask a member for an invite link."</p>
+                _ => {
+                    view! {
+                        <h1>"Group not found"</h1>
+                        <p>"This device is not in this group. Ask a member for an invite link."</p>
+                    }
+                        .into_any()
                 }
-                .into_any(),
             }}
         </section>
     }
@@ -137,7 +161,8 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             <h2 id="members-heading">"Members"</h2>
             <ul class="members" data-testid="members">
                 {move || {
-                    handle.with(|g| g.members())
+                    handle
+                        .with(|g| g.members())
                         .into_iter()
                         .map(|m| view! { <li dir="auto">{m.name}</li> })
                         .collect_view()
@@ -147,28 +172,58 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
         <section aria-labelledby="experiments-heading">
             <h2 id="experiments-heading">"Experiments"</h2>
             <ul class="link-list" data-testid="experiments">
-                {move || handle.with(|g| g.members()).into_iter().map(|m| {
-                    let mine = repo.person().is_some_and(|p| p.to_string() == m.person);
-                    let label = if mine { "Your experiment".to_owned() } else { format!("{}'s experiment", m.name) };
-                    view! { <li><A href=format!("/canvas/{space}/{}", m.person)>{label}</A></li> }
-                }).collect_view()}
+                {move || {
+                    handle
+                        .with(|g| g.members())
+                        .into_iter()
+                        .map(|m| {
+                            let mine = repo.person().is_some_and(|p| p.to_string() == m.person);
+                            let label = if mine {
+                                "Your experiment".to_owned()
+                            } else {
+                                format!("{}'s experiment", m.name)
+                            };
+                            view! {
+                                <li>
+                                    <A href=format!("/canvas/{space}/{}", m.person)>{label}</A>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
             </ul>
         </section>
         <label for="group-notes">"Shared notes"</label>
-        <p class="hint" id="group-notes-hint">"Everyone in the group can edit these, even offline; edits merge."</p>
-        <SyncedText id="group-notes" text=notes on_edit=move |text: String| handle.edit(|g| g.set_notes(&text)) />
+        <p class="hint" id="group-notes-hint">
+            "Everyone in the group can edit these, even offline; edits merge."
+        </p>
+        <SyncedText
+            id="group-notes"
+            text=notes
+            on_edit=move |text: String| handle.edit(|g| g.set_notes(&text))
+        />
         <section class="card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite someone"</h2>
             <Show
                 when=move || inviting.get()
-                fallback=move || view! { <button on:click=move |_| inviting.set(true)>"Show an invite link"</button> }
+                fallback=move || {
+                    view! { <button on:click=move |_| inviting.set(true)>"Show an invite link"</button> }
+                }
             >
-                {move || invite_link().map(|link| view! {
-                    <InvitePanel
-                        link
-                        warning="Anyone with this link can join the group and read and edit its documents. Send it only to the people you mean."
-                    />
-                })}
+                {move || {
+                    invite_link()
+                        .map(|link| {
+                            view! {
+                                <InvitePanel
+                                    link
+                                    warning=concat!(
+                                        "Anyone with this link can join the group and read and edit its documents. ",
+                                        "Send it only to the people you mean.",
+                                    )
+                                />
+                            }
+                        })
+                }}
             </Show>
         </section>
     }

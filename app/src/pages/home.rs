@@ -11,18 +11,18 @@ use crate::{
     documents::Repo,
     pages::{CoacheesPage, CohortPage, ShowcasePage},
     platform,
-    roles::Role,
+    roles::AppRole,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let role = Memo::new(move |_| Role::of(&repo));
+    let role = Memo::new(move |_| AppRole::of(&repo));
     move || match role.get() {
-        Role::Coach => view! { <CoacheesPage /> }.into_any(),
-        Role::ProgrammeTeam => view! { <CohortPage /> }.into_any(),
-        Role::Executive => view! { <ShowcasePage /> }.into_any(),
-        Role::Participant | Role::Solo => view! { <ParticipantHome /> }.into_any(),
+        AppRole::Coach => view! { <CoacheesPage /> }.into_any(),
+        AppRole::ProgrammeTeam => view! { <CohortPage /> }.into_any(),
+        AppRole::Executive => view! { <ShowcasePage /> }.into_any(),
+        AppRole::Participant | AppRole::Solo => view! { <ParticipantHome /> }.into_any(),
     }
 }
 
@@ -73,80 +73,153 @@ fn ParticipantHome() -> impl IntoView {
     };
     view! {
         <section class="page home">
-            <h1 dir="auto">{move || match name() { n if n.is_empty() => "Welcome to Amplify".to_owned(), n => format!("Hello, {n}") }}</h1>
+            <h1 dir="auto">
+                {move || match name() {
+                    n if n.is_empty() => "Welcome to Amplify".to_owned(),
+                    n => format!("Hello, {n}"),
+                }}
+            </h1>
             <section class="card today" aria-labelledby="home-prompt">
                 <h2 id="home-prompt">"Today's prompt"</h2>
                 <p class="prompt">{daily}</p>
                 <div class="actions">
-                    <button disabled=move || !repo.journal.can_write() on:click=write>"Write about this"</button>
-                    <A href="/journal" attr:class="button secondary">"Open your journal"</A>
+                    <button disabled=move || !repo.journal.can_write() on:click=write>
+                        "Write about this"
+                    </button>
+                    <A href="/journal" attr:class="button secondary">
+                        "Open your journal"
+                    </A>
                 </div>
             </section>
             <section class="card" aria-labelledby="home-experiment">
                 <h2 id="home-experiment">"Your experiment"</h2>
                 {move || match experiment() {
-                    Some((href, stage)) => view! {
-                        <p>{format!("Stage: {stage}")}</p>
-                        <A href=href attr:class="button">"Open your canvas"</A>
+                    Some((href, stage)) => {
+                        view! {
+                            <p>{format!("Stage: {stage}")}</p>
+                            <A href=href attr:class="button">
+                                "Open your canvas"
+                            </A>
+                        }
+                            .into_any()
                     }
-                    .into_any(),
-                    None => view! {
-                        <p>"Your experiment lives with your home group, who help you shape it."</p>
-                        <A href="/group" attr:class="button secondary">"Find your home group"</A>
+                    None => {
+                        view! {
+                            <p>"Your experiment lives with your home group, who help you shape it."</p>
+                            <A href="/group" attr:class="button secondary">
+                                "Find your home group"
+                            </A>
+                        }
+                            .into_any()
                     }
-                    .into_any(),
                 }}
             </section>
-            {move || group().map(|(space, handle)| view! {
-                <section class="card" aria-labelledby="home-group">
-                    <h2 id="home-group">"Your home group"</h2>
-                    <p dir="auto">{move || format!("{} · {} members", handle.with(|g| g.name()), handle.with(|g| g.members().len()))}</p>
-                    <A href=format!("/group/{space}") attr:class="button secondary">"Open the group"</A>
-                </section>
-            })}
+            {move || {
+                group()
+                    .map(|(space, handle)| {
+                        view! {
+                            <section class="card" aria-labelledby="home-group">
+                                <h2 id="home-group">"Your home group"</h2>
+                                <p dir="auto">
+                                    {move || {
+                                        format!(
+                                            "{} · {} members",
+                                            handle.with(|g| g.name()),
+                                            handle.with(|g| g.members().len()),
+                                        )
+                                    }}
+                                </p>
+                                <A href=format!("/group/{space}") attr:class="button secondary">
+                                    "Open the group"
+                                </A>
+                            </section>
+                        }
+                    })
+            }}
             <section class="card" aria-labelledby="home-actions">
                 <h2 id="home-actions">"Actions due"</h2>
                 {move || {
                     let due = actions();
                     if due.is_empty() {
-                        return view! { <p>"Nothing due. Actions you agree with your coach appear here."</p> }.into_any();
+                        return view! { <p>"Nothing due. Actions you agree with your coach appear here."</p> }
+                            .into_any();
                     }
                     view! {
                         <ul class="checklist" data-testid="actions-due">
-                            {due.into_iter().map(|(space, action, coach)| {
-                                let id = action.id.clone();
-                                let label = format!("{}{}", action.text, if action.due.is_empty() { String::new() } else { format!(" (due {})", action.due) });
-                                let input_id = format!("due-{id}");
-                                view! {
-                                    <li>
-                                        <input type="checkbox" id=input_id.clone() on:change=move |_| {
-                                            if let Some(c) = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space)) {
-                                                let at = platform::now().utc_ms;
-                                                c.edit(|c| c.set_done(&id, Some(at)));
-                                            }
-                                        } />
-                                        <label for=input_id dir="auto">{label}</label>
-                                        <span class="meta">{format!("agreed with {coach}")}</span>
-                                    </li>
-                                }
-                            }).collect_view()}
+                            {due
+                                .into_iter()
+                                .map(|(space, action, coach)| {
+                                    let id = action.id.clone();
+                                    let label = format!(
+                                        "{}{}",
+                                        action.text,
+                                        if action.due.is_empty() {
+                                            String::new()
+                                        } else {
+                                            format!(" (due {})", action.due)
+                                        },
+                                    );
+                                    let input_id = format!("due-{id}");
+                                    view! {
+                                        <li>
+                                            <input
+                                                type="checkbox"
+                                                id=input_id.clone()
+                                                on:change=move |_| {
+                                                    if let Some(c) = repo
+                                                        .handle::<
+                                                            amplify::Coaching,
+                                                        >(amplify::DocId::Coaching(space))
+                                                    {
+                                                        let at = platform::now().utc_ms;
+                                                        c.edit(|c| c.set_done(&id, Some(at)));
+                                                    }
+                                                }
+                                            />
+                                            <label for=input_id dir="auto">
+                                                {label}
+                                            </label>
+                                            <span class="meta">{format!("agreed with {coach}")}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
                         </ul>
                     }
-                    .into_any()
+                        .into_any()
                 }}
             </section>
-            {move || next_events().filter(|e| !e.is_empty()).map(|events| view! {
-                <section class="card" aria-labelledby="home-calendar">
-                    <h2 id="home-calendar">"Coming up"</h2>
-                    <ul class="calendar">
-                        {events.into_iter().map(|e| view! {
-                            <li><strong>{e.kind.label()}</strong>" · "<span dir="auto">{e.title}</span>" · "{format!("{} to {}", e.starts, e.ends)}</li>
-                        }).collect_view()}
-                    </ul>
-                </section>
-            })}
+            {move || {
+                next_events()
+                    .filter(|e| !e.is_empty())
+                    .map(|events| {
+                        view! {
+                            <section class="card" aria-labelledby="home-calendar">
+                                <h2 id="home-calendar">"Coming up"</h2>
+                                <ul class="calendar">
+                                    {events
+                                        .into_iter()
+                                        .map(|e| {
+                                            view! {
+                                                <li>
+                                                    <strong>{e.kind.label()}</strong>
+                                                    " · "
+                                                    <span dir="auto">{e.title}</span>
+                                                    " · "
+                                                    {format!("{} to {}", e.starts, e.ends)}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    })
+            }}
             <Show when=move || repo.with_account(|a| a.is_some_and(|a| a.cohort().is_none()))>
-                <p class="hint">"Have an invite link from your programme team? Open it on this device to join your cohort."</p>
+                <p class="hint">
+                    "Have an invite link from your programme team? Open it on this device to join your cohort."
+                </p>
             </Show>
         </section>
     }

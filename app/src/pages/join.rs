@@ -14,8 +14,10 @@ pub fn JoinPage() -> impl IntoView {
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     if !fragment.is_empty() {
         // The secret should not stay in the address bar or the history.
-        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/join"));
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok())
+            && let Err(e) = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/join"))
+        {
+            crate::platform::warn(&format!("the invite stays in the address bar: {e:?}"));
         }
     }
     let invite = (!fragment.is_empty()).then(|| Invite::parse(&fragment));
@@ -37,23 +39,33 @@ pub fn JoinPage() -> impl IntoView {
     view! {
         <section class="page join">
             {match invite {
-                Some(Ok(invite)) => match (invite.kind, invite.key.clone()) {
-                    (InviteKind::Device, InviteKey::Secret(secret)) => view! { <LinkDevice secret from=invite.from /> }.into_any(),
-                    (InviteKind::HomeGroup, InviteKey::Secret(secret)) => view! { <JoinGroup invite secret /> }.into_any(),
-                    _ => view! { <JoinOther invite /> }.into_any(),
-                },
-                Some(Err(e)) => view! {
-                    <h1>"This invite link does not work"</h1>
-                    <p role="alert">{e.to_string()}</p>
-                    <Recover />
+                Some(Ok(invite)) => {
+                    match (invite.kind, invite.key.clone()) {
+                        (InviteKind::Device, InviteKey::Secret(secret)) => {
+                            view! { <LinkDevice secret from=invite.from /> }.into_any()
+                        }
+                        (InviteKind::HomeGroup, InviteKey::Secret(secret)) => {
+                            view! { <JoinGroup invite secret /> }.into_any()
+                        }
+                        _ => view! { <JoinOther invite /> }.into_any(),
+                    }
                 }
-                .into_any(),
-                None => view! {
-                    <h1>"Bring your journal to this device"</h1>
-                    <p>"Open a link from Settings on your other device, or type your recovery code."</p>
-                    <Recover />
+                Some(Err(e)) => {
+                    view! {
+                        <h1>"This invite link does not work"</h1>
+                        <p role="alert">{e.to_string()}</p>
+                        <Recover />
+                    }
+                        .into_any()
                 }
-                .into_any(),
+                None => {
+                    view! {
+                        <h1>"Bring your journal to this device"</h1>
+                        <p>"Open a link from Settings on your other device, or type your recovery code."</p>
+                        <Recover />
+                    }
+                        .into_any()
+                }
             }}
         </section>
     }
@@ -110,36 +122,68 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
     };
     view! {
         <h1 dir="auto">{format!("Join the home group “{name}”")}</h1>
-        <p dir="auto">{format!("{} invited you.", if invite.from.is_empty() { "A member" } else { &invite.from })}</p>
+        <p dir="auto">
+            {format!("{} invited you.", if invite.from.is_empty() { "A member" } else { &invite.from })}
+        </p>
         <section aria-labelledby="who-heading" class="card">
             <h2 id="who-heading">"Who is in it"</h2>
             <div role="status" data-testid="preview">
                 {move || match preview.get() {
                     None | Some(None) => view! { <p>"Asking the relay…"</p> }.into_any(),
-                    Some(Some(Ok(p))) if p.members.is_empty() => view! { <p>"Nobody has synced yet: you may be first."</p> }.into_any(),
-                    Some(Some(Ok(p))) => view! {
-                        <ul class="members">{p.members.into_iter().map(|m| view! { <li dir="auto">{m}</li> }).collect_view()}</ul>
+                    Some(Some(Ok(p))) if p.members.is_empty() => {
+                        view! { <p>"Nobody has synced yet: you may be first."</p> }.into_any()
                     }
-                    .into_any(),
-                    Some(Some(Err(e))) => view! {
-                        <p>{format!("The member list could not be fetched ({e}). You can still join; it appears once you are online.")}</p>
+                    Some(Some(Ok(p))) => {
+                        view! {
+                            <ul class="members">
+                                {p
+                                    .members
+                                    .into_iter()
+                                    .map(|m| view! { <li dir="auto">{m}</li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
                     }
-                    .into_any(),
+                    Some(Some(Err(e))) => {
+                        view! {
+                            <p>
+                                {format!(
+                                    "The member list could not be fetched ({e}). You can still join; it appears once you are online.",
+                                )}
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }}
             </div>
         </section>
         <Show
             when=move || !already()
-            fallback=move || view! {
-                <p>"You are already in this group. "<A href=format!("/group/{space}")>"Open it"</A></p>
+            fallback=move || {
+                view! {
+                    <p>"You are already in this group. "<A href=format!("/group/{space}")>"Open it"</A></p>
+                }
             }
         >
             <form class="stack" on:submit=join.clone()>
                 <label for="join-name">"Your name, as the group will see it"</label>
-                <input id="join-name" type="text" dir="auto" prop:value=move || my_name.get() on:input=move |ev| my_name.set(event_target_value(&ev)) />
-                <p class="hint">"Members can read and edit the group's documents. Your journal stays yours."</p>
-                <button type="submit" disabled=move || busy.get()>"Join the group"</button>
-                <p role="alert" class="problem">{move || problem.get()}</p>
+                <input
+                    id="join-name"
+                    type="text"
+                    dir="auto"
+                    prop:value=move || my_name.get()
+                    on:input=move |ev| my_name.set(event_target_value(&ev))
+                />
+                <p class="hint">
+                    "Members can read and edit the group's documents. Your journal stays yours."
+                </p>
+                <button type="submit" disabled=move || busy.get()>
+                    "Join the group"
+                </button>
+                <p role="alert" class="problem">
+                    {move || problem.get()}
+                </p>
             </form>
         </Show>
     }
@@ -220,12 +264,25 @@ fn JoinOther(invite: Invite) -> impl IntoView {
     view! {
         <h1 dir="auto">{title}</h1>
         <p>{what}</p>
-        <Show when=move || !already() fallback=|| view! { <p>"This device has already joined. "<A href="/">"Go home"</A></p> }>
+        <Show
+            when=move || !already()
+            fallback=|| view! { <p>"This device has already joined. "<A href="/">"Go home"</A></p> }
+        >
             <form class="stack" on:submit=join.clone()>
                 <label for="join-name">"Your name"</label>
-                <input id="join-name" type="text" dir="auto" prop:value=move || my_name.get() on:input=move |ev| my_name.set(event_target_value(&ev)) />
-                <button type="submit" disabled=move || busy.get() || !repo.loaded.get()>{button}</button>
-                <p role="alert" class="problem">{move || problem.get()}</p>
+                <input
+                    id="join-name"
+                    type="text"
+                    dir="auto"
+                    prop:value=move || my_name.get()
+                    on:input=move |ev| my_name.set(event_target_value(&ev))
+                />
+                <button type="submit" disabled=move || busy.get() || !repo.loaded.get()>
+                    {button}
+                </button>
+                <p role="alert" class="problem">
+                    {move || problem.get()}
+                </p>
             </form>
         </Show>
     }
@@ -240,8 +297,16 @@ fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
     let whose = if from.is_empty() { "your".to_owned() } else { format!("{from}'s") };
     view! {
         <h1 dir="auto">{format!("Link this device to {whose} journal")}</h1>
-        <p>"This device will get the journal and profile from your other devices, and keep them in step. Whatever is already on this device is kept and added."</p>
-        <Show when=move || !already() fallback=|| view! { <p>"This device is already linked. "<A href="/journal">"Open your journal"</A></p> }>
+        <p>
+            "This device will get the journal and profile from your other devices, and keep them in step. "
+            "Whatever is already on this device is kept and added."
+        </p>
+        <Show
+            when=move || !already()
+            fallback=|| {
+                view! { <p>"This device is already linked. "<A href="/journal">"Open your journal"</A></p> }
+            }
+        >
             <LinkButton secret=secret.get_value() label="Link this device" />
         </Show>
     }
@@ -272,8 +337,12 @@ fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
         });
     };
     view! {
-        <button disabled=move || busy.get() || !repo.loaded.get() on:click=link>{label}</button>
-        <p role="alert" class="problem">{move || problem.get()}</p>
+        <button disabled=move || busy.get() || !repo.loaded.get() on:click=link>
+            {label}
+        </button>
+        <p role="alert" class="problem">
+            {move || problem.get()}
+        </p>
     }
 }
 
@@ -298,10 +367,19 @@ fn Recover() -> impl IntoView {
                     prop:value=move || code.get()
                     on:input=move |ev| code.set(event_target_value(&ev))
                 />
-                <p class="hint" id="recovery-hint">"53 letters and digits, from Settings on a device you had. Dashes and spaces don't matter."</p>
+                <p class="hint" id="recovery-hint">
+                    "53 letters and digits, from Settings on a device you had. Dashes and spaces don't matter."
+                </p>
                 {move || match checked.get() {
                     Some(Ok(secret)) => view! { <LinkButton secret label="Restore my journal" /> }.into_any(),
-                    Some(Err(e)) => view! { <p role="alert" class="problem">{e.to_string()}</p> }.into_any(),
+                    Some(Err(e)) => {
+                        view! {
+                            <p role="alert" class="problem">
+                                {e.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
                     None => ().into_any(),
                 }}
             </form>

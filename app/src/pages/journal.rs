@@ -44,7 +44,8 @@ pub fn JournalPage() -> impl IntoView {
             && marked != Some(true)
             && let Some(performance) = web_sys::window().and_then(|w| w.performance())
         {
-            let _ = performance.mark("journal-visible");
+            // For the load benchmark; nothing depends on it.
+            let _unmeasured = performance.mark("journal-visible");
         }
         done
     });
@@ -59,7 +60,8 @@ pub fn JournalPage() -> impl IntoView {
                 format!("/journal?q={}", js_sys::encode_uri_component(&q))
             };
             if let Ok(history) = window.history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                // Only the address bar's query is stale if this fails.
+                let _stale = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
     });
@@ -148,7 +150,11 @@ pub fn JournalPage() -> impl IntoView {
                         (1, _) => "1 entry".to_owned(),
                         (n, _) => format!("{n} entries"),
                     };
-                    if journal.is_loading() { format!("{count} so far, opening older months…") } else { count }
+                    if journal.is_loading() {
+                        format!("{count} so far, opening older months…")
+                    } else {
+                        count
+                    }
                 }}
             </p>
 
@@ -165,14 +171,21 @@ pub fn JournalPage() -> impl IntoView {
                             budget -= take;
                             let label = platform::day_label(day.date, today);
                             let heading = format!("day-{}", day.date);
-                            Some(view! {
-                                <section class="day" aria-labelledby=heading.clone()>
-                                    <h2 id=heading.clone()>{label}</h2>
-                                    <ul class="entries">
-                                        {day.entries.into_iter().take(take).map(|e| view! { <EntryCard entry=e /> }).collect_view()}
-                                    </ul>
-                                </section>
-                            })
+                            Some(
+                                view! {
+                                    <section class="day" aria-labelledby=heading.clone()>
+                                        <h2 id=heading.clone()>{label}</h2>
+                                        <ul class="entries">
+                                            {day
+                                                .entries
+                                                .into_iter()
+                                                .take(take)
+                                                .map(|e| view! { <EntryCard entry=e /> })
+                                                .collect_view()}
+                                        </ul>
+                                    </section>
+                                },
+                            )
                         })
                         .collect_view()
                 }}
@@ -192,14 +205,28 @@ fn EntryCard(entry: Entry) -> impl IntoView {
     let show_excerpt = entry.prompt.is_some() || entry.body.lines().nth(1).is_some();
     let energy =
         entry.energy.map(|e| view! { <span class="energy">{format!("Energy: {}", e.label())}</span> });
-    let tags = (!entry.tags.is_empty())
-        .then(|| view! { <span class="entry-tags">{entry.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ")}</span> });
+    let tags = (!entry.tags.is_empty()).then(|| {
+        view! {
+            <span class="entry-tags">
+                {entry.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ")}
+            </span>
+        }
+    });
     view! {
         <li>
             <A href=format!("/entry/{}", entry.id) attr:class="entry-card">
                 <span class="time">{platform::clock(entry.written)}</span>
-                <span class="title" dir="auto">{entry.title()}</span>
-                {show_excerpt.then(|| view! { <span class="excerpt" dir="auto">{excerpt}</span> })}
+                <span class="title" dir="auto">
+                    {entry.title()}
+                </span>
+                {show_excerpt
+                    .then(|| {
+                        view! {
+                            <span class="excerpt" dir="auto">
+                                {excerpt}
+                            </span>
+                        }
+                    })}
                 <span class="meta">{energy} {tags}</span>
             </A>
         </li>

@@ -5,7 +5,7 @@ use leptos_router::components::A;
 
 use crate::{
     documents::Repo,
-    roles::{Page, Role},
+    roles::{AppRole, Page},
 };
 
 const LINKS: [(Page, &str, &str); 10] = [
@@ -24,7 +24,7 @@ const LINKS: [(Page, &str, &str); 10] = [
 #[component]
 pub fn MorePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let role = Memo::new(move |_| Role::of(&repo));
+    let role = Memo::new(move |_| AppRole::of(&repo));
     view! {
         <section class="page more">
             <h1>"More"</h1>
@@ -33,7 +33,13 @@ pub fn MorePage() -> impl IntoView {
                     LINKS
                         .iter()
                         .filter(|(page, _, _)| role.get().may(*page))
-                        .map(|(_, href, label)| view! { <li><A href=*href>{*label}</A></li> })
+                        .map(|(_, href, label)| {
+                            view! {
+                                <li>
+                                    <A href=*href>{*label}</A>
+                                </li>
+                            }
+                        })
                         .collect_view()
                 }}
             </ul>

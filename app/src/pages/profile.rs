@@ -35,7 +35,9 @@ pub fn ProfilePage() -> impl IntoView {
             <div class="field">
                 <label for=id>{label}</label>
                 {control}
-                <p class="hint" id=hint_id>{hint}</p>
+                <p class="hint" id=hint_id>
+                    {hint}
+                </p>
             </div>
         }
     };
@@ -46,20 +48,26 @@ pub fn ProfilePage() -> impl IntoView {
             <HealthAlert handle=profile name="profile" />
             {move || match health.get() {
                 Health::Loading => view! { <p role="status">"Opening your profile…"</p> }.into_any(),
-                health if health.writable() => view! {
-                    <form class="stack" on:submit=|ev| ev.prevent_default()>
-                        {field(ProfileField::Name, "Name", "As your colleagues know you.")}
-                        {field(ProfileField::Role, "Role", "Your job title and team.")}
-                        {field(ProfileField::Region, "Region", "Where you work, e.g. Nordics or Latin America.")}
-                        {field(
-                            ProfileField::Statement,
-                            "Leadership statement",
-                            "A few sentences: who you are as a leader and what you stand for.",
-                        )}
-                        <Photo />
-                    </form>
+                health if health.writable() => {
+                    view! {
+                        <form class="stack" on:submit=|ev| ev.prevent_default()>
+                            {field(ProfileField::Name, "Name", "As your colleagues know you.")}
+                            {field(ProfileField::Role, "Role", "Your job title and team.")}
+                            {field(
+                                ProfileField::Region,
+                                "Region",
+                                "Where you work, e.g. Nordics or Latin America.",
+                            )}
+                            {field(
+                                ProfileField::Statement,
+                                "Leadership statement",
+                                "A few sentences: who you are as a leader and what you stand for.",
+                            )}
+                            <Photo />
+                        </form>
+                    }
+                        .into_any()
                 }
-                .into_any(),
                 _ => ().into_any(),
             }}
         </section>
@@ -93,12 +101,31 @@ fn Photo() -> impl IntoView {
         <div class="field photo">
             <label for="profile-photo">"Photo (optional)"</label>
             {move || photo.get().map(|src| view! { <img class="portrait" src=src alt="Your photo" /> })}
-            <input id="profile-photo" type="file" accept="image/*" aria-describedby="profile-photo-hint" on:change=chosen />
-            <p class="hint" id="profile-photo-hint">"Kept small: a 192-pixel square."</p>
+            <input
+                id="profile-photo"
+                type="file"
+                accept="image/*"
+                aria-describedby="profile-photo-hint"
+                on:change=chosen
+            />
+            <p class="hint" id="profile-photo-hint">
+                "Kept small: a 192-pixel square."
+            </p>
             <Show when=move || photo.get().is_some()>
-                <button type="button" class="secondary" on:click=move |_| { profile.edit(|p| p.set_photo(None)); actions::mirror_profile(repo); }>"Remove photo"</button>
+                <button
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| {
+                        profile.edit(|p| p.set_photo(None));
+                        actions::mirror_profile(repo);
+                    }
+                >
+                    "Remove photo"
+                </button>
             </Show>
-            <p role="alert" class="problem">{move || problem.get()}</p>
+            <p role="alert" class="problem">
+                {move || problem.get()}
+            </p>
         </div>
     }
 }

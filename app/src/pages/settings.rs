@@ -60,11 +60,13 @@ fn RegistrationSection() -> impl IntoView {
         <section class="card" aria-labelledby="registration-heading">
             <h2 id="registration-heading">"Server registration"</h2>
             <p>
-                {move || if registered() {
-                    "This device is registered with your programme's server: it keeps a copy of your changes."
-                } else {
-                    "This device is not registered with a server yet, so your changes stay on this device only. \
+                {move || {
+                    if registered() {
+                        "This device is registered with your programme's server: it keeps a copy of your changes."
+                    } else {
+                        "This device is not registered with a server yet, so your changes stay on this device only. \
                      Open your programme's invite link, or enter the registration code your programme team gave you."
+                    }
                 }}
             </p>
             <form class="stack" on:submit=save>
@@ -77,8 +79,12 @@ fn RegistrationSection() -> impl IntoView {
                     prop:value=move || code.get()
                     on:input=move |ev| code.set(event_target_value(&ev))
                 />
-                <button type="submit" class="secondary">"Save the code"</button>
-                <p role="status" class="hint">{move || said.get()}</p>
+                <button type="submit" class="secondary">
+                    "Save the code"
+                </button>
+                <p role="status" class="hint">
+                    {move || said.get()}
+                </p>
             </form>
         </section>
     }
@@ -110,44 +116,67 @@ fn DevicesSection() -> impl IntoView {
             </p>
             <dl class="facts">
                 <dt>"Sync"</dt>
-                <dd data-testid="sync-detail">{move || crate::ui::words::badge(&sync.phase(), sync.waiting())}</dd>
+                <dd data-testid="sync-detail">
+                    {move || crate::ui::words::badge(&sync.phase(), sync.waiting())}
+                </dd>
                 <dt>"Waiting"</dt>
-                <dd data-testid="sync-waiting">{move || match sync.waiting() {
-                    0 => "Nothing: the relay has every change made here.".to_owned(),
-                    1 => "1 change is only on this device so far.".to_owned(),
-                    n => format!("{n} changes are only on this device so far."),
-                }}</dd>
+                <dd data-testid="sync-waiting">
+                    {move || match sync.waiting() {
+                        0 => "Nothing: the relay has every change made here.".to_owned(),
+                        1 => "1 change is only on this device so far.".to_owned(),
+                        n => format!("{n} changes are only on this device so far."),
+                    }}
+                </dd>
                 <Show when=move || { sync.ignored() > 0 }>
                     <dt>"Ignored"</dt>
-                    <dd>{move || format!(
-                        "{} change(s) from the relay failed their signature or encryption check and were ignored.",
-                        sync.ignored()
-                    )}</dd>
+                    <dd>
+                        {move || {
+                            format!(
+                                "{} change(s) from the relay failed their signature or encryption check and were ignored.",
+                                sync.ignored(),
+                            )
+                        }}
+                    </dd>
                 </Show>
             </dl>
             <Show
                 when=move || linking.get()
-                fallback=move || view! { <button on:click=move |_| linking.set(true)>"Link another device"</button> }
+                fallback=move || {
+                    view! { <button on:click=move |_| linking.set(true)>"Link another device"</button> }
+                }
             >
-                {move || link().map(|link| view! {
-                    <InvitePanel
-                        link
-                        warning="Anyone with this link can read and change your journal. Open it only on your own devices."
-                    />
-                })}
+                {move || {
+                    link()
+                        .map(|link| {
+                            view! {
+                                <InvitePanel
+                                    link
+                                    warning="Anyone with this link can read and change your journal. Open it only on your own devices."
+                                />
+                            }
+                        })
+                }}
             </Show>
             <Show
                 when=move || showing_code.get()
-                fallback=move || view! {
-                    <button class="secondary" on:click=move |_| showing_code.set(true)>"Show recovery code"</button>
+                fallback=move || {
+                    view! {
+                        <button class="secondary" on:click=move |_| showing_code.set(true)>
+                            "Show recovery code"
+                        </button>
+                    }
                 }
             >
-                <p>"Write this down and keep it somewhere safe. With it, a new phone gets your journal back."</p>
+                <p>
+                    "Write this down and keep it somewhere safe. With it, a new phone gets your journal back."
+                </p>
                 <p class="recovery-code" data-testid="recovery-code">
                     {move || personal().map(|s| recovery_code(&s)).unwrap_or_default()}
                 </p>
             </Show>
-            <p><A href="/join">"Bring your journal here from another device"</A></p>
+            <p>
+                <A href="/join">"Bring your journal here from another device"</A>
+            </p>
         </section>
     }
 }
@@ -177,23 +206,62 @@ fn ExportSection() -> impl IntoView {
             <p>"Download what you wrote: Markdown to read, JSON to keep or move elsewhere."</p>
             // A download made before every month is read would leave entries out.
             <Show when=move || !ready()>
-                <p role="status" class="hint">"Opening your journal…"</p>
+                <p role="status" class="hint">
+                    "Opening your journal…"
+                </p>
             </Show>
             <div class="actions">
-                <button class="secondary" disabled=move || !ready() on:click=move |_| save("amplify-journal.md", "text/markdown", amplify::journal_markdown(&entries()))>"Journal as Markdown"</button>
-                <button class="secondary" disabled=move || !ready() on:click=move |_| save("amplify-journal.json", "application/json", amplify::journal_json(&entries()))>"Journal as JSON"</button>
+                <button
+                    class="secondary"
+                    disabled=move || !ready()
+                    on:click=move |_| save(
+                        "amplify-journal.md",
+                        "text/markdown",
+                        amplify::journal_markdown(&entries()),
+                    )
+                >
+                    "Journal as Markdown"
+                </button>
+                <button
+                    class="secondary"
+                    disabled=move || !ready()
+                    on:click=move |_| save(
+                        "amplify-journal.json",
+                        "application/json",
+                        amplify::journal_json(&entries()),
+                    )
+                >
+                    "Journal as JSON"
+                </button>
             </div>
-            {move || canvas().map(|canvas| {
-                let name = crate::actions::my_name(&repo);
-                let md = move || canvas.with(|c| amplify::canvas_markdown(c, &name));
-                let json = move || canvas.with(amplify::canvas_json);
-                view! {
-                    <div class="actions">
-                        <button class="secondary" on:click=move |_| save("amplify-experiment.md", "text/markdown", md())>"Experiment as Markdown"</button>
-                        <button class="secondary" on:click=move |_| save("amplify-experiment.json", "application/json", json())>"Experiment as JSON"</button>
-                    </div>
-                }
-            })}
+            {move || {
+                canvas()
+                    .map(|canvas| {
+                        let name = crate::actions::my_name(&repo);
+                        let md = move || canvas.with(|c| amplify::canvas_markdown(c, &name));
+                        let json = move || canvas.with(amplify::canvas_json);
+                        view! {
+                            <div class="actions">
+                                <button
+                                    class="secondary"
+                                    on:click=move |_| save("amplify-experiment.md", "text/markdown", md())
+                                >
+                                    "Experiment as Markdown"
+                                </button>
+                                <button
+                                    class="secondary"
+                                    on:click=move |_| save(
+                                        "amplify-experiment.json",
+                                        "application/json",
+                                        json(),
+                                    )
+                                >
+                                    "Experiment as JSON"
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
         </section>
     }
 }
@@ -226,15 +294,19 @@ fn StorageSection() -> impl IntoView {
                     .get()
                     .map(|r| {
                         let usage = match (r.usage_bytes, r.quota_bytes) {
-                            (Some(used), Some(quota)) => format!(
-                                "Amplify uses {} of the {} this browser allows it.",
-                                platform::human_bytes(used),
-                                platform::human_bytes(quota),
-                            ),
+                            (Some(used), Some(quota)) => {
+                                format!(
+                                    "Amplify uses {} of the {} this browser allows it.",
+                                    platform::human_bytes(used),
+                                    platform::human_bytes(quota),
+                                )
+                            }
                             _ => "This browser does not say how much space Amplify uses.".to_owned(),
                         };
                         let persisted = match r.persisted {
-                            Some(true) => "Protected: the browser will not clear Amplify's data to free space.",
+                            Some(true) => {
+                                "Protected: the browser will not clear Amplify's data to free space."
+                            }
                             Some(false) => {
                                 "Not protected yet: under storage pressure, or after weeks without a visit, \
                                  the browser may clear it."
@@ -244,9 +316,10 @@ fn StorageSection() -> impl IntoView {
                         view! {
                             <p data-testid="storage-usage">{usage}</p>
                             <p data-testid="storage-persisted">{persisted}</p>
-                            {(r.persisted == Some(false)).then(|| view! {
-                                <button on:click=persist>"Keep my data on this device"</button>
-                            })}
+                            {(r.persisted == Some(false))
+                                .then(|| {
+                                    view! { <button on:click=persist>"Keep my data on this device"</button> }
+                                })}
                         }
                     })
             }}
@@ -307,16 +380,19 @@ fn SetAsideSection() -> impl IntoView {
             {move || {
                 let records = records.get().unwrap_or_default();
                 if records.is_empty() {
-                    return view! { <p>"Nothing has been set aside. All saved data could be read."</p> }.into_any();
+                    return view! { <p>"Nothing has been set aside. All saved data could be read."</p> }
+                        .into_any();
                 }
                 view! {
                     <p>
                         "Amplify could not read these records, so it moved them aside instead of deleting them. "
                         "Support can use a download to recover what is in them."
                     </p>
-                    <ul class="set-aside">{records.into_iter().map(|r| view! { <SetAsideItem record=r /> }).collect_view()}</ul>
+                    <ul class="set-aside">
+                        {records.into_iter().map(|r| view! { <SetAsideItem record=r /> }).collect_view()}
+                    </ul>
                 }
-                .into_any()
+                    .into_any()
             }}
         </section>
     }
@@ -336,16 +412,29 @@ fn SetAsideItem(record: SetAside) -> impl IntoView {
     view! {
         <li>
             <p>
-                <strong>{format!("Your {} ({})", record.doc.parse().map_or_else(|_| record.doc.clone(), doc_name), record.kind)}</strong>
+                <strong>
+                    {format!(
+                        "Your {} ({})",
+                        record.doc.parse().map_or_else(|_| record.doc.clone(), doc_name),
+                        record.kind,
+                    )}
+                </strong>
                 {format!(", set aside {}.", String::from(when))}
             </p>
             <details>
                 <summary>"Technical details"</summary>
                 <p class="detail">{record.reason}</p>
             </details>
-            <button class="secondary" on:click=move |_| {
-                let _ = platform::download(&name, "application/octet-stream", &bytes);
-            }>"Download"</button>
+            <button
+                class="secondary"
+                on:click=move |_| {
+                    if let Err(e) = platform::download(&name, "application/octet-stream", &bytes) {
+                        platform::warn(&format!("the download of {name} did not start: {e:?}"));
+                    }
+                }
+            >
+                "Download"
+            </button>
         </li>
     }
 }

@@ -30,26 +30,53 @@ pub fn ShowcasePage() -> impl IntoView {
     view! {
         <section class="page showcase">
             <h1>"Showcase"</h1>
-            <Show when=move || repo.loaded.get() fallback=|| view! { <p role="status">"Opening the showcase…"</p> }>
-            <Show when=move || repo.cohort_space().is_some() fallback=|| view! { <p>"The showcase belongs to a cohort: open your invite link to join one."</p> }>
-                <p>"Experiments from across the programme: the smallest possible test, and what it taught."</p>
-                <div class="filters">
-                    <label for="filter-region">"Region"</label>
-                    <select id="filter-region" on:change=move |ev| region.set(event_target_value(&ev))>
-                        <option value="">"All regions"</option>
-                        {move || regions.get().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
-                    </select>
-                    <label for="filter-stage">"Stage"</label>
-                    <select id="filter-stage" on:change=move |ev| stage.set(event_target_value(&ev))>
-                        <option value="">"All stages"</option>
-                        {Stage::ALL.into_iter().map(|s| view! { <option value=s.key()>{s.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <p role="status" class="count">{move || match shown().len() { 0 => "No experiments to show yet.".to_owned(), 1 => "1 experiment".to_owned(), n => format!("{n} experiments") }}</p>
-                <div class="gallery" data-testid="showcase">
-                    {move || shown().into_iter().map(|card| view! { <StoryCard card /> }).collect_view()}
-                </div>
-            </Show>
+            <Show
+                when=move || repo.loaded.get()
+                fallback=|| view! { <p role="status">"Opening the showcase…"</p> }
+            >
+                <Show
+                    when=move || repo.cohort_space().is_some()
+                    fallback=|| {
+                        view! {
+                            <p>"The showcase belongs to a cohort: open your invite link to join one."</p>
+                        }
+                    }
+                >
+                    <p>
+                        "Experiments from across the programme: the smallest possible test, and what it taught."
+                    </p>
+                    <div class="filters">
+                        <label for="filter-region">"Region"</label>
+                        <select id="filter-region" on:change=move |ev| region.set(event_target_value(&ev))>
+                            <option value="">"All regions"</option>
+                            {move || {
+                                regions
+                                    .get()
+                                    .into_iter()
+                                    .map(|r| view! { <option value=r.clone()>{r.clone()}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                        <label for="filter-stage">"Stage"</label>
+                        <select id="filter-stage" on:change=move |ev| stage.set(event_target_value(&ev))>
+                            <option value="">"All stages"</option>
+                            {Stage::ALL
+                                .into_iter()
+                                .map(|s| view! { <option value=s.key()>{s.label()}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <p role="status" class="count">
+                        {move || match shown().len() {
+                            0 => "No experiments to show yet.".to_owned(),
+                            1 => "1 experiment".to_owned(),
+                            n => format!("{n} experiments"),
+                        }}
+                    </p>
+                    <div class="gallery" data-testid="showcase">
+                        {move || shown().into_iter().map(|card| view! { <StoryCard card /> }).collect_view()}
+                    </div>
+                </Show>
             </Show>
         </section>
     }
@@ -60,19 +87,43 @@ pub fn ShowcasePage() -> impl IntoView {
 pub fn StoryCard(card: Published) -> impl IntoView {
     let s = card.story;
     let part = |title: &'static str, text: String| {
-        (!text.trim().is_empty())
-            .then(|| view! { <h3>{title}</h3><p class="story-text" dir="auto">{text}</p> })
+        (!text.trim().is_empty()).then(|| {
+            view! {
+                <h3>{title}</h3>
+                <p class="story-text" dir="auto">
+                    {text}
+                </p>
+            }
+        })
     };
     view! {
         <article class="card story">
             <h2 dir="auto">{card.name}</h2>
-            <p class="meta">{format!("{} · {}", if card.region.is_empty() { "Region not given" } else { &card.region }, card.stage.label())}</p>
-            {part("The problem", format!("{}{}", s.problem, if s.for_whom.is_empty() { String::new() } else { format!(" (for {})", s.for_whom) }))}
+            <p class="meta">
+                {format!(
+                    "{} · {}",
+                    if card.region.is_empty() { "Region not given" } else { &card.region },
+                    card.stage.label(),
+                )}
+            </p>
+            {part(
+                "The problem",
+                format!(
+                    "{}{}",
+                    s.problem,
+                    if s.for_whom.is_empty() { String::new() } else { format!(" (for {})", s.for_whom) },
+                ),
+            )}
             {part("The test", s.test)}
-            {(!s.evidence.is_empty()).then(|| view! {
-                <h3>"Evidence"</h3>
-                <ul>{s.evidence.into_iter().map(|e| view! { <li dir="auto">{e}</li> }).collect_view()}</ul>
-            })}
+            {(!s.evidence.is_empty())
+                .then(|| {
+                    view! {
+                        <h3>"Evidence"</h3>
+                        <ul>
+                            {s.evidence.into_iter().map(|e| view! { <li dir="auto">{e}</li> }).collect_view()}
+                        </ul>
+                    }
+                })}
             {part("What we learned", s.learning)}
             {part("Decision", s.decision.unwrap_or_default())}
             {part("Business impact", s.impact)}

@@ -10,6 +10,16 @@ use wasm_bindgen_futures::JsFuture;
 
 pub mod update;
 
+/// A plain JavaScript object with `fields` (setting a property on a fresh plain object cannot
+/// fail, so there is nothing to handle).
+pub fn js_object(fields: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in fields {
+        let _infallible = Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object.into()
+}
+
 /// Writes `message` to the browser's console: for failures nobody can act on at that moment
 /// (the action is retried, or only costs a little), so they are never dropped silently.
 pub fn warn(message: &str) {
@@ -29,15 +39,18 @@ pub fn day_label(date: Date, today: Date) -> String {
         0 => "Today".to_owned(),
         1 => "Yesterday".to_owned(),
         _ => {
-            let options = Object::new();
-            let _ = Reflect::set(&options, &"weekday".into(), &"long".into());
-            let _ = Reflect::set(&options, &"day".into(), &"numeric".into());
-            let _ = Reflect::set(&options, &"month".into(), &"long".into());
+            let long = JsValue::from_str("long");
+            let mut fields = vec![
+                ("weekday", long.clone()),
+                ("day", JsValue::from_str("numeric")),
+                ("month", long),
+                // Noon UTC on that date: the same calendar day in every time zone we format in.
+                ("timeZone", JsValue::from_str("UTC")),
+            ];
             if date.year != today.year {
-                let _ = Reflect::set(&options, &"year".into(), &"numeric".into());
+                fields.push(("year", JsValue::from_str("numeric")));
             }
-            // Noon UTC on that date: the same calendar day in every time zone we format in.
-            let _ = Reflect::set(&options, &"timeZone".into(), &"UTC".into());
+            let options: Object = js_object(&fields).unchecked_into();
             let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
             js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
         }
@@ -46,10 +59,12 @@ pub fn day_label(date: Date, today: Date) -> String {
 
 /// "November 2026", in the reader's language.
 pub fn month_label(month: Month) -> String {
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"month".into(), &"long".into());
-    let _ = Reflect::set(&options, &"year".into(), &"numeric".into());
-    let _ = Reflect::set(&options, &"timeZone".into(), &"UTC".into());
+    let options: Object = js_object(&[
+        ("month", JsValue::from_str("long")),
+        ("year", JsValue::from_str("numeric")),
+        ("timeZone", JsValue::from_str("UTC")),
+    ])
+    .unchecked_into();
     let ms = month.first_day().days() as f64 * 86_400_000.0 + 43_200_000.0;
     js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
 }
@@ -86,14 +101,19 @@ impl Theme {
 
     /// Remembers the choice and applies it to the page.
     pub fn apply(self) {
-        let _ = LocalStorage::set("amplify.theme", self);
+        if let Err(e) = LocalStorage::set("amplify.theme", self) {
+            // Applied for now; the next start shows the system's theme.
+            warn(&format!("could not remember the theme: {e}"));
+        }
         if let Some(root) = document_element() {
             let value = match self {
                 Theme::System => "",
                 Theme::Light => "light",
                 Theme::Dark => "dark",
             };
-            let _ = root.set_attribute("data-theme", value);
+            if let Err(e) = root.set_attribute("data-theme", value) {
+                warn(&format!("could not apply the theme: {e:?}"));
+            }
         }
     }
 }
@@ -176,10 +196,14 @@ pub async fn sleep(duration: std::time::Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let ms = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            if window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_err() {
+                // No timer: resolve at once rather than never.
+                let _resolved = resolve.call0(&JsValue::UNDEFINED);
+            }
         }
     });
-    let _ = JsFuture::from(promise).await;
+    // The promise only ever resolves.
+    let _resolved = JsFuture::from(promise).await;
 }
 
 /// Whether the browser believes it has a network.

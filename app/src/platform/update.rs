@@ -65,7 +65,10 @@ impl Update {
             && let Ok(promise) = registration.update()
         {
             spawn_local(async move {
-                let _ = JsFuture::from(promise).await;
+                // A failed check is tried again at the next focus.
+                if let Err(e) = JsFuture::from(promise).await {
+                    crate::platform::warn(&format!("could not check for a new version: {e:?}"));
+                }
             });
         }
     }
@@ -80,13 +83,17 @@ impl Update {
             return;
         };
         let reload = Closure::<dyn FnMut()>::new(|| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().reload();
+            if let Some(window) = web_sys::window()
+                && let Err(e) = window.location().reload()
+            {
+                crate::platform::warn(&format!("could not reload into the new version: {e:?}"));
             }
         });
         container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
         reload.forget();
-        let _ = waiting.post_message(&"skip-waiting".into());
+        if let Err(e) = waiting.post_message(&"skip-waiting".into()) {
+            crate::platform::warn(&format!("the new version did not take over: {e:?}"));
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! they belonged to are marked, until the relay gives back what was lost.
 
 use idb::{KeyRange, Query, TransactionMode};
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransaction;
 
@@ -11,6 +11,7 @@ use super::{
     docs::{ChangeKey, changes_of},
     finish,
 };
+use crate::platform::js_object;
 
 /// Why a document is waiting to be fetched again from the relay (see [`Storage::to_recover`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +25,7 @@ pub struct Lost {
 
 impl Lost {
     fn record(reason: &str, quiet: bool) -> JsValue {
-        let record = Object::new();
-        let _ = Reflect::set(&record, &"reason".into(), &reason.into());
-        let _ = Reflect::set(&record, &"quiet".into(), &quiet.into());
-        record.into()
+        js_object(&[("reason", reason.into()), ("quiet", quiet.into())])
     }
 
     fn from_record(value: &JsValue) -> Lost {
@@ -177,11 +175,11 @@ pub(super) fn recover_key(doc: &str) -> String {
 }
 
 fn set_aside_record(doc: &str, kind: &str, bytes: JsValue, reason: &str) -> JsValue {
-    let record = Object::new();
-    let _ = Reflect::set(&record, &"doc".into(), &doc.into());
-    let _ = Reflect::set(&record, &"kind".into(), &kind.into());
-    let _ = Reflect::set(&record, &"bytes".into(), &bytes);
-    let _ = Reflect::set(&record, &"reason".into(), &reason.into());
-    let _ = Reflect::set(&record, &"at".into(), &js_sys::Date::now().into());
-    record.into()
+    js_object(&[
+        ("doc", doc.into()),
+        ("kind", kind.into()),
+        ("bytes", bytes),
+        ("reason", reason.into()),
+        ("at", js_sys::Date::now().into()),
+    ])
 }

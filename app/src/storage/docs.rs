@@ -1,11 +1,12 @@
 //! Documents: a snapshot each, and the changes appended since.
 
 use idb::{CursorDirection, KeyRange, ObjectStore, Query, TransactionMode};
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransaction;
 
 use super::{BY_DOC, CHANGES, DOCS, KV, OUTBOX, Outgoing, Storage, StorageError, bytes_of, finish};
+use crate::platform::js_object;
 
 /// What is stored for one document: its snapshot, if any, and the changes appended since, oldest
 /// first, each with the key needed to set it aside.
@@ -183,8 +184,5 @@ pub(super) async fn changes_of(
 }
 
 fn change_record(doc: &str, bytes: &[u8]) -> JsValue {
-    let record = Object::new();
-    let _ = Reflect::set(&record, &"doc".into(), &doc.into());
-    let _ = Reflect::set(&record, &"bytes".into(), &Uint8Array::from(bytes));
-    record.into()
+    js_object(&[("doc", doc.into()), ("bytes", Uint8Array::from(bytes).into())])
 }

@@ -94,28 +94,35 @@ impl Storage {
             // upgrade path (1 → n, fresh → n) the same code.
             let names = db.store_names();
             let has = |n: &str| names.iter().any(|s| s == n);
-            if !has(DOCS) {
-                let _ = db.create_object_store(DOCS, ObjectStoreParams::new());
-            }
-            if !has(CHANGES) {
+            // A store that cannot be created makes the upgrade, and so `open`, fail: that is
+            // where the error is reported; here it is only noted.
+            let create = |name: &str, auto_increment: bool| {
                 let mut params = ObjectStoreParams::new();
-                params.auto_increment(true);
-                if let Ok(store) = db.create_object_store(CHANGES, params) {
-                    let _ = store.create_index(BY_DOC, KeyPath::new_single("doc"), Some(IndexParams::new()));
+                params.auto_increment(auto_increment);
+                let created = db.create_object_store(name, params);
+                if let Err(e) = &created {
+                    crate::platform::warn(&format!("could not create the {name} store: {e}"));
                 }
+                created.ok()
+            };
+            if !has(DOCS) {
+                create(DOCS, false);
+            }
+            if !has(CHANGES)
+                && let Some(store) = create(CHANGES, true)
+                && let Err(e) =
+                    store.create_index(BY_DOC, KeyPath::new_single("doc"), Some(IndexParams::new()))
+            {
+                crate::platform::warn(&format!("could not index the changes store: {e}"));
             }
             if !has(SET_ASIDE) {
-                let mut params = ObjectStoreParams::new();
-                params.auto_increment(true);
-                let _ = db.create_object_store(SET_ASIDE, params);
+                create(SET_ASIDE, true);
             }
             if !has(KV) {
-                let _ = db.create_object_store(KV, ObjectStoreParams::new());
+                create(KV, false);
             }
             if !has(OUTBOX) {
-                let mut params = ObjectStoreParams::new();
-                params.auto_increment(true);
-                let _ = db.create_object_store(OUTBOX, params);
+                create(OUTBOX, true);
             }
         });
         let db = request.await.map_err(|e| StorageError::Unavailable(e.to_string()))?;

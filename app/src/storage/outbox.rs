@@ -1,11 +1,12 @@
 //! The outbox: sealed blobs waiting for the relay's acknowledgement.
 
 use idb::TransactionMode;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransaction;
 
 use super::{OUTBOX, Storage, StorageError, bytes_of, finish};
+use crate::platform::js_object;
 
 /// A sealed blob waiting for the relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +21,11 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub(super) fn to_record(&self) -> JsValue {
-        let record = Object::new();
-        let _ = Reflect::set(&record, &"space".into(), &self.space.as_str().into());
-        let _ = Reflect::set(&record, &"bytes".into(), &Uint8Array::from(&self.bytes[..]));
-        let _ = Reflect::set(&record, &"covers".into(), &(self.covers as f64).into());
-        record.into()
+        js_object(&[
+            ("space", self.space.as_str().into()),
+            ("bytes", Uint8Array::from(&self.bytes[..]).into()),
+            ("covers", (self.covers as f64).into()),
+        ])
     }
 
     fn from_record(value: &JsValue) -> Option<Outgoing> {

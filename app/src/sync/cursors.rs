@@ -39,3 +39,40 @@ impl Cursors {
 }
 
 pub(super) const CURSORS: &str = "sync.cursors";
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    const SPACE: SpaceId = SpaceId([1; 32]);
+    const OTHER: SpaceId = SpaceId([2; 32]);
+    const DOC: DocRef = DocRef([3; 16]);
+
+    #[wasm_bindgen_test]
+    fn a_document_never_read_starts_at_zero_and_cursors_stay_in_their_space() {
+        let mut cursors = Cursors::default();
+        assert_eq!(cursors.get(SPACE, DOC).seq, 0);
+        cursors.entry(SPACE, DOC).seq = 7;
+        cursors.entry(SPACE, DOC).covers = 5;
+        assert_eq!((cursors.get(SPACE, DOC).seq, cursors.get(SPACE, DOC).covers), (7, 5));
+        assert_eq!(cursors.of_space(SPACE), [(DOC, 7)]);
+        assert!(cursors.of_space(OTHER).is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn cursors_survive_a_round_trip_through_storage_and_ignore_damaged_keys() {
+        let mut cursors = Cursors::default();
+        cursors.entry(SPACE, DOC).seq = 3;
+        let json = serde_json::to_string(&cursors).unwrap();
+        let mut back: Cursors = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.get(SPACE, DOC).seq, 3);
+        // A key that is not a document reference is skipped, not a reason to lose the rest.
+        back.0
+            .get_mut(&SPACE.to_string())
+            .unwrap()
+            .insert("not hex".to_owned(), Cursor { seq: 9, covers: 0 });
+        assert_eq!(back.of_space(SPACE), [(DOC, 3)]);
+    }
+}

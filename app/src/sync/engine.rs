@@ -75,7 +75,8 @@ pub(super) enum Ended {
 
 impl Engine {
     pub(super) fn nudge(&self, event: Event) {
-        let _ = self.events.unbounded_send(event);
+        // Only fails once the engine has stopped: nothing left to nudge.
+        let _stopped = self.events.unbounded_send(event);
     }
 
     pub(super) fn account(&self) -> Option<Account> {
@@ -135,7 +136,8 @@ impl Engine {
             let (wake, mut woken) = unbounded::<()>();
             spawn_local(async move {
                 platform::sleep(Duration::from_millis(delay as u64)).await;
-                let _ = wake.unbounded_send(());
+                // The engine may have moved on already (online again): nobody waits for it.
+                let _moved_on = wake.unbounded_send(());
             });
             loop {
                 futures_util::select! {
@@ -155,8 +157,12 @@ impl Engine {
     }
 
     pub(super) fn send(&self, frame: &ClientFrame) {
-        if let Some(socket) = self.socket.borrow().as_ref() {
-            let _ = socket.ws.send_with_u8_array(&frame.encode());
+        // On failure the socket is closing; its close event restarts the session, which sends
+        // everything again (the outbox is durable).
+        if let Some(socket) = self.socket.borrow().as_ref()
+            && let Err(e) = socket.ws.send_with_u8_array(&frame.encode())
+        {
+            platform::warn(&format!("a frame was not sent: {e:?}"));
         }
     }
 
@@ -262,6 +268,9 @@ impl Engine {
 
     pub(super) async fn save_cursors(&self) {
         let json = serde_json::to_string(&*self.cursors.borrow()).expect("cursors serialize");
-        let _ = self.storage.put_kv(CURSORS, &JsValue::from_str(&json)).await;
+        if let Err(e) = self.storage.put_kv(CURSORS, &JsValue::from_str(&json)).await {
+            // Older cursors only mean the relay sends some blobs again, which changes nothing.
+            platform::warn(&format!("could not keep the sync cursors: {e}"));
+        }
     }
 }

@@ -120,9 +120,10 @@ impl SyncHandle {
             let engine = engine.clone();
             move |_| engine.nudge(event.clone())
         };
-        let _ = window_event_listener(ev::online, nudge(Event::Online));
-        let _ = window_event_listener(ev::offline, nudge(Event::Offline));
-        let _ = window_event_listener(ev::visibilitychange, nudge(Event::Retry));
+        // For the life of the app: the handles are not kept because they are never removed.
+        let _forever = window_event_listener(ev::online, nudge(Event::Online));
+        let _forever = window_event_listener(ev::offline, nudge(Event::Offline));
+        let _forever = window_event_listener(ev::visibilitychange, nudge(Event::Retry));
         spawn_local(engine.run(receiver));
     }
 

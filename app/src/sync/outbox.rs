@@ -9,7 +9,7 @@ use super::{
     Problem,
     engine::{Engine, Event},
 };
-use crate::platform;
+use crate::platform::{self, warn};
 
 impl Engine {
     /// Registers the spaces the relay does not store yet, with the programme's registration if
@@ -59,8 +59,11 @@ impl Engine {
             };
             self.send(&frame);
         }
-        if !orphans.is_empty() {
-            let _ = self.storage.dequeue(&orphans).await;
+        // On failure they stay queued and are skipped again next time.
+        if !orphans.is_empty()
+            && let Err(e) = self.storage.dequeue(&orphans).await
+        {
+            warn(&format!("could not drop blobs queued for spaces this device left: {e}"));
         }
         self.sync.waiting.set(self.storage.outbox_len().await.unwrap_or(0));
     }
@@ -88,7 +91,10 @@ impl Engine {
                 cursor.seq = cursor.seq.max(seq);
             }
         }
-        let _ = self.storage.dequeue(&[request]).await;
+        if let Err(e) = self.storage.dequeue(&[request]).await {
+            // Sent again next time; the relay knows it and answers with the same number.
+            warn(&format!("could not drop an acknowledged blob from the outbox: {e}"));
+        }
         self.count_waiting().await;
         if let Some(space) = space {
             // A withdrawn entry's text leaves the relay as soon as the withdrawal is stored.
@@ -112,7 +118,8 @@ impl Engine {
             let events = self.events.clone();
             spawn_local(async move {
                 platform::sleep(after).await;
-                let _ = events.unbounded_send(Event::Outbox);
+                // Only fails once the engine has stopped: nothing left to nudge.
+                let _stopped = events.unbounded_send(Event::Outbox);
             });
         };
         match code {
@@ -141,7 +148,9 @@ impl Engine {
             }
             _ => {
                 // It can never succeed; keeping it would block nothing but would count forever.
-                let _ = self.storage.dequeue(&[request]).await;
+                if let Err(e) = self.storage.dequeue(&[request]).await {
+                    warn(&format!("could not drop a refused blob from the outbox: {e}"));
+                }
                 self.count_waiting().await;
             }
         }

@@ -20,12 +20,16 @@ pub async fn peek(account: &Account, secret: &SpaceSecret) -> Result<Vec<Payload
     let (events, mut frames) = unbounded();
     let socket = open_socket(events).map_err(|_| "could not open a connection".to_owned())?;
     let send = |frame: &ClientFrame| {
-        let _ = socket.ws.send_with_u8_array(&frame.encode());
+        if let Err(e) = socket.ws.send_with_u8_array(&frame.encode()) {
+            // The preview then times out and says the relay did not answer.
+            crate::platform::warn(&format!("the preview could not ask the relay: {e:?}"));
+        }
     };
     let (done, mut timeout) = unbounded::<()>();
     spawn_local(async move {
         platform::sleep(Duration::from_secs(10)).await;
-        let _ = done.unbounded_send(());
+        // The preview may be over already.
+        let _over = done.unbounded_send(());
     });
     let mut payloads = Vec::new();
     loop {

@@ -9,14 +9,16 @@ use super::engine::Event;
 /// A live WebSocket and the callbacks it holds.
 pub(super) struct Socket {
     pub(super) ws: WebSocket,
-    _callbacks: (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(CloseEvent)>),
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
-        let _ = self.ws.close();
+        // Closing a socket that is already closed is not an error worth knowing.
+        let _already_closed = self.ws.close();
     }
 }
 
@@ -34,13 +36,14 @@ pub(super) fn open_socket(events: UnboundedSender<Event>) -> Result<Socket, JsVa
     let frames = events.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let Ok(buffer) = e.data().dyn_into::<js_sys::ArrayBuffer>() {
-            let _ = frames.unbounded_send(Event::Frame(js_sys::Uint8Array::new(&buffer).to_vec()));
+            // Only fails once the engine has stopped listening.
+            let _stopped = frames.unbounded_send(Event::Frame(js_sys::Uint8Array::new(&buffer).to_vec()));
         }
     });
     let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-        let _ = events.unbounded_send(Event::Closed { code: e.code(), reason: e.reason() });
+        let _stopped = events.unbounded_send(Event::Closed { code: e.code(), reason: e.reason() });
     });
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    Ok(Socket { ws, _callbacks: (on_message, on_close) })
+    Ok(Socket { ws, _on_message: on_message, _on_close: on_close })
 }

@@ -47,7 +47,7 @@ fn keep_in_step<F: CaretField + 'static>(text: Memo<String>, field: impl Fn() ->
         field.set_text(&new);
         if let Some(caret) = caret {
             // A caret that cannot be placed (the field lost focus meanwhile) is left where it is.
-            let _ = field.set_caret(shifted_caret(&old, &new, caret));
+            let _not_focused = field.set_caret(shifted_caret(&old, &new, caret));
         }
     });
 }

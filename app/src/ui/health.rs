@@ -57,10 +57,14 @@ pub fn HealthAlert<M: amplify::Model + 'static>(
                 view! {
                     <div class="alert" role="alert" data-testid="health-alert">
                         <p>
-                            <strong>{format!("Your {name} could not be read, and the relay has no copy of it.")}</strong>
+                            <strong>
+                                {format!("Your {name} could not be read, and the relay has no copy of it.")}
+                            </strong>
                             " The damaged data has been set aside on this device, not deleted: Settings keeps it for support."
                         </p>
-                        <button on:click=move |_| handle.start_fresh()>{format!("Start a new {name}")}</button>
+                        <button on:click=move |_| {
+                            handle.start_fresh()
+                        }>{format!("Start a new {name}")}</button>
                     </div>
                 }
                 .into_any(),
@@ -83,7 +87,11 @@ pub fn HealthAlert<M: amplify::Model + 'static>(
                 view! {
                     <div class="alert" role="alert" data-testid="health-alert">
                         <p>
-                            <strong>{format!("Some edits to your {name} could not be read, and the relay does not have them either.")}</strong>
+                            <strong>
+                                {format!(
+                                    "Some edits to your {name} could not be read, and the relay does not have them either.",
+                                )}
+                            </strong>
                             " Everything else is here. The damaged record has been set aside on this device, not deleted: "
                             "Settings keeps it for support."
                         </p>

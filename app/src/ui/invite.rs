@@ -39,7 +39,9 @@ pub fn InvitePanel(#[prop(into)] link: String, #[prop(into)] warning: String) ->
     let for_copy = link.clone();
     let copy = move |_| {
         if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&for_copy);
+            // A promise: whether the clipboard took it is not known here; the field stays
+            // there to copy by hand.
+            let _promise = window.navigator().clipboard().write_text(&for_copy);
             copied.set(true);
         }
     };
@@ -48,10 +50,20 @@ pub fn InvitePanel(#[prop(into)] link: String, #[prop(into)] warning: String) ->
             <p class="hint">{warning}</p>
             <label for="invite-link">"Invite link"</label>
             <div class="row">
-                <input id="invite-link" type="text" readonly=true prop:value=link.clone() data-testid="invite-link" />
-                <button class="secondary" on:click=copy>"Copy"</button>
+                <input
+                    id="invite-link"
+                    type="text"
+                    readonly=true
+                    prop:value=link.clone()
+                    data-testid="invite-link"
+                />
+                <button class="secondary" on:click=copy>
+                    "Copy"
+                </button>
             </div>
-            <p role="status" class="hint">{move || if copied.get() { "Copied." } else { "" }}</p>
+            <p role="status" class="hint">
+                {move || if copied.get() { "Copied." } else { "" }}
+            </p>
             <Qr text=link label="QR code of the invite link: scan it with the other phone's camera" />
         </div>
     }

@@ -73,19 +73,21 @@ pub fn NoticeBar() -> impl IntoView {
                 current
                     .get()
                     .map(|notice| {
-                        let action = notice.action.map(|(label, callback)| {
-                            view! {
-                                <button
-                                    class="link-button"
-                                    on:click=move |_| {
-                                        callback();
-                                        current.set(None);
-                                    }
-                                >
-                                    {label}
-                                </button>
-                            }
-                        });
+                        let action = notice
+                            .action
+                            .map(|(label, callback)| {
+                                view! {
+                                    <button
+                                        class="link-button"
+                                        on:click=move |_| {
+                                            callback();
+                                            current.set(None);
+                                        }
+                                    >
+                                        {label}
+                                    </button>
+                                }
+                            });
                         view! {
                             <div class="notice">
                                 <span>{notice.text}</span>

@@ -36,7 +36,13 @@ pub fn SyncBadge() -> impl IntoView {
     let sync = expect_context::<SyncHandle>();
     let problem = move || matches!(sync.phase(), Phase::Unreachable(_));
     view! {
-        <p class="sync-badge" class:problem=problem role="status" aria-live="polite" data-testid="sync-status">
+        <p
+            class="sync-badge"
+            class:problem=problem
+            role="status"
+            aria-live="polite"
+            data-testid="sync-status"
+        >
             {move || badge(&sync.phase(), sync.waiting())}
         </p>
     }

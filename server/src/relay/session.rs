@@ -16,8 +16,8 @@ use std::{
 };
 
 use amplify::{
-    Cert, ClientFrame, DeviceId, DocRef, Fatal, MAX_AUTH_CERTS, Reject, RelayFrame, Role, Sealed, SpaceId,
-    SpaceRegistration, blob_frame, encode_sealed, snapshot_frame, verify_challenge,
+    Cert, CertRole, ClientFrame, DeviceId, DocRef, Fatal, MAX_AUTH_CERTS, Reject, RelayFrame, Sealed,
+    SpaceId, SpaceRegistration, blob_frame, encode_sealed, snapshot_frame, verify_challenge,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -247,7 +247,7 @@ impl Session {
                         self.hub.metrics.timed_out.fetch_add(1, Ordering::Relaxed);
                         Err(Closing::new(Fatal::TimedOut, "nothing heard from this client for too long").into())
                     } else {
-                        self.send_message(Outbound::Ping, 0).await.map_err(Stop::from)
+                        self.send_message(Outbound::Ping, 0).await
                     }
                 }
                 changed = shutdown.changed() => {
@@ -541,7 +541,7 @@ impl Session {
         if Some(blob.author) != self.device {
             return Some((Reject::NotAuthor, "a device may only store blobs it wrote"));
         }
-        if blob.cert.role != Role::Member {
+        if blob.cert.role != CertRole::Member {
             return Some((Reject::ReadOnly, "this device may read this space but not write to it"));
         }
         let known = self.verified.contains(&blob.cert);
@@ -660,7 +660,7 @@ impl Session {
                 }
             };
             let blobs = items.iter().filter(|i| matches!(i, Item::Blob { .. })).count();
-            let full = blobs == page || items.iter().map(Item::len).sum::<usize>() >= page_bytes;
+            let full = blobs == page || items.iter().map(Item::size).sum::<usize>() >= page_bytes;
             if items.is_empty() {
                 return Ok(());
             }

@@ -102,7 +102,8 @@ pub enum Item {
 }
 
 impl Item {
-    pub fn len(&self) -> usize {
+    /// The bytes of the blob or snapshot.
+    pub fn size(&self) -> usize {
         match self {
             Item::Snapshot { blob, .. } | Item::Blob { blob, .. } => blob.len(),
         }

@@ -298,7 +298,9 @@ impl SqliteStore {
     }
 
     fn snapshot_in(&self, tx: &Connection, s: &Snapshot) -> Result<(), StoreError> {
-        let row: Option<(u64, u64, Option<i64>, Option<Vec<u8>>)> = tx
+        /// The log's end, what the current snapshot covers, its size and its author.
+        type Current = (u64, u64, Option<i64>, Option<Vec<u8>>);
+        let row: Option<Current> = tx
             .query_row(
                 "SELECT last_seq, covers, LENGTH(snapshot), snapshot_author FROM documents
                  WHERE space = ?1 AND doc = ?2",
