@@ -22,9 +22,9 @@ pub use crate::{
     storage::{ChangeKey, Lost, SetAside, Storage, StorageError, Stored},
 };
 use crate::{
-    platform::update::Update,
     roles::{Guard, Page, TabBar},
     ui::Notices,
+    ui::Update,
 };
 
 /// The IndexedDB database the app keeps its documents in.

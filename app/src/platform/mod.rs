@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-pub mod update;
-
 /// A plain JavaScript object with `fields` (setting a property on a fresh plain object cannot
 /// fail, so there is nothing to handle).
 pub fn js_object(fields: &[(&str, JsValue)]) -> JsValue {

@@ -1,11 +1,12 @@
 //! The UI kit the pages share: status lines, fields bound to documents, health alerts, invite
-//! panels, notices, and the words for states.
+//! panels, notices, the words for states, and the service worker's update (`update`).
 
 pub mod fields;
 pub mod health;
 pub mod invite;
 pub mod notice;
 pub mod status;
+pub mod update;
 pub mod words;
 
 pub use self::{
@@ -14,5 +15,6 @@ pub use self::{
     invite::{InvitePanel, Qr},
     notice::{NoticeBar, Notices},
     status::{SaveStatus, StorageProblem, SyncBadge, SyncProblem, UpdateBanner},
+    update::Update,
     words::doc_name,
 };

@@ -4,10 +4,12 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
-use super::words::{badge, problem_message, save_message};
+use super::{
+    update::Update,
+    words::{badge, problem_message, save_message},
+};
 use crate::{
     documents::{Repo, SaveState},
-    platform::update::Update,
     sync::{Phase, Problem, SyncHandle},
 };
 
