@@ -35,6 +35,7 @@ mod group;
 mod invite;
 mod journal;
 mod keyring;
+pub mod members;
 mod profile;
 mod prompts;
 mod registration;

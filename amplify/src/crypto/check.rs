@@ -27,3 +27,8 @@ pub(super) fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Re
     key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
         .map_err(|_| SealError::BadSignature)
 }
+
+/// Whether `signature` is `key`'s over `message` (strict Ed25519).
+pub(crate) fn verify_key(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    verify(key, message, signature).is_ok()
+}

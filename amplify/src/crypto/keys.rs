@@ -58,7 +58,7 @@ impl fmt::Debug for SpaceSecret {
 
 /// The key that encrypts a space's documents.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct ContentKey(pub(super) [u8; 32]);
+pub struct ContentKey(pub(crate) [u8; 32]);
 
 impl fmt::Debug for ContentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -219,6 +219,10 @@ impl DeviceKey {
 
     pub fn id(&self) -> DeviceId {
         DeviceId(self.0.verifying_key().to_bytes())
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.0
     }
 
     /// Signs the relay's challenge, proving this connection holds the device key.

@@ -21,6 +21,7 @@ mod sealed;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use self::check::verify_key;
 #[cfg(test)]
 pub(crate) use self::sealed::decode_payload;
 pub use self::{
