@@ -52,7 +52,7 @@ pub use crate::{
     cohort::{Cohort, CohortMember, CohortRole, Event, GroupInfo, Milestone},
     crypto::{
         Cert, CertRole, ContentKey, DeviceId, DeviceKey, DocRef, Payload, PayloadKind, ReaderKeys, SealError,
-        Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge,
+        Sealed, SpaceId, SpaceKeys, SpaceSecret, verify_challenge, verify_erase,
     },
     doc::{Doc, DocKind, Model, validate_changes},
     doc_id::{DocId, NotADocId, PersonId},

@@ -12,6 +12,9 @@ pub enum CertRole {
     Member,
     /// Reads only: the relay and every member refuse what a reader signs.
     Reader,
+    /// A member of a governed space: no signature here, the space's membership log says what
+    /// the device may do (see `members`).
+    Governed,
 }
 
 pub(super) fn challenge_bytes(nonce: &[u8; 32], device: DeviceId) -> Vec<u8> {
@@ -40,16 +43,23 @@ pub struct Cert {
 }
 
 impl Cert {
+    /// A device's claim to be a member of the governed space `space`: the relay and peers check
+    /// it against the space's membership log, not a signature.
+    pub fn governed(space: SpaceId, device: DeviceId) -> Cert {
+        Cert { space, device, role: CertRole::Governed, signer: [0; 32], signature: [0; 64], grant: None }
+    }
+
     pub(super) fn signed_bytes(space: SpaceId, device: DeviceId, role: CertRole) -> Vec<u8> {
         let role = match role {
             CertRole::Member => 1u8,
             CertRole::Reader => 2,
+            CertRole::Governed => 3,
         };
         [&b"amplify cert v2\0"[..], &space.0, &device.0, &[role]].concat()
     }
 
     /// Checks that the space signed this certificate, directly (members) or through a reader
-    /// key it granted (readers).
+    /// key it granted (readers). A governed claim never verifies on its own: check the log.
     ///
     /// # Errors
     /// [`SealError::BadCert`] if not.

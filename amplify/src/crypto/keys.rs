@@ -126,6 +126,12 @@ impl SpaceKeys {
         Cert { space: self.id, device, role: CertRole::Member, signer: self.id.0, signature, grant: None }
     }
 
+    /// The space's signed request that the relay erase everything it holds for it (whoever holds
+    /// the space's secret may ask: the person whose own space it is).
+    pub fn erase_request(&self) -> [u8; 64] {
+        self.signing.sign(&erase_bytes(self.id)).to_bytes()
+    }
+
     /// What a read-only invite carries: enough to read the space and to admit one's own devices
     /// as readers, and nothing that writes or admits members.
     pub fn reader_keys(&self) -> ReaderKeys {
@@ -229,4 +235,14 @@ impl DeviceKey {
     pub fn sign_challenge(&self, nonce: &[u8; 32]) -> [u8; 64] {
         self.0.sign(&challenge_bytes(nonce, self.id())).to_bytes()
     }
+}
+
+/// What a space signs to have the relay erase it.
+pub(crate) fn erase_bytes(space: SpaceId) -> Vec<u8> {
+    [&b"amplify erase v1\0"[..], &space.0].concat()
+}
+
+/// Whether `signature` is `space`'s request to erase it.
+pub fn verify_erase(space: SpaceId, signature: &[u8; 64]) -> bool {
+    verify(&space.0, &erase_bytes(space), signature).is_ok()
 }

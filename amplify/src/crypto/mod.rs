@@ -28,6 +28,6 @@ pub use self::{
     cert::{Cert, CertRole, verify_challenge},
     check::SealError,
     ids::{DeviceId, DocRef, SpaceId},
-    keys::{ContentKey, DeviceKey, ReaderKeys, SpaceKeys, SpaceSecret},
+    keys::{ContentKey, DeviceKey, ReaderKeys, SpaceKeys, SpaceSecret, verify_erase},
     sealed::{Payload, PayloadKind, Sealed},
 };

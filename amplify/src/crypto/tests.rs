@@ -111,7 +111,7 @@ fn doc_refs_depend_on_the_space() {
 fn sealed_under(space: &SpaceKeys, device: &DeviceKey, doc: DocRef) -> Sealed {
     let mut blob = Sealed::seal(space, device, &space.admit(device.id()), &payload());
     blob.doc = doc;
-    let header = header_bytes(blob.space, blob.doc, blob.author);
+    let header = header_bytes(blob.space, blob.doc, blob.author, 0);
     let cipher = XChaCha20Poly1305::new(&space.content.0.into());
     let plaintext = super::sealed::encode_payload(&payload());
     blob.ciphertext =
@@ -145,4 +145,24 @@ fn challenges_prove_the_device_key() {
     assert_eq!(verify_challenge(&nonce, device.id(), &signature), Ok(()));
     assert!(verify_challenge(&[8u8; 32], device.id(), &signature).is_err());
     assert!(verify_challenge(&nonce, DeviceKey::generate().id(), &signature).is_err());
+}
+
+#[test]
+fn a_governed_blob_opens_only_with_its_epochs_key_and_its_epoch_cannot_be_swapped() {
+    let space = SpaceId([7; 32]);
+    let (refs, first, second) = (ContentKey([1; 32]), ContentKey([1; 32]), ContentKey([2; 32]));
+    let device = DeviceKey::generate();
+    let blob = Sealed::seal_governed(space, &refs, 2, &second, &device, &payload());
+    assert_eq!(blob.open_governed(&refs, &[first.clone(), second.clone()]), Ok(payload()));
+    assert_eq!(
+        blob.open_governed(&refs, &[first]),
+        Err(SealError::Undecryptable),
+        "an older key reads nothing new"
+    );
+    let mut relabelled = blob.clone();
+    relabelled.epoch = 1;
+    assert_eq!(relabelled.open_governed(&refs, std::slice::from_ref(&second)), Err(SealError::BadSignature));
+    // The wire keeps the epoch.
+    let wire = crate::wire::encode_sealed(&blob);
+    assert_eq!(crate::wire::decode_sealed(&wire), Ok(blob));
 }

@@ -183,6 +183,13 @@ impl Op {
         Op::new(space, Vec::new(), at_ms, action, Signer::Genesis, space_key)
     }
 
+    /// The genesis of a brand-new space, whose key is made here and forgotten once it has
+    /// signed: nobody holds the space's own key afterwards.
+    pub fn create_space(creator: &DeviceKey, agreement: AgreementPub, person: PersonId, at_ms: i64) -> Op {
+        let space_key = SigningKey::from_bytes(&crate::random_bytes());
+        Op::genesis(&space_key, creator, agreement, person, at_ms)
+    }
+
     /// An operation signed by a member device.
     pub fn by_device(
         space: SpaceId,

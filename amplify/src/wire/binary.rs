@@ -4,6 +4,7 @@ use super::{ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, R
 use crate::{
     codec::{Reader, WireError, Writer},
     crypto::{Cert, CertRole, DeviceId, DocRef, Sealed, SpaceId},
+    members::{decode_ops, encode_ops},
     registration::{RegistrationId, SpaceRegistration},
 };
 
@@ -12,18 +13,17 @@ impl Writer {
         self.raw(&c.space.0).raw(&c.device.0);
         match (c.role, c.grant) {
             (CertRole::Reader, Some(grant)) => self.u8(2).raw(&c.signer).raw(&c.signature).raw(&grant),
+            (CertRole::Governed, _) => self.u8(3),
             // A member's signer is the space itself; a reader always has a grant.
             _ => self.u8(1).raw(&c.signature),
         }
     }
     fn sealed(&mut self, s: &Sealed) -> &mut Self {
-        self.raw(&s.space.0)
-            .raw(&s.doc.0)
-            .raw(&s.author.0)
-            .cert(&s.cert)
-            .raw(&s.nonce)
-            .bytes(&s.ciphertext)
-            .raw(&s.signature)
+        self.raw(&s.space.0).raw(&s.doc.0).raw(&s.author.0).cert(&s.cert);
+        if s.cert.role == CertRole::Governed {
+            self.u32(s.epoch);
+        }
+        self.raw(&s.nonce).bytes(&s.ciphertext).raw(&s.signature)
     }
 }
 
@@ -43,15 +43,20 @@ impl Reader<'_> {
                 let (signer, signature, grant) = (self.array()?, self.array()?, self.array()?);
                 Ok(Cert { space, device, role: CertRole::Reader, signer, signature, grant: Some(grant) })
             }
+            3 => Ok(Cert::governed(space, device)),
             t => Err(WireError::UnknownTag(t)),
         }
     }
     fn sealed(&mut self) -> Result<Sealed, WireError> {
+        let (space, doc, author, cert) =
+            (SpaceId(self.array()?), DocRef(self.array()?), DeviceId(self.array()?), self.cert()?);
+        let epoch = if cert.role == CertRole::Governed { self.u32()? } else { 0 };
         Ok(Sealed {
-            space: SpaceId(self.array()?),
-            doc: DocRef(self.array()?),
-            author: DeviceId(self.array()?),
-            cert: self.cert()?,
+            space,
+            doc,
+            author,
+            cert,
+            epoch,
             nonce: self.array()?,
             ciphertext: self.bytes()?.to_vec(),
             signature: self.array()?,
@@ -59,8 +64,8 @@ impl Reader<'_> {
     }
 }
 
-/// The smallest certificate on the wire (a member's).
-const CERT_SIZE: usize = 32 + 32 + 1 + 64;
+/// The smallest certificate on the wire (a governed space's claim).
+const CERT_SIZE: usize = 32 + 32 + 1;
 /// A sealed blob on its own, as the relay stores it.
 pub fn encode_sealed(s: &Sealed) -> Vec<u8> {
     let mut w = Writer::default();
@@ -123,6 +128,12 @@ impl ClientFrame {
             ClientFrame::Presence { blob } => {
                 w.u8(7).sealed(blob);
             }
+            ClientFrame::Erase { request, space, signature } => {
+                w.u8(10).u32(*request).raw(&space.0).raw(signature);
+            }
+            ClientFrame::Members { request, space, ops } => {
+                w.u8(9).u32(*request).raw(&space.0).bytes(&encode_ops(ops));
+            }
             ClientFrame::Register { registration } => {
                 w.u8(8)
                     .raw(&registration.space.0)
@@ -156,6 +167,12 @@ impl ClientFrame {
             5 => ClientFrame::Snapshot { request: r.u32()?, covers: r.u64()?, blob: r.sealed()? },
             6 => ClientFrame::Ping,
             7 => ClientFrame::Presence { blob: r.sealed()? },
+            10 => ClientFrame::Erase { request: r.u32()?, space: SpaceId(r.array()?), signature: r.array()? },
+            9 => ClientFrame::Members {
+                request: r.u32()?,
+                space: SpaceId(r.array()?),
+                ops: decode_ops(r.bytes()?)?,
+            },
             8 => ClientFrame::Register {
                 registration: SpaceRegistration {
                     space: SpaceId(r.array()?),
@@ -207,6 +224,12 @@ impl RelayFrame {
             RelayFrame::Presence { blob } => {
                 w.u8(10).sealed(blob);
             }
+            RelayFrame::Members { space, ops } => {
+                w.u8(12).raw(&space.0).bytes(&encode_ops(ops));
+            }
+            RelayFrame::Removed { space } => {
+                w.u8(13).raw(&space.0);
+            }
             RelayFrame::Unregistered { spaces } => {
                 w.u8(11).len(spaces.len());
                 for s in spaces {
@@ -246,6 +269,8 @@ impl RelayFrame {
             }
             9 => RelayFrame::Pong,
             10 => RelayFrame::Presence { blob: r.sealed()? },
+            12 => RelayFrame::Members { space: SpaceId(r.array()?), ops: decode_ops(r.bytes()?)? },
+            13 => RelayFrame::Removed { space: SpaceId(r.array()?) },
             11 => {
                 let n = r.len(32)?;
                 let spaces = (0..n).map(|_| Ok(SpaceId(r.array()?))).collect::<Result<_, _>>()?;

@@ -15,6 +15,7 @@
 
 use crate::{
     crypto::{Cert, DeviceId, DocRef, Sealed, SpaceId},
+    members::Op,
     registration::SpaceRegistration,
 };
 
@@ -63,6 +64,21 @@ pub enum ClientFrame {
     /// its blobs (see [`RelayFrame::Unregistered`]).
     Register {
         registration: SpaceRegistration,
+    },
+    /// Operations for a governed space's membership log (a genesis, an invite, a join, a
+    /// removal, a rotation…). Answered with [`RelayFrame::Ack`] (sequence 0) once stored, or a
+    /// [`Reject`].
+    Members {
+        request: u32,
+        space: SpaceId,
+        ops: Vec<Op>,
+    },
+    /// Asks the relay to erase everything it holds for `space`, signed by the space's own key
+    /// (a person erasing their own space). Answered with [`RelayFrame::Ack`] once gone.
+    Erase {
+        request: u32,
+        space: SpaceId,
+        signature: [u8; 64],
     },
 }
 
@@ -116,6 +132,17 @@ pub enum RelayFrame {
     Unregistered {
         spaces: Vec<SpaceId>,
     },
+    /// A governed space's membership operations: all of them when a subscription starts (before
+    /// any blob), then new ones as they are stored.
+    Members {
+        space: SpaceId,
+        ops: Vec<Op>,
+    },
+    /// This connection's device is no longer a member of `space`: the relay serves it nothing
+    /// more from it.
+    Removed {
+        space: SpaceId,
+    },
 }
 
 /// Why one request was refused; the connection stays open.
@@ -147,6 +174,10 @@ pub enum Reject {
     DeviceFull = 13,
     /// The relay as a whole is full.
     RelayFull = 14,
+    /// A membership operation the log does not allow (or that is malformed).
+    NotAllowed = 15,
+    /// Sealed under an epoch's key the space has rotated away from: seal it again.
+    StaleEpoch = 16,
 }
 
 impl Reject {
@@ -162,6 +193,7 @@ impl Reject {
                 | Reject::ProgrammeFull
                 | Reject::DeviceFull
                 | Reject::RelayFull
+                | Reject::StaleEpoch
         )
     }
 }
@@ -198,6 +230,8 @@ impl Reject {
             ProgrammeFull,
             DeviceFull,
             RelayFull,
+            NotAllowed,
+            StaleEpoch,
         ]
         .into_iter()
         .find(|r| *r as u16 == v)

@@ -16,6 +16,19 @@ fn blob(bytes: Vec<u8>) -> Sealed {
     Sealed::seal(&space, &device, &space.admit(device.id()), &payload)
 }
 
+/// A genesis operation, as a membership frame carries it.
+fn governance_op() -> crate::members::Op {
+    let space_key = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    let agreement = crate::members::AgreementKey::from_seed([9; 32]).public();
+    crate::members::Op::genesis(
+        &space_key,
+        &DeviceKey::from_bytes([4; 32]),
+        agreement,
+        crate::SpaceId([1; 32]),
+        5,
+    )
+}
+
 fn client_frames(bytes: Vec<u8>) -> Vec<ClientFrame> {
     let b = blob(bytes);
     vec![
@@ -31,6 +44,8 @@ fn client_frames(bytes: Vec<u8>) -> Vec<ClientFrame> {
         ClientFrame::Ping,
         ClientFrame::Presence { blob: b.clone() },
         ClientFrame::Register { registration: crate::RegistrationKey::from_seed([6; 32]).register(b.space) },
+        ClientFrame::Members { request: 5, space: b.space, ops: vec![governance_op()] },
+        ClientFrame::Erase { request: 6, space: b.space, signature: [3; 64] },
     ]
 }
 
@@ -48,6 +63,8 @@ fn relay_frames(bytes: Vec<u8>) -> Vec<RelayFrame> {
         RelayFrame::Pong,
         RelayFrame::Presence { blob: b.clone() },
         RelayFrame::Unregistered { spaces: vec![b.space] },
+        RelayFrame::Members { space: b.space, ops: vec![governance_op()] },
+        RelayFrame::Removed { space: b.space },
         RelayFrame::Reject { request: 3, code: Reject::ProgrammeFull, message: "full".into() },
         RelayFrame::Error { code: Fatal::TimedOut, message: "too slow".into() },
     ]

@@ -226,6 +226,8 @@ impl Engine {
                     }
                     Ok(RelayFrame::Pong) => {}
                     Ok(RelayFrame::Presence { blob }) => self.presence(&blob),
+                    // Governed spaces come with the next change; this client holds none yet.
+                    Ok(RelayFrame::Members { .. } | RelayFrame::Removed { .. }) => {}
                     Err(e) => return Ended::Closed(format!("the relay sent something unreadable ({e})")),
                 },
                 Event::Closed { code, reason } => {

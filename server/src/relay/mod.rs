@@ -12,6 +12,7 @@
 //! pages held in memory another; a client that does not read for [`Limits::send_timeout`] is
 //! dropped. ARCHITECTURE.md states the resulting budget.
 
+mod governed;
 mod session;
 
 use std::{
@@ -107,15 +108,27 @@ pub struct Metrics {
     pub stored_blobs: AtomicI64,
 }
 
-/// A blob that was just stored, for every session subscribed to its space.
+/// Something that just happened in a space, for every session following it.
 #[derive(Debug, Clone)]
 struct Event {
     space: SpaceId,
     doc: DocRef,
-    /// 0 for presence: passed on live, outside any document's log.
+    /// For a blob, its number in its document's log (0 otherwise).
     seq: u64,
-    /// The encoded [`amplify::RelayFrame::Blob`], shared by every session that forwards it.
+    /// The encoded frame, shared by every session that forwards it.
     frame: Arc<Vec<u8>>,
+    kind: EventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    Blob,
+    /// Passed on live, outside any document's log.
+    Presence,
+    /// New membership operations: a session checks whether its device is still a member.
+    Members,
+    /// The space was erased: every session stops following it.
+    Erased,
 }
 
 /// A live event in a session's queue, with the share of the send budget it holds.
@@ -158,6 +171,8 @@ pub struct Hub {
     verifiers: Arc<Semaphore>,
     /// Store reads running at once: more would only queue inside the store.
     readers: Arc<Semaphore>,
+    /// Governed spaces' membership.
+    governed: governed::Governed,
 }
 
 impl std::fmt::Debug for Hub {
@@ -211,6 +226,7 @@ impl Hub {
             catch_up_budget: Arc::new(Semaphore::new(limits.catch_up_bytes)),
             verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
             readers: Arc::new(Semaphore::new(8)),
+            governed: governed::Governed::default(),
             limits,
             metrics,
             shutdown,

@@ -17,13 +17,14 @@ use std::{
 
 use amplify::{
     Cert, CertRole, ClientFrame, DeviceId, DocRef, Fatal, MAX_AUTH_CERTS, Reject, RelayFrame, Sealed,
-    SpaceId, SpaceRegistration, blob_frame, encode_sealed, snapshot_frame, verify_challenge,
+    SpaceId, SpaceRegistration, blob_frame, encode_sealed, members::Op, snapshot_frame, verify_challenge,
+    verify_erase,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-use super::{Event, Follower, Hub, Queued, permits};
+use super::{Event, EventKind, Follower, Hub, Queued, governed::Refusal, permits};
 use crate::{
     net::Gate,
     store::{Append, Item, Scope, Snapshot, StoreError},
@@ -324,6 +325,12 @@ impl Session {
             )
             .into());
         };
+        // Claims to governed spaces are checked against their membership logs below.
+        let claims: Vec<SpaceId> = certs
+            .iter()
+            .filter(|c| c.role == CertRole::Governed && c.device == device)
+            .map(|c| c.space)
+            .collect();
         // Up to 65 signature checks: off the async workers.
         let checked = self
             .hub
@@ -344,6 +351,11 @@ impl Session {
         }
         self.verified = valid;
         self.admitted = self.verified.iter().map(|c| c.space).collect();
+        for space in claims {
+            if self.hub.is_member(space, device).await {
+                self.admitted.insert(space);
+            }
+        }
         if self.admitted.is_empty() {
             return Err(
                 Closing::new(Fatal::Unauthorized, "no certificate admits this device to any space").into()
@@ -395,6 +407,8 @@ impl Session {
                 self.catch_up(space, Some(cursors)).await
             }
             ClientFrame::Register { registration } => self.register(registration).await,
+            ClientFrame::Members { request, space, ops } => self.members(request, space, ops).await,
+            ClientFrame::Erase { request, space, signature } => self.erase(request, space, signature).await,
             ClientFrame::Put { request, blob } => {
                 if let Some((code, why)) = self.refuse(&blob).await {
                     return self.reject(request, code, why).await;
@@ -414,7 +428,7 @@ impl Session {
                 }
                 let (space, doc) = (blob.space, blob.doc);
                 let frame = Arc::new(RelayFrame::Presence { blob }.encode());
-                self.hub.publish(&Event { space, doc, seq: 0, frame });
+                self.hub.publish(&Event { space, doc, seq: 0, frame, kind: EventKind::Presence });
                 Ok(())
             }
         }
@@ -425,6 +439,17 @@ impl Session {
             return self
                 .reject(0, Reject::NotAdmitted, "this connection follows as many spaces as it may")
                 .await;
+        }
+        if cert.role == CertRole::Governed {
+            let member =
+                Some(cert.device) == self.device && self.hub.is_member(cert.space, cert.device).await;
+            if !member {
+                return self
+                    .reject(0, Reject::NotAdmitted, "the space's members do not include this device")
+                    .await;
+            }
+            self.admitted.insert(cert.space);
+            return self.tell_unregistered(vec![cert.space]).await;
         }
         let valid = Some(cert.device) == self.device
             && self.hub.verify(move || cert.verify().is_ok()).await == Some(true);
@@ -437,7 +462,10 @@ impl Session {
     }
 
     async fn register(&mut self, registration: SpaceRegistration) -> Result<(), Stop> {
-        if !self.admitted.contains(&registration.space) {
+        // A space being created (no members yet) is registered before its genesis is sent;
+        // any other only by a connection admitted to it.
+        let new = self.hub.membership(registration.space).await.is_none();
+        if !self.admitted.contains(&registration.space) && !new {
             return self
                 .reject(0, Reject::NotAdmitted, "register only spaces this connection was admitted to")
                 .await;
@@ -464,6 +492,43 @@ impl Session {
         }
     }
 
+    /// Membership operations for a governed space: checked against its log, stored, passed on.
+    async fn members(&mut self, request: u32, space: SpaceId, ops: Vec<Op>) -> Result<(), Stop> {
+        if ops.iter().any(|op| op.space != space) {
+            return self.reject(request, Reject::NotAllowed, "an operation of another space").await;
+        }
+        match self.hub.add_membership(space, ops).await {
+            Ok(state) => {
+                if let Some(device) = self.device
+                    && state.member(device).is_some()
+                {
+                    self.admitted.insert(space);
+                }
+                Ok(self.send(RelayFrame::Ack { request, doc: DocRef([0; 16]), seq: 0 }.encode()).await?)
+            }
+            Err(Refusal::NotAllowed(why)) => self.reject(request, Reject::NotAllowed, &why).await,
+            Err(Refusal::Store(e)) => self.refused_by_store(request, e).await,
+        }
+    }
+
+    /// A person erasing their own space: the request is signed by the space's key.
+    async fn erase(&mut self, request: u32, space: SpaceId, signature: [u8; 64]) -> Result<(), Stop> {
+        if self.hub.verify(move || verify_erase(space, &signature)).await != Some(true) {
+            return self
+                .reject(request, Reject::Forged, "the erase request is not signed by the space")
+                .await;
+        }
+        match self.hub.erase(space).await {
+            Ok(()) => {
+                tracing::info!(?space, "erased a space at its owner's request");
+                self.admitted.remove(&space);
+                self.following.remove(&space);
+                Ok(self.send(RelayFrame::Ack { request, doc: DocRef([0; 16]), seq: 0 }.encode()).await?)
+            }
+            Err(e) => self.refused_by_store(request, e).await,
+        }
+    }
+
     async fn put(&mut self, request: u32, blob: Sealed) -> Result<(), Stop> {
         let raw = encode_sealed(&blob);
         let hash: [u8; 32] = Sha256::digest(&raw).into();
@@ -479,7 +544,7 @@ impl Session {
                     m.stored_blobs.fetch_add(1, Ordering::Relaxed);
                     m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
                     let frame = Arc::new(blob_frame(seq, &raw));
-                    self.hub.publish(&Event { space, doc, seq, frame });
+                    self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
                 }
                 tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
                 Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?)
@@ -541,6 +606,30 @@ impl Session {
         if Some(blob.author) != self.device {
             return Some((Reject::NotAuthor, "a device may only store blobs it wrote"));
         }
+        if blob.cert.role == CertRole::Governed {
+            let Some(state) = self.hub.membership(blob.space).await else {
+                return Some((Reject::NotAdmitted, "this space has no members"));
+            };
+            if !state.may_write(blob.author) {
+                return Some((
+                    Reject::ReadOnly,
+                    "the space's members do not include this device as a writer",
+                ));
+            }
+            if blob.epoch < state.epoch() {
+                return Some((
+                    Reject::StaleEpoch,
+                    "sealed under a key the space has replaced; seal it again",
+                ));
+            }
+            if blob.epoch > state.epoch() {
+                return Some((Reject::NotAllowed, "sealed under an epoch the space does not have"));
+            }
+            let blob = blob.clone();
+            let checked = self.hub.verify(move || blob.verify_signature().is_ok()).await;
+            return (checked != Some(true))
+                .then_some((Reject::Forged, "the blob's signature does not verify"));
+        }
         if blob.cert.role != CertRole::Member {
             return Some((Reject::ReadOnly, "this device may read this space but not write to it"));
         }
@@ -560,7 +649,10 @@ impl Session {
         self.hub.metrics.rejected.fetch_add(1, Ordering::Relaxed);
         *self.rejected.entry(reject_name(code)).or_default() += 1;
         tracing::debug!(device = ?self.device, ?code, message, "rejected");
-        if matches!(code, Reject::Forged | Reject::NotAdmitted | Reject::NotAuthor | Reject::ReadOnly) {
+        if matches!(
+            code,
+            Reject::Forged | Reject::NotAdmitted | Reject::NotAuthor | Reject::ReadOnly | Reject::NotAllowed
+        ) {
             self.refused += 1;
             if self.refused > self.hub.limits.max_refused {
                 return Err(Closing::new(Fatal::Refused, "too many refused frames on this connection").into());
@@ -576,8 +668,21 @@ impl Session {
         if !self.following.contains(&event.space) {
             return Ok(());
         }
-        if event.seq == 0 {
-            return self.send((*event.frame).clone()).await;
+        match event.kind {
+            EventKind::Blob => {}
+            EventKind::Presence => return self.send((*event.frame).clone()).await,
+            EventKind::Members => {
+                let space = event.space;
+                self.send((*event.frame).clone()).await?;
+                drop(queued);
+                return self.recheck_membership(space).await;
+            }
+            EventKind::Erased => {
+                let space = event.space;
+                self.admitted.remove(&space);
+                self.following.remove(&space);
+                return self.send((*event.frame).clone()).await;
+            }
         }
         let sent = self.sent.get(&(event.space, event.doc)).copied().unwrap_or(0);
         if event.seq <= sent {
@@ -594,6 +699,19 @@ impl Session {
         drop(queued);
         self.send((*frame).clone()).await?;
         self.sent.insert((space, doc), seq);
+        Ok(())
+    }
+
+    /// After a membership change: a device no longer a member is served nothing more.
+    async fn recheck_membership(&mut self, space: SpaceId) -> Result<(), Stop> {
+        let Some(device) = self.device else { return Ok(()) };
+        let Some(state) = self.hub.membership(space).await else { return Ok(()) };
+        if state.member(device).is_none() && self.admitted.remove(&space) {
+            self.following.remove(&space);
+            self.sent.retain(|(s, _), _| *s != space);
+            tracing::info!(?space, ?device, "a removed device stops being served");
+            self.send(RelayFrame::Removed { space }.encode()).await?;
+        }
         Ok(())
     }
 
@@ -616,6 +734,11 @@ impl Session {
                 behind: self.behind.clone(),
             };
             self.hub.follow(space, follower);
+        }
+        // A governed space's members first: who wrote what is judged by them.
+        if let Some(state) = self.hub.membership(space).await {
+            let ops: Vec<Op> = state.ops().into_iter().cloned().collect();
+            self.send(RelayFrame::Members { space, ops }.encode()).await?;
         }
         let docs = match self.hub.blocking(move |s| s.documents(space)).await {
             Ok(docs) => docs,
@@ -692,6 +815,8 @@ fn reject_name(code: Reject) -> &'static str {
         Reject::ReadOnly => "read_only",
         Reject::NotRegistered => "not_registered",
         Reject::SpaceFull | Reject::ProgrammeFull | Reject::DeviceFull | Reject::RelayFull => "full",
+        Reject::NotAllowed => "not_allowed",
+        Reject::StaleEpoch => "stale_epoch",
     }
 }
 

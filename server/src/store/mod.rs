@@ -209,6 +209,20 @@ pub trait Store: Send + Sync + 'static {
 
     fn totals(&self) -> Result<Totals, StoreError>;
 
+    /// A governed space's membership operations, in the order they were stored (parents first).
+    fn membership(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Appends membership operations (already checked against the log) to `space`'s, counting
+    /// their bytes against the space's quotas. Operations stored before are skipped.
+    ///
+    /// # Errors
+    /// [`StoreError::NotRegistered`] or [`StoreError::Full`].
+    fn add_membership(&self, space: SpaceId, ops: &[([u8; 32], Vec<u8>)]) -> Result<(), StoreError>;
+
+    /// Deletes everything stored for `space` (its log, snapshots, membership and usage) and
+    /// remembers that it was erased, so nothing is stored for it again.
+    fn erase(&self, space: SpaceId) -> Result<(), StoreError>;
+
     /// Records a registration the operator issued.
     fn issue_registration(&self, id: RegistrationId, label: &str, quota: u64) -> Result<(), StoreError>;
 

@@ -85,6 +85,16 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO totals (id, spaces, documents, blobs, bytes) VALUES (1,
          (SELECT COUNT(*) FROM spaces), (SELECT COUNT(*) FROM documents),
          (SELECT COUNT(*) FROM blobs), (SELECT COALESCE(SUM(bytes), 0) FROM spaces));",
+    // 3: governed spaces' membership logs, and spaces erased for good.
+    "CREATE TABLE membership (
+         space BLOB NOT NULL,
+         id BLOB NOT NULL,
+         seq INTEGER NOT NULL,
+         body BLOB NOT NULL,
+         PRIMARY KEY (space, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX membership_by_seq ON membership (space, seq);
+     CREATE TABLE erased (space BLOB PRIMARY KEY, erased_ms INTEGER NOT NULL) WITHOUT ROWID;",
 ];
 
 /// See the module documentation.
@@ -107,6 +117,8 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // A bounded page cache per connection (negative: KiB), so the pool's memory is known.
     conn.pragma_update(None, "cache_size", -8192)?;
+    // Deleted content (an erased space, a covered blob) is overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 
@@ -162,6 +174,12 @@ impl SqliteStore {
     /// registered (and admission is not open) or its registration was revoked. Registers it
     /// under the open registration when admission is open.
     fn admitted(&self, tx: &Connection, space: SpaceId) -> Result<Option<RegistrationId>, StoreError> {
+        let erased: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM erased WHERE space = ?1")?
+            .query_row(params![&space.0], |row| row.get(0))?;
+        if erased > 0 {
+            return Ok(None);
+        }
         let row: Option<(Vec<u8>, Option<i64>)> = tx
             .prepare_cached(
                 "SELECT s.registration, r.revoked_ms FROM spaces s
@@ -531,6 +549,98 @@ impl Store for SqliteStore {
                     bytes: row.get(3)?,
                 })
             })?)
+    }
+
+    fn membership(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let conn = self.reader();
+        let mut statement =
+            conn.prepare_cached("SELECT body FROM membership WHERE space = ?1 ORDER BY seq")?;
+        let rows = statement.query_map(params![&space.0], |row| row.get::<_, Vec<u8>>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_membership(&self, space: SpaceId, ops: &[([u8; 32], Vec<u8>)]) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(registration) = self.admitted(&tx, space)? else {
+            return Err(StoreError::NotRegistered);
+        };
+        let next: u64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM membership WHERE space = ?1",
+            params![&space.0],
+            |row| row.get(0),
+        )?;
+        let mut grow = 0i64;
+        for (i, (id, body)) in ops.iter().enumerate() {
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO membership (space, id, seq, body) VALUES (?1, ?2, ?3, ?4)",
+                params![&space.0, id, next + i as u64, body],
+            )?;
+            grow += (inserted * body.len()) as i64;
+        }
+        let quotas = &self.config.quotas;
+        let space_bytes: u64 =
+            tx.query_row("SELECT bytes FROM spaces WHERE space = ?1", params![&space.0], |row| row.get(0))?;
+        if space_bytes + grow as u64 > quotas.space {
+            return Err(StoreError::Full(Scope::Space));
+        }
+        SqliteStore::account(&tx, space, registration, grow)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn erase(&self, space: SpaceId) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(Vec<u8>, i64, i64)> = tx
+            .query_row(
+                "SELECT registration, bytes, documents FROM spaces WHERE space = ?1",
+                params![&space.0],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let blobs: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM blobs b JOIN documents d ON d.space = b.space AND d.doc = b.doc
+             WHERE b.space = ?1 AND b.seq > d.covers",
+            params![&space.0],
+            |row| row.get(0),
+        )?;
+        // Each author gets back what it had stored here.
+        let authors: Vec<(Option<Vec<u8>>, i64)> = {
+            let mut statement =
+                tx.prepare("SELECT author, SUM(LENGTH(body)) FROM blobs WHERE space = ?1 GROUP BY author")?;
+            let rows = statement.query_map(params![&space.0], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (author, bytes) in authors {
+            if let Some(author) = author {
+                SqliteStore::account_device(&tx, &author, -bytes)?;
+            }
+        }
+        for table in ["blobs", "documents", "membership"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE space = ?1"), params![&space.0])?;
+        }
+        if let Some((registration, bytes, documents)) = row {
+            tx.execute(
+                "UPDATE registrations SET bytes = bytes - ?2 WHERE id = ?1",
+                params![&registration, bytes],
+            )?;
+            tx.execute(
+                "UPDATE totals SET spaces = spaces - 1, documents = documents - ?1, blobs = blobs - ?2,
+                 bytes = bytes - ?3 WHERE id = 1",
+                params![documents, blobs, bytes],
+            )?;
+            tx.execute("DELETE FROM spaces WHERE space = ?1", params![&space.0])?;
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO erased (space, erased_ms) VALUES (?1, ?2)",
+            params![&space.0, now_ms()],
+        )?;
+        tx.commit()?;
+        // Give the freed pages back to the file system (secure_delete is on: what was deleted is
+        // overwritten).
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        Ok(())
     }
 
     fn issue_registration(&self, id: RegistrationId, label: &str, quota: u64) -> Result<(), StoreError> {
