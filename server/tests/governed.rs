@@ -66,7 +66,7 @@ async fn send(client: &mut Client, space: SpaceId, ops: Vec<Op>) -> RelayFrame {
 
 /// Maya's new governed space: the genesis and its first key, sent to the relay.
 async fn create(relay: &Relay, maya: &Device) -> (State, EpochKey, Client) {
-    let genesis = Op::create_space(&maya.key, maya.agreement.public(), maya.person, 0);
+    let genesis = Op::create_space(&maya.key, maya.agreement.public(), Some(maya.person), 0, 0);
     let mut state = State::new(genesis.space);
     state.add(genesis.clone()).unwrap();
     let (first, key) = state.rotate(&maya.key, 0);
@@ -83,8 +83,10 @@ fn invite_and_join(state: &mut State, maya: &Device, sam: &Device, role: MemberR
         invite: invite.id(),
         agreement: invite.agreement().public(),
         role,
+        tag: 0,
         expires_ms: 7 * DAY,
         uses: 1,
+        person: None,
     };
     let open = Op::by_device(state.space(), state.heads(), 1, open, &maya.key);
     state.add(open.clone()).unwrap();
@@ -108,6 +110,17 @@ async fn a_removed_device_is_served_nothing_more_and_its_writes_are_refused() {
     assert!(matches!(sam_client.recv().await, RelayFrame::Reject { code: Reject::NotAdmitted, .. }));
     assert!(matches!(send(&mut sam_client, space, vec![join.clone()]).await, RelayFrame::Ack { .. }));
     state.add(join).unwrap();
+    // A device learns the governed spaces it is in from the relay (how a recovery code finds
+    // its person's spaces): connecting with no claim at all.
+    let mut bare = Client::raw(relay.addr).await;
+    let RelayFrame::Challenge { nonce } = bare.recv().await else { panic!() };
+    bare.send(&ClientFrame::Auth {
+        device: sam.key.id(),
+        signature: sam.key.sign_challenge(&nonce),
+        certs: vec![],
+    })
+    .await;
+    assert!(matches!(bare.recv().await, RelayFrame::Welcome { spaces, .. } if spaces == [space]));
     let frames = sam_client.subscribe(space, vec![]).await;
     assert!(matches!(&frames[0], RelayFrame::Members { ops, .. } if ops.len() == 4), "the log comes first");
     let blob = sam.seal(&state, &key, b"Sam's first words");
@@ -168,6 +181,7 @@ async fn forged_and_expired_membership_and_readers_writing_are_refused() {
         agreement: eve.agreement.public(),
         person: eve.person,
         role: MemberRole::Admin,
+        tag: 0,
     };
     let forged = Op::by_device(space, state.heads(), 5, forged, &eve.key);
     assert!(matches!(
@@ -202,7 +216,12 @@ async fn a_person_erases_their_own_space_and_nothing_of_it_is_served_again() {
     assert!(matches!(a.put(1, &blob).await, RelayFrame::Ack { .. }));
     assert!(matches!(b.recv().await, RelayFrame::Blob { .. }));
     // A request not signed by the space is refused.
-    a.send(&ClientFrame::Erase { request: 2, space: journal.id, signature: [7; 64] }).await;
+    a.send(&ClientFrame::Erase {
+        request: 2,
+        space: journal.id,
+        signature: phone.device.erase_request(journal.id),
+    })
+    .await;
     assert!(matches!(a.recv().await, RelayFrame::Reject { code: Reject::Forged, .. }));
     a.send(&ClientFrame::Erase { request: 3, space: journal.id, signature: journal.erase_request() }).await;
     assert!(matches!(a.recv().await, RelayFrame::Ack { request: 3, .. }));
@@ -217,4 +236,57 @@ async fn a_person_erases_their_own_space_and_nothing_of_it_is_served_again() {
         "{answer:?}"
     );
     relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_governed_space_is_erased_by_an_admin_and_by_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), Limits::default()).await;
+    let (maya, sam) = (Device::new(), Device::new());
+    let (mut state, key, mut maya_client) = create(&relay, &maya).await;
+    let space = state.space();
+    let (open, join) = invite_and_join(&mut state, &maya, &sam, MemberRole::Writer, DAY);
+    assert!(matches!(send(&mut maya_client, space, vec![open]).await, RelayFrame::Ack { .. }));
+    let mut sam_client = sam.connect(&relay, &[space]).await;
+    assert!(matches!(send(&mut sam_client, space, vec![join.clone()]).await, RelayFrame::Ack { .. }));
+    state.add(join).unwrap();
+    sam_client.subscribe(space, vec![]).await;
+    assert!(matches!(
+        maya_client.put(1, &maya.seal(&state, &key, b"the group's words")).await,
+        RelayFrame::Ack { .. }
+    ));
+    // A writer may not erase the space; a forged request neither.
+    sam_client.send(&ClientFrame::Erase { request: 5, space, signature: sam.key.erase_request(space) }).await;
+    assert!(matches!(skip_live(&mut sam_client).await, RelayFrame::Reject { code: Reject::Forged, .. }));
+    maya_client
+        .send(&ClientFrame::Erase { request: 6, space, signature: maya.key.erase_request(space) })
+        .await;
+    assert!(matches!(skip_live(&mut maya_client).await, RelayFrame::Ack { request: 6, .. }));
+    loop {
+        match sam_client.recv().await {
+            RelayFrame::Removed { space: s } if s == space => break,
+            RelayFrame::Members { .. } | RelayFrame::Blob { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // Nothing of it is served or stored again, and a new log cannot start it over.
+    let mut again = sam.connect(&relay, &[space]).await;
+    again.send(&ClientFrame::Subscribe { space, cursors: vec![] }).await;
+    assert!(matches!(again.recv().await, RelayFrame::Reject { code: Reject::NotAdmitted, .. }));
+    let restart = Op::create_space(&sam.key, sam.agreement.public(), Some(sam.person), 0, 0);
+    assert!(matches!(
+        send(&mut again, space, vec![Op { space, ..restart }]).await,
+        RelayFrame::Reject { .. }
+    ));
+    relay.stop().await;
+}
+
+/// The next answer, past live frames.
+async fn skip_live(client: &mut Client) -> RelayFrame {
+    loop {
+        match client.recv().await {
+            RelayFrame::Members { .. } | RelayFrame::Blob { .. } => {}
+            other => return other,
+        }
+    }
 }

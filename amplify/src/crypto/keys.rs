@@ -235,6 +235,12 @@ impl DeviceKey {
     pub fn sign_challenge(&self, nonce: &[u8; 32]) -> [u8; 64] {
         self.0.sign(&challenge_bytes(nonce, self.id())).to_bytes()
     }
+
+    /// This device's request that the relay erase the governed space `space` (it must be one
+    /// of the space's admins).
+    pub fn erase_request(&self, space: SpaceId) -> [u8; 64] {
+        self.0.sign(&erase_bytes(space)).to_bytes()
+    }
 }
 
 /// What a space signs to have the relay erase it.
@@ -242,7 +248,8 @@ pub(crate) fn erase_bytes(space: SpaceId) -> Vec<u8> {
     [&b"amplify erase v1\0"[..], &space.0].concat()
 }
 
-/// Whether `signature` is `space`'s request to erase it.
-pub fn verify_erase(space: SpaceId, signature: &[u8; 64]) -> bool {
-    verify(&space.0, &erase_bytes(space), signature).is_ok()
+/// Whether `signature` is a request to erase `space`, signed by `signer`: the space's own key
+/// (a space from before governed spaces) or, for a governed space, one of its admin devices.
+pub fn verify_erase(space: SpaceId, signer: &[u8; 32], signature: &[u8; 64]) -> bool {
+    verify(signer, &erase_bytes(space), signature).is_ok()
 }

@@ -75,24 +75,30 @@ pub struct Envelope {
 /// What an operation does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Admits a device, belonging to `person`, with `role`.
+    /// Admits a device, belonging to `person`, with `role` and the app's `tag` for it (its role
+    /// in a cohort, its side in a coaching pair; 0 for none).
     Add {
         device: DeviceId,
         agreement: AgreementPub,
         person: PersonId,
         role: MemberRole,
+        tag: u8,
     },
     /// Removes a device (from its own signer: leaving).
     Remove {
         device: DeviceId,
     },
-    /// Opens an invite: up to `uses` devices may join with its key, until `expires_ms`.
+    /// Opens an invite: up to `uses` devices may join with its key, until `expires_ms`, with
+    /// `role` and `tag`. An invite for `person` links another device of that person (only their
+    /// own devices make one): whoever joins with it joins as them.
     Invite {
         invite: InviteId,
         agreement: AgreementPub,
         role: MemberRole,
+        tag: u8,
         expires_ms: i64,
         uses: u32,
+        person: Option<PersonId>,
     },
     RevokeInvite {
         invite: InviteId,
@@ -176,18 +182,27 @@ impl Op {
         creator: &DeviceKey,
         agreement: AgreementPub,
         person: PersonId,
+        tag: u8,
         at_ms: i64,
     ) -> Op {
         let space = SpaceId(space_key.verifying_key().to_bytes());
-        let action = Action::Add { device: creator.id(), agreement, person, role: MemberRole::Admin };
+        let action = Action::Add { device: creator.id(), agreement, person, role: MemberRole::Admin, tag };
         Op::new(space, Vec::new(), at_ms, action, Signer::Genesis, space_key)
     }
 
     /// The genesis of a brand-new space, whose key is made here and forgotten once it has
     /// signed: nobody holds the space's own key afterwards.
-    pub fn create_space(creator: &DeviceKey, agreement: AgreementPub, person: PersonId, at_ms: i64) -> Op {
+    pub fn create_space(
+        creator: &DeviceKey,
+        agreement: AgreementPub,
+        person: Option<PersonId>,
+        tag: u8,
+        at_ms: i64,
+    ) -> Op {
         let space_key = SigningKey::from_bytes(&crate::random_bytes());
-        Op::genesis(&space_key, creator, agreement, person, at_ms)
+        // A person's own space is named by itself: the person is the space.
+        let person = person.unwrap_or(SpaceId(space_key.verifying_key().to_bytes()));
+        Op::genesis(&space_key, creator, agreement, person, tag, at_ms)
     }
 
     /// An operation signed by a member device.
@@ -274,14 +289,24 @@ pub fn decode_ops(bytes: &[u8]) -> Result<Vec<Op>, WireError> {
 
 fn write_action(w: &mut Writer, action: &Action) {
     match action {
-        Action::Add { device, agreement, person, role } => {
-            w.u8(1).raw(&device.0).raw(&agreement.0).raw(&person.0).u8(*role as u8);
+        Action::Add { device, agreement, person, role, tag } => {
+            w.u8(1).raw(&device.0).raw(&agreement.0).raw(&person.0).u8(*role as u8).u8(*tag);
         }
         Action::Remove { device } => {
             w.u8(2).raw(&device.0);
         }
-        Action::Invite { invite, agreement, role, expires_ms, uses } => {
-            w.u8(3).raw(&invite.0).raw(&agreement.0).u8(*role as u8).u64(*expires_ms as u64).u32(*uses);
+        Action::Invite { invite, agreement, role, tag, expires_ms, uses, person } => {
+            w.u8(3)
+                .raw(&invite.0)
+                .raw(&agreement.0)
+                .u8(*role as u8)
+                .u8(*tag)
+                .u64(*expires_ms as u64)
+                .u32(*uses);
+            match person {
+                Some(p) => w.u8(1).raw(&p.0),
+                None => w.u8(0),
+            };
         }
         Action::RevokeInvite { invite } => {
             w.u8(4).raw(&invite.0);
@@ -330,14 +355,21 @@ fn read_op(r: &mut Reader<'_>) -> Result<Op, WireError> {
             agreement: AgreementPub(r.array()?),
             person: SpaceId(r.array()?),
             role: read_role(r)?,
+            tag: r.u8()?,
         },
         2 => Action::Remove { device: DeviceId(r.array()?) },
         3 => Action::Invite {
             invite: InviteId(r.array()?),
             agreement: AgreementPub(r.array()?),
             role: read_role(r)?,
+            tag: r.u8()?,
             expires_ms: r.u64()? as i64,
             uses: r.u32()?,
+            person: match r.u8()? {
+                0 => None,
+                1 => Some(SpaceId(r.array()?)),
+                t => return Err(WireError::UnknownTag(t)),
+            },
         },
         4 => Action::RevokeInvite { invite: InviteId(r.array()?) },
         5 => Action::Join {

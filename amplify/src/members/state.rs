@@ -36,6 +36,8 @@ pub struct Member {
     pub agreement: AgreementPub,
     pub person: PersonId,
     pub role: MemberRole,
+    /// The app's tag for it (a cohort role, a coaching side), from its invite or its adder.
+    pub tag: u8,
     /// The invite it joined with, if it joined with one.
     pub via: Option<InviteId>,
     /// When it was admitted (on the admitting device's clock).
@@ -48,8 +50,11 @@ pub struct Invite {
     pub id: InviteId,
     pub agreement: AgreementPub,
     pub role: MemberRole,
+    pub tag: u8,
     pub expires_ms: i64,
     pub uses: u32,
+    /// For a device-linking invite: the person whose device joins with it.
+    pub person: Option<PersonId>,
     pub by: DeviceId,
     pub made_ms: i64,
     pub revoked: bool,
@@ -75,6 +80,11 @@ struct Fold {
     envelopes: Vec<(u32, Envelope)>,
     /// Removals (and revocations) that no later rotation has dealt with yet.
     unrotated: bool,
+    /// Every device that was ever a member: its person and role.
+    former: BTreeMap<DeviceId, (PersonId, MemberRole)>,
+    /// For each removed device, the first epoch it was given no key for (once a rotation
+    /// followed its removal).
+    cutoff: BTreeMap<DeviceId, u32>,
 }
 
 /// A space's membership log and what it means.
@@ -123,6 +133,9 @@ impl State {
         }
         if !op.signature_verifies() {
             return Err(MembershipError::BadSignature);
+        }
+        if op.signer == Signer::Genesis && !self.ops.is_empty() {
+            return Err(MembershipError::NotAllowed("a space has one genesis"));
         }
         let mut ancestors = BTreeSet::new();
         for p in &op.parents {
@@ -184,7 +197,8 @@ impl State {
         for id in &order {
             let op = &self.ops[*id];
             match &op.action {
-                Action::Add { device, agreement, person, role } => {
+                Action::Add { device, agreement, person, role, tag } => {
+                    fold.former.insert(*device, (*person, *role));
                     let removed = removals.get(device).is_some_and(|rs| rs.iter().any(|r| !descends(id, r)));
                     if !removed {
                         let member = Member {
@@ -192,6 +206,7 @@ impl State {
                             agreement: *agreement,
                             person: *person,
                             role: *role,
+                            tag: *tag,
                             via: None,
                             since_ms: op.at_ms,
                         };
@@ -205,6 +220,7 @@ impl State {
                         continue;
                     }
                     inv.joined.push(*device);
+                    fold.former.insert(*device, (*person, inv.role));
                     let removed = removals.get(device).is_some_and(|rs| rs.iter().any(|r| !descends(id, r)));
                     if !removed {
                         let member = Member {
@@ -212,6 +228,7 @@ impl State {
                             agreement: *agreement,
                             person: *person,
                             role: inv.role,
+                            tag: inv.tag,
                             via: Some(invite),
                             since_ms: op.at_ms,
                         };
@@ -221,7 +238,7 @@ impl State {
                 Action::Remove { device } => {
                     fold.members.remove(device);
                 }
-                Action::Invite { invite, agreement, role, expires_ms, uses } => {
+                Action::Invite { invite, agreement, role, tag, expires_ms, uses, person } => {
                     let by = match op.signer {
                         Signer::Device(d) => d,
                         _ => continue,
@@ -230,8 +247,10 @@ impl State {
                         id: *invite,
                         agreement: *agreement,
                         role: *role,
+                        tag: *tag,
                         expires_ms: *expires_ms,
                         uses: *uses,
+                        person: *person,
                         by,
                         made_ms: op.at_ms,
                         revoked: false,
@@ -253,6 +272,21 @@ impl State {
             }
         }
         // A removal or a revocation wants a rotation that descends from it.
+        for (device, removed) in &removals {
+            if fold.members.contains_key(device) {
+                continue;
+            }
+            let first = removed
+                .iter()
+                .flat_map(|r| {
+                    let before = self.fold_epoch_before(r);
+                    rotations.iter().filter(move |(e, k)| *e > before && descends(k, r)).map(|(e, _)| *e)
+                })
+                .min();
+            if let Some(first) = first {
+                fold.cutoff.insert(*device, first);
+            }
+        }
         fold.unrotated = chosen.iter().any(|id| {
             let wants = matches!(self.ops[*id].action, Action::Remove { .. } | Action::RevokeInvite { .. });
             let epoch_before = self.fold_epoch_before(id);
@@ -281,6 +315,44 @@ impl State {
     /// Every member device now.
     pub fn members(&self) -> impl Iterator<Item = &Member> {
         self.fold.members.values()
+    }
+
+    /// Whether a blob `author` sealed under `epoch` counts. It does if the author may write
+    /// now; or if it was a writer and was removed, but the blob is sealed under an epoch from
+    /// before the rotation that followed its removal (what it wrote while a member). It never
+    /// counts from a device that was never a writer, nor under an epoch it was given no key for.
+    pub fn accepts(&self, author: DeviceId, epoch: u32) -> bool {
+        if epoch > self.epoch() {
+            return false;
+        }
+        if self.may_write(author) {
+            return true;
+        }
+        let was_writer = self.fold.former.get(&author).is_some_and(|(_, role)| *role >= MemberRole::Writer);
+        was_writer && self.fold.cutoff.get(&author).is_none_or(|cutoff| epoch < *cutoff)
+    }
+
+    /// The person `device` belongs (or belonged) to, if it was ever a member.
+    pub fn person_of(&self, device: DeviceId) -> Option<PersonId> {
+        self.fold.former.get(&device).map(|(person, _)| *person)
+    }
+
+    /// Whether `person` had devices here once and has none now: they left or were removed.
+    pub fn gone(&self, person: PersonId) -> bool {
+        self.fold.former.values().any(|(p, _)| *p == person) && self.devices_of(person).is_empty()
+    }
+
+    /// The people who are members now, each with their devices.
+    pub fn people(&self) -> BTreeMap<PersonId, Vec<&Member>> {
+        let mut people: BTreeMap<PersonId, Vec<&Member>> = BTreeMap::new();
+        for m in self.fold.members.values() {
+            people.entry(m.person).or_default().push(m);
+        }
+        people
+    }
+
+    pub fn invite(&self, id: InviteId) -> Option<&Invite> {
+        self.fold.invites.get(&id)
     }
 
     /// Whether `device` may write now.
@@ -369,6 +441,12 @@ fn allowed(op: &Op, past: &Fold) -> Result<(), MembershipError> {
             if past.members.contains_key(device) {
                 return Err(NotAllowed("the device is already a member"));
             }
+            if let Some(linked) = inv.person {
+                // Linking another device of a person: it joins as them.
+                return (linked == *person)
+                    .then_some(())
+                    .ok_or(NotAllowed("this invite links another person's device"));
+            }
             if past.members.values().any(|m| m.person == *person) {
                 return Err(NotAllowed(
                     "an invite cannot admit someone already here; their devices add each other",
@@ -381,14 +459,18 @@ fn allowed(op: &Op, past: &Fold) -> Result<(), MembershipError> {
             let me = past.members.get(&signer).ok_or(NotAllowed("the signer is not a member"))?;
             let admin = me.role == MemberRole::Admin;
             match action {
-                Action::Add { person, role, .. } => {
-                    let own = *person == me.person && *role <= me.role;
+                Action::Add { person, role, tag, .. } => {
+                    let own = *person == me.person && *role <= me.role && *tag == me.tag;
                     (admin || own).then_some(()).ok_or(NotAllowed("only admins add others"))
                 }
                 Action::Remove { device } => {
                     let own =
                         *device == signer || past.members.get(device).is_some_and(|m| m.person == me.person);
                     (admin || own).then_some(()).ok_or(NotAllowed("only admins remove others"))
+                }
+                Action::Invite { person: Some(person), role, tag, .. } => {
+                    let own = *person == me.person && *role <= me.role && *tag == me.tag;
+                    own.then_some(()).ok_or(NotAllowed("only a person's own devices link another of theirs"))
                 }
                 Action::Invite { .. } => admin.then_some(()).ok_or(NotAllowed("only admins invite")),
                 Action::RevokeInvite { invite } => {
@@ -398,7 +480,17 @@ fn allowed(op: &Op, past: &Fold) -> Result<(), MembershipError> {
                 Action::Join { .. } => Err(NotAllowed("joins are signed by an invite")),
                 Action::Keys { epoch, envelopes } => {
                     if me.role < MemberRole::Writer {
-                        return Err(NotAllowed("readers do not share keys"));
+                        // A reader passes the keys it holds to its own person's other devices.
+                        let own = *epoch <= past.epoch
+                            && envelopes.iter().all(|e| match e.to {
+                                Recipient::Device(d) => {
+                                    past.members.get(&d).is_some_and(|m| m.person == me.person)
+                                }
+                                Recipient::Invite(_) => false,
+                            });
+                        return own
+                            .then_some(())
+                            .ok_or(NotAllowed("readers only pass keys to their own devices"));
                     }
                     let known: BTreeSet<Recipient> = past
                         .members

@@ -35,6 +35,7 @@ impl Device {
             agreement: other.agreement.public(),
             person: other.person,
             role,
+            tag: 0,
         };
         Op::by_device(state.space(), state.heads(), 1, action, &self.key)
     }
@@ -51,7 +52,7 @@ impl Device {
 /// A new space created by `creator`, with its first epoch's key (epoch 1) sealed to it.
 fn space(creator: &Device) -> (State, EpochKey) {
     let space_key = SigningKey::from_bytes(&crate::random_bytes());
-    let genesis = Op::genesis(&space_key, &creator.key, creator.agreement.public(), creator.person, 0);
+    let genesis = Op::genesis(&space_key, &creator.key, creator.agreement.public(), creator.person, 0, 0);
     let mut state = State::new(genesis.space);
     state.add(genesis).unwrap();
     let (first, key) = state.rotate(&creator.key, 0);
@@ -115,8 +116,10 @@ fn an_invite_expires_runs_out_can_be_revoked_and_never_admits_someone_already_he
         invite: invite.id(),
         agreement: invite.agreement().public(),
         role: MemberRole::Writer,
+        tag: 0,
         expires_ms: 7 * DAY,
         uses: 2,
+        person: None,
     };
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     let join = |state: &State, who: &Device, at_ms: i64| {
@@ -138,8 +141,10 @@ fn an_invite_expires_runs_out_can_be_revoked_and_never_admits_someone_already_he
         invite: second.id(),
         agreement: second.agreement().public(),
         role: MemberRole::Reader,
+        tag: 0,
         expires_ms: 7 * DAY,
         uses: 10,
+        person: None,
     };
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     state
@@ -165,8 +170,10 @@ fn concurrent_joins_beyond_an_invites_uses_are_left_out_the_same_way_everywhere(
         invite: invite.id(),
         agreement: invite.agreement().public(),
         role: MemberRole::Writer,
+        tag: 0,
         expires_ms: DAY,
         uses: 1,
+        person: None,
     };
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     let joins: Vec<Op> = [Device::new(2), Device::new(3)]
@@ -251,6 +258,81 @@ fn readers_share_no_keys_and_rotate_nothing() {
     state.add(maya.add(&state, &exec, MemberRole::Reader)).unwrap();
     assert!(!state.may_write(exec.id()));
     assert!(state.add(state.rotate(&exec.key, 1).0).is_err());
+}
+
+#[test]
+fn what_a_removed_writer_sealed_counts_only_under_keys_it_held_while_a_member() {
+    let (maya, sam, exec) = (Device::new(1), Device::new(2), Device::new(9));
+    let (mut state, _) = space(&maya);
+    state.add(maya.add(&state, &sam, MemberRole::Writer)).unwrap();
+    state.add(maya.add(&state, &exec, MemberRole::Reader)).unwrap();
+    let stranger = Device::new(3);
+    assert!(state.accepts(sam.id(), 1) && !state.accepts(exec.id(), 1) && !state.accepts(stranger.id(), 1));
+    assert!(!state.accepts(sam.id(), 2), "no such epoch yet");
+    state.add(maya.remove(&state, &sam)).unwrap();
+    assert!(state.accepts(sam.id(), 1), "removed, but no rotation yet: its key still seals");
+    let (rotation, _) = state.rotate(&maya.key, 3);
+    state.add(rotation).unwrap();
+    assert!(state.accepts(sam.id(), 1), "what it wrote before stays");
+    assert!(!state.accepts(sam.id(), 2), "nothing under a key it was never given");
+    assert_eq!(state.person_of(sam.id()), Some(sam.person));
+    assert!(state.gone(sam.person) && !state.gone(maya.person));
+}
+
+#[test]
+fn a_device_link_admits_another_device_of_the_same_person_only() {
+    let (phone, eve) = (Device::new(1), Device::new(3));
+    let (mut state, _) = space(&phone);
+    let link = InviteKey::generate();
+    let open = |person| Action::Invite {
+        invite: link.id(),
+        agreement: link.agreement().public(),
+        role: MemberRole::Admin,
+        tag: 0,
+        expires_ms: DAY,
+        uses: 1,
+        person: Some(person),
+    };
+    // Only the person's own devices make one, and only for themselves.
+    state.add(maya_with(&state, &phone, open(phone.person))).unwrap();
+    let laptop = Device::new(1);
+    let join = |state: &State, who: &Device, person| {
+        let action = Action::Join { device: who.id(), agreement: who.agreement.public(), person };
+        Op::by_invite(state.space(), state.heads(), 1, action, &link.signing())
+    };
+    assert!(state.add(join(&state, &eve, eve.person)).is_err(), "someone else cannot use it as themselves");
+    state.add(join(&state, &laptop, laptop.person)).unwrap();
+    assert_eq!(state.devices_of(phone.person).len(), 2);
+    // A writer cannot make a link invite for someone else.
+    let (mut other, _) = space(&phone);
+    other.add(phone.add(&other, &eve, MemberRole::Writer)).unwrap();
+    let forged = Op::by_device(other.space(), other.heads(), 1, open(phone.person), &eve.key);
+    assert!(other.add(forged).is_err());
+}
+
+fn maya_with(state: &State, device: &Device, action: Action) -> Op {
+    Op::by_device(state.space(), state.heads(), 1, action, &device.key)
+}
+
+#[test]
+fn a_reader_passes_its_keys_to_its_own_devices_and_a_space_has_one_genesis() {
+    let (maya, exec, tablet, other) = (Device::new(1), Device::new(9), Device::new(9), Device::new(8));
+    let (mut state, first) = space(&maya);
+    state.add(maya.add(&state, &exec, MemberRole::Reader)).unwrap();
+    state.add(maya.add(&state, &other, MemberRole::Reader)).unwrap();
+    state.add(exec.add(&state, &tablet, MemberRole::Reader)).unwrap();
+    let to = |d: &Device| [(Recipient::Device(d.id()), d.agreement.public())];
+    let mine = state.share(&exec.key, &[(1, first.clone())], &to(&tablet), 2);
+    state.add_all(mine);
+    assert_eq!(tablet.keys(&state), [(1, first.clone())]);
+    let theirs = state.share(&exec.key, &[(1, first)], &to(&other), 3);
+    assert!(state.add(theirs[0].clone()).is_err(), "not to someone else");
+    // Whoever once held a space's own key cannot start its log over.
+    let space_key = SigningKey::from_bytes(&[7; 32]);
+    let genesis = |who: &Device| Op::genesis(&space_key, &who.key, who.agreement.public(), who.person, 0, 0);
+    let mut state = State::new(genesis(&maya).space);
+    state.add(genesis(&maya)).unwrap();
+    assert_eq!(state.add(genesis(&other)), Err(MembershipError::NotAllowed("a space has one genesis")));
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn governance_op() -> crate::members::Op {
         &DeviceKey::from_bytes([4; 32]),
         agreement,
         crate::SpaceId([1; 32]),
+        0,
         5,
     )
 }

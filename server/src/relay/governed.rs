@@ -109,7 +109,8 @@ impl Hub {
             return Ok(Arc::new(next));
         }
         let encoded: Vec<([u8; 32], Vec<u8>)> = new.iter().map(|op| (op.id().0, op.encode())).collect();
-        self.blocking(move |s| s.add_membership(space, &encoded)).await.map_err(Refusal::Store)?;
+        let members: Vec<DeviceId> = next.members().map(|m| m.device).collect();
+        self.blocking(move |s| s.add_membership(space, &encoded, &members)).await.map_err(Refusal::Store)?;
         let next = Arc::new(next);
         self.remember(space, Some(next.clone()));
         let frame = Arc::new(RelayFrame::Members { space, ops: new }.encode());

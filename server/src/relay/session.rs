@@ -17,8 +17,9 @@ use std::{
 
 use amplify::{
     Cert, CertRole, ClientFrame, DeviceId, DocRef, Fatal, MAX_AUTH_CERTS, Reject, RelayFrame, Sealed,
-    SpaceId, SpaceRegistration, blob_frame, encode_sealed, members::Op, snapshot_frame, verify_challenge,
-    verify_erase,
+    SpaceId, SpaceRegistration, blob_frame, encode_sealed,
+    members::{MemberRole, Op},
+    snapshot_frame, verify_challenge, verify_erase,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -325,6 +326,7 @@ impl Session {
             )
             .into());
         };
+        let signed_certs = certs.iter().any(|c| c.role != CertRole::Governed);
         // Claims to governed spaces are checked against their membership logs below.
         let claims: Vec<SpaceId> = certs
             .iter()
@@ -351,12 +353,23 @@ impl Session {
         }
         self.verified = valid;
         self.admitted = self.verified.iter().map(|c| c.space).collect();
-        for space in claims {
-            if self.hub.is_member(space, device).await {
+        // Every governed space the device is a member of, claimed or not: a device restored from
+        // a recovery code learns its spaces this way.
+        let known = match self.hub.blocking(move |s| s.spaces_of(device, MAX_AUTH_CERTS)).await {
+            Ok(spaces) => spaces,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a device's spaces failed");
+                Vec::new()
+            }
+        };
+        for space in claims.into_iter().chain(known) {
+            if self.admitted.len() < MAX_AUTH_CERTS && self.hub.is_member(space, device).await {
                 self.admitted.insert(space);
             }
         }
-        if self.admitted.is_empty() {
+        // A device with no space yet may come in to create its first one; certificates that
+        // admit nothing are refused.
+        if self.admitted.is_empty() && signed_certs {
             return Err(
                 Closing::new(Fatal::Unauthorized, "no certificate admits this device to any space").into()
             );
@@ -513,7 +526,15 @@ impl Session {
 
     /// A person erasing their own space: the request is signed by the space's key.
     async fn erase(&mut self, request: u32, space: SpaceId, signature: [u8; 64]) -> Result<(), Stop> {
-        if self.hub.verify(move || verify_erase(space, &signature)).await != Some(true) {
+        // A governed space is erased by one of its admins; an older one by its own key.
+        let signers: Vec<[u8; 32]> = match self.hub.membership(space).await {
+            Some(state) => {
+                state.members().filter(|m| m.role == MemberRole::Admin).map(|m| m.device.0).collect()
+            }
+            None => vec![space.0],
+        };
+        let signed = move || signers.iter().any(|signer| verify_erase(space, signer, &signature));
+        if self.hub.verify(signed).await != Some(true) {
             return self
                 .reject(request, Reject::Forged, "the erase request is not signed by the space")
                 .await;

@@ -217,7 +217,16 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::NotRegistered`] or [`StoreError::Full`].
-    fn add_membership(&self, space: SpaceId, ops: &[([u8; 32], Vec<u8>)]) -> Result<(), StoreError>;
+    /// `members` are the space's member devices after them.
+    fn add_membership(
+        &self,
+        space: SpaceId,
+        ops: &[([u8; 32], Vec<u8>)],
+        members: &[DeviceId],
+    ) -> Result<(), StoreError>;
+
+    /// The governed spaces `device` is a member of (at most `limit`).
+    fn spaces_of(&self, device: DeviceId, limit: usize) -> Result<Vec<SpaceId>, StoreError>;
 
     /// Deletes everything stored for `space` (its log, snapshots, membership and usage) and
     /// remembers that it was erased, so nothing is stored for it again.

@@ -95,6 +95,14 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX membership_by_seq ON membership (space, seq);
      CREATE TABLE erased (space BLOB PRIMARY KEY, erased_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    // 4: which devices are members of which governed spaces now (a device restored from a
+    // recovery code learns its spaces from the relay).
+    "CREATE TABLE member_devices (
+         device BLOB NOT NULL,
+         space BLOB NOT NULL,
+         PRIMARY KEY (device, space)
+     ) WITHOUT ROWID;
+     CREATE INDEX member_devices_by_space ON member_devices (space);",
 ];
 
 /// See the module documentation.
@@ -559,7 +567,12 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn add_membership(&self, space: SpaceId, ops: &[([u8; 32], Vec<u8>)]) -> Result<(), StoreError> {
+    fn add_membership(
+        &self,
+        space: SpaceId,
+        ops: &[([u8; 32], Vec<u8>)],
+        members: &[DeviceId],
+    ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let Some(registration) = self.admitted(&tx, space)? else {
@@ -585,8 +598,24 @@ impl Store for SqliteStore {
             return Err(StoreError::Full(Scope::Space));
         }
         SqliteStore::account(&tx, space, registration, grow)?;
+        tx.execute("DELETE FROM member_devices WHERE space = ?1", params![&space.0])?;
+        for device in members {
+            tx.execute(
+                "INSERT INTO member_devices (device, space) VALUES (?1, ?2)",
+                params![&device.0, &space.0],
+            )?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    fn spaces_of(&self, device: DeviceId, limit: usize) -> Result<Vec<SpaceId>, StoreError> {
+        let conn = self.reader();
+        let mut statement =
+            conn.prepare_cached("SELECT space FROM member_devices WHERE device = ?1 LIMIT ?2")?;
+        let rows = statement.query_map(params![&device.0, limit as i64], |row| row.get::<_, Vec<u8>>(0))?;
+        let spaces: Vec<Vec<u8>> = rows.collect::<Result<_, _>>()?;
+        Ok(spaces.into_iter().filter_map(|s| Some(SpaceId(s.try_into().ok()?))).collect())
     }
 
     fn erase(&self, space: SpaceId) -> Result<(), StoreError> {
@@ -617,7 +646,7 @@ impl Store for SqliteStore {
                 SqliteStore::account_device(&tx, &author, -bytes)?;
             }
         }
-        for table in ["blobs", "documents", "membership"] {
+        for table in ["blobs", "documents", "membership", "member_devices"] {
             tx.execute(&format!("DELETE FROM {table} WHERE space = ?1"), params![&space.0])?;
         }
         if let Some((registration, bytes, documents)) = row {
