@@ -10,7 +10,8 @@ use thiserror::Error;
 
 use crate::{
     cohort::CohortRole,
-    crypto::{ReaderKeys, SpaceSecret},
+    crypto::{ReaderKeys, SpaceId, SpaceSecret},
+    members::OpId,
     registration::RegistrationKey,
 };
 
@@ -50,6 +51,14 @@ pub enum InviteKind {
 pub enum InviteKey {
     Secret(SpaceSecret),
     Reader(ReaderKeys),
+    /// A governed space's invite: the invite's own key (whoever holds it joins with it, and
+    /// reads the space's keys sealed to it), and the operation that opened it, which the join
+    /// builds on. It expires, runs out and can be revoked.
+    Ticket {
+        space: SpaceId,
+        seed: [u8; 32],
+        opened: OpId,
+    },
 }
 
 impl InviteKey {
@@ -58,6 +67,7 @@ impl InviteKey {
         match self {
             InviteKey::Secret(secret) => secret.keys().id,
             InviteKey::Reader(reader) => reader.id,
+            InviteKey::Ticket { space, .. } => *space,
         }
     }
 }
@@ -87,13 +97,16 @@ impl Invite {
             InviteKind::Cohort(CohortRole::ProgrammeTeam) => "ct",
             InviteKind::Cohort(CohortRole::Executive) => "ce",
         };
-        let key = match &self.key {
-            InviteKey::Secret(secret) => secret.to_bytes().to_vec(),
-            InviteKey::Reader(reader) => reader.to_bytes(),
-        };
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let (version, key) = match &self.key {
+            InviteKey::Secret(secret) => ("v1", b64(&secret.to_bytes())),
+            InviteKey::Reader(reader) => ("v1", b64(&reader.to_bytes())),
+            InviteKey::Ticket { space, seed, opened } => {
+                ("v2", format!("{}.{}.{}", b64(&space.0), b64(seed), b64(&opened.0)))
+            }
+        };
         let mut fragment =
-            format!("v1.{kind}.{}.{}.{}", b64(&key), b64(self.name.as_bytes()), b64(self.from.as_bytes()));
+            format!("{version}.{kind}.{key}.{}.{}", b64(self.name.as_bytes()), b64(self.from.as_bytes()));
         if let Some(registration) = &self.registration {
             fragment.push('.');
             fragment.push_str(&b64(&registration.seed()));
@@ -108,14 +121,27 @@ impl Invite {
     pub fn parse(fragment: &str) -> Result<Invite, InviteError> {
         let fragment = fragment.trim().trim_start_matches('#');
         let parts: Vec<&str> = fragment.split('.').collect();
-        match parts.first() {
-            Some(&"v1") => {}
+        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| InviteError::Damaged);
+        let array = |s: &str| -> Result<[u8; 32], InviteError> {
+            decode(s)?.try_into().map_err(|_| InviteError::Damaged)
+        };
+        let (kind, key, rest) = match parts.first() {
+            Some(&"v1") if parts.len() >= 3 => (parts[1], Err(parts[2]), &parts[3..]),
+            Some(&"v2") if parts.len() >= 5 => {
+                let ticket = InviteKey::Ticket {
+                    space: SpaceId(array(parts[2])?),
+                    seed: array(parts[3])?,
+                    opened: OpId(array(parts[4])?),
+                };
+                (parts[1], Ok(ticket), &parts[5..])
+            }
+            Some(&("v1" | "v2")) => return Err(InviteError::Damaged),
             Some(v) if v.starts_with('v') && v.len() <= 4 => return Err(InviteError::UnknownVersion),
             _ => return Err(InviteError::NotAnInvite),
-        }
-        let (kind, key, name, from, registration) = match parts[..] {
-            [_, kind, key, name, from] => (kind, key, name, from, None),
-            [_, kind, key, name, from, registration] => (kind, key, name, from, Some(registration)),
+        };
+        let (name, from, registration) = match rest {
+            [name, from] => (*name, *from, None),
+            [name, from, registration] => (*name, *from, Some(*registration)),
             _ => return Err(InviteError::Damaged),
         };
         let kind = match kind {
@@ -128,13 +154,12 @@ impl Invite {
             "ce" => InviteKind::Cohort(CohortRole::Executive),
             _ => return Err(InviteError::Damaged),
         };
-        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| InviteError::Damaged);
-        let bytes = decode(key)?;
-        let key = if kind == InviteKind::Cohort(CohortRole::Executive) {
-            InviteKey::Reader(ReaderKeys::from_bytes(&bytes).map_err(|_| InviteError::Damaged)?)
-        } else {
-            let secret: [u8; 32] = bytes.try_into().map_err(|_| InviteError::Damaged)?;
-            InviteKey::Secret(SpaceSecret::from_bytes(secret))
+        let key = match key {
+            Ok(ticket) => ticket,
+            Err(key) if kind == InviteKind::Cohort(CohortRole::Executive) => {
+                InviteKey::Reader(ReaderKeys::from_bytes(&decode(key)?).map_err(|_| InviteError::Damaged)?)
+            }
+            Err(key) => InviteKey::Secret(SpaceSecret::from_bytes(array(key)?)),
         };
         let text = |s: &str| String::from_utf8(decode(s)?).map_err(|_| InviteError::Damaged);
         let registration = match registration {
@@ -152,9 +177,10 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Crockford's check symbols: the 32 digits and five more, for values modulo 37.
 const CHECK: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 
-/// The recovery code for a person's own space.
-pub fn recovery_code(secret: &SpaceSecret) -> String {
-    typed_code(&secret.to_bytes())
+/// A person's recovery code: the seed of their recovery key (or, for an account from before
+/// governed spaces, their own space's secret).
+pub fn recovery_code(seed: &[u8; 32]) -> String {
+    typed_code(seed)
 }
 
 /// Reads a recovery code as typed: any case, with or without dashes and spaces; O read as 0,
@@ -162,8 +188,8 @@ pub fn recovery_code(secret: &SpaceSecret) -> String {
 ///
 /// # Errors
 /// [`InviteError`] saying what is wrong with the code.
-pub fn parse_recovery_code(code: &str) -> Result<SpaceSecret, InviteError> {
-    parse_typed_code(code).map(SpaceSecret::from_bytes)
+pub fn parse_recovery_code(code: &str) -> Result<[u8; 32], InviteError> {
+    parse_typed_code(code)
 }
 
 /// 32 bytes written to be typed: 52 Crockford base-32 characters in groups of four, then
@@ -245,6 +271,14 @@ mod tests {
             (InviteKind::Coaching, InviteKey::Secret(secret.clone())),
             (InviteKind::Cohort(CohortRole::Coach), InviteKey::Secret(secret.clone())),
             (InviteKind::Cohort(CohortRole::Executive), InviteKey::Reader(secret.keys().reader_keys())),
+            (
+                InviteKind::Cohort(CohortRole::Executive),
+                InviteKey::Ticket { space: secret.keys().id, seed: [3; 32], opened: OpId([4; 32]) },
+            ),
+            (
+                InviteKind::Device,
+                InviteKey::Ticket { space: secret.keys().id, seed: [5; 32], opened: OpId([6; 32]) },
+            ),
         ] {
             let registration = (kind == InviteKind::HomeGroup).then(RegistrationKey::generate);
             let invite = Invite {
@@ -264,7 +298,8 @@ mod tests {
     #[test]
     fn broken_invites_say_what_is_wrong() {
         assert_eq!(Invite::parse("hello"), Err(InviteError::NotAnInvite));
-        assert_eq!(Invite::parse("v2.g.x.y.z"), Err(InviteError::UnknownVersion));
+        assert_eq!(Invite::parse("v3.g.x.y.z"), Err(InviteError::UnknownVersion));
+        assert_eq!(Invite::parse("v2.g.AAAA.AAAA.AAAA.AA.AA"), Err(InviteError::Damaged), "short keys");
         assert_eq!(Invite::parse("v1.g.AAAA"), Err(InviteError::Damaged));
         assert_eq!(Invite::parse("v1.x.AAAA.AA.AA"), Err(InviteError::Damaged));
         assert_eq!(Invite::parse("v1.g.AAAA.AA.AA"), Err(InviteError::Damaged), "a short secret");
@@ -272,7 +307,7 @@ mod tests {
 
     #[test]
     fn recovery_codes_forgive_case_dashes_and_look_alikes() {
-        let secret = SpaceSecret::from_bytes([0xa5; 32]);
+        let secret = [0xa5; 32];
         let code = recovery_code(&secret);
         assert_eq!(code.replace('-', "").len(), 53);
         let sloppy = code.to_lowercase().replace('-', " ").replace('0', "o").replace('1', "l");
@@ -281,7 +316,7 @@ mod tests {
 
     #[test]
     fn recovery_code_typos_are_caught() {
-        let code = recovery_code(&SpaceSecret::from_bytes([7; 32]));
+        let code = recovery_code(&[7; 32]);
         assert_eq!(parse_recovery_code(&code[..20]), Err(InviteError::CodeLength(16)));
         assert_eq!(parse_recovery_code(&code.replacen('7', "U", 1)), Err(InviteError::CodeCharacter('U')));
         let mut flipped: Vec<char> = code.chars().collect();
@@ -299,9 +334,8 @@ mod tests {
             at in 0usize..52,
             delta in 1u8..32,
         ) {
-            let secret = SpaceSecret::from_bytes(bytes);
-            let code = recovery_code(&secret);
-            prop_assert_eq!(parse_recovery_code(&code), Ok(secret));
+            let code = recovery_code(&bytes);
+            prop_assert_eq!(parse_recovery_code(&code), Ok(bytes));
             let plain: Vec<u8> = code.replace('-', "").into_bytes();
             let digit = |c: u8| CROCKFORD.iter().position(|&x| x == c).unwrap() as u8;
 

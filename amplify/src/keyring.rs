@@ -4,7 +4,8 @@
 //!
 //! Layout: `spaces` (space id → the device's record of it, an opaque string the client writes:
 //! kind, name, key, role), and `registration` (the relay registration code the person's devices
-//! register their spaces with, if they have one). Only the person's devices hold the personal
+//! register their spaces with, if they have one), and `recovery` (the person's recovery code).
+//! Only the person's devices hold the personal
 //! space's key, so only they can read the keys written here.
 
 use automerge::ObjType;
@@ -42,6 +43,18 @@ impl Keyring {
     pub fn set_registration(&mut self, code: &str) {
         if self.registration().as_deref() != Some(code) {
             self.doc.put(&automerge::ROOT, "registration", code);
+        }
+    }
+
+    /// The person's recovery code, so every device of theirs shows the same one.
+    pub fn recovery(&self) -> Option<String> {
+        self.doc.get_str(&automerge::ROOT, "recovery")
+    }
+
+    /// Keeps the recovery code (a new one replaces the old).
+    pub fn set_recovery(&mut self, code: &str) {
+        if self.recovery().as_deref() != Some(code) {
+            self.doc.put(&automerge::ROOT, "recovery", code);
         }
     }
 

@@ -56,7 +56,24 @@ pub fn App() -> impl IntoView {
             actions::keep_keyring(repo, sync);
         }
     });
-    provide_context(Notices::new());
+    let notices = Notices::new();
+    provide_context(notices);
+    // What the sync engine says happened (a removal), as a notice, once each.
+    Effect::new(move |seen: Option<usize>| {
+        let news = sync.news();
+        if let Some(last) = news.last()
+            && news.len() > seen.unwrap_or(0)
+        {
+            notices.show(last.clone());
+        }
+        news.len()
+    });
+    // The person's recovery code reaches their other devices.
+    Effect::new(move |_| {
+        if repo.loaded.get() && repo.keyring().is_some() {
+            spawn_local(async move { actions::keep_recovery_in_keyring(&repo).await });
+        }
+    });
     let update = Update::register();
     provide_context(update);
 

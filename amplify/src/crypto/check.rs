@@ -19,6 +19,10 @@ pub enum SealError {
     BadKey,
     #[error("the author may read this space but not write to it")]
     ReadOnly,
+    #[error("the author was not a writer of the space when this was sealed (removed, or never admitted)")]
+    NotAWriter,
+    #[error("the author may not change this document (another person's, or the programme team's)")]
+    NotTheirs,
 }
 
 /// Checks an Ed25519 signature, strictly.

@@ -193,3 +193,49 @@ impl InviteKey {
         InviteId(self.signing().verifying_key().to_bytes())
     }
 }
+
+/// A person's recovery key: one seed, written down as the recovery code, from which a device
+/// key and an agreement key derive. It is a member device of every space the person is in, so a
+/// device restored from the code can add itself everywhere; when a device of the person is
+/// lost, the person replaces it (the lost device may have known the code).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct RecoveryKey {
+    seed: [u8; 32],
+}
+
+impl fmt::Debug for RecoveryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecoveryKey({:?})", self.device().id())
+    }
+}
+
+impl RecoveryKey {
+    pub fn generate() -> RecoveryKey {
+        RecoveryKey { seed: crate::random_bytes() }
+    }
+
+    pub fn from_seed(seed: [u8; 32]) -> RecoveryKey {
+        RecoveryKey { seed }
+    }
+
+    pub fn seed(&self) -> [u8; 32] {
+        self.seed
+    }
+
+    fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        Hkdf::<Sha256>::new(Some(b"amplify recovery v1"), &self.seed)
+            .expand(label, &mut out)
+            .expect("32 bytes is a valid HKDF length");
+        out
+    }
+
+    /// The device the recovery key is in every space.
+    pub fn device(&self) -> crate::crypto::DeviceKey {
+        crate::crypto::DeviceKey::from_bytes(self.derive(b"device key"))
+    }
+
+    pub fn agreement(&self) -> AgreementKey {
+        AgreementKey::from_seed(self.derive(b"agreement key"))
+    }
+}

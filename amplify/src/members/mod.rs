@@ -14,7 +14,7 @@ mod state;
 mod tests;
 
 pub use self::{
-    keys::{AgreementKey, AgreementPub, EpochKey, InviteKey, open_envelope},
+    keys::{AgreementKey, AgreementPub, EpochKey, InviteKey, RecoveryKey, open_envelope},
     ops::{Action, Envelope, InviteId, MemberRole, Op, OpId, Recipient, Signer, decode_ops, encode_ops},
     state::{Invite, Member, MembershipError, State},
 };

@@ -1,12 +1,15 @@
 //! Coaching pairs: starting and joining one, and sharing journal entries with the coach.
 
-use amplify::{
-    Coaching, DocId, Entry, EntryId, Invite, InviteKey, InviteKind, Owner, SharedEntry, SpaceId, SpaceSecret,
-};
+use amplify::{Coaching, DocId, Entry, EntryId, Invite, InviteKind, Owner, SharedEntry, SpaceId};
 
-use super::{ActionError, cohort::writable_cohort, devices::registration, my_name, person_id, remember_name};
+use super::{
+    ActionError,
+    cohort::writable_cohort,
+    members::{DEFAULT_INVITE_DAYS, enter, make_invite},
+    my_name, person_id, remember_name,
+};
 use crate::{
-    account::{Access, SpaceKind},
+    account::{SpaceKind, side_tag},
     documents::{DocHandle, Repo},
     platform,
     sync::SyncHandle,
@@ -18,11 +21,9 @@ pub async fn create_coaching(
     sync: SyncHandle,
     coachee_hint: &str,
 ) -> Result<Invite, ActionError> {
-    let secret = SpaceSecret::generate();
-    let name = format!("Coaching with {}", my_name(&repo));
     let space = repo
         .update_account(|a| {
-            let space = a.join(SpaceKind::Coaching, coachee_hint, Access::Member(secret.clone()));
+            let space = a.create_governed(SpaceKind::Coaching, coachee_hint, side_tag(Owner::Coach));
             a.set_roles(space, None, Some(Owner::Coach));
             space
         })
@@ -33,32 +34,24 @@ pub async fn create_coaching(
         coaching.edit(|c| c.set_person(Owner::Coach, &person, &name));
         coaching.flush().await;
     }
-    Ok(Invite {
-        kind: InviteKind::Coaching,
-        key: InviteKey::Secret(secret),
-        name,
-        from: my_name(&repo),
-        registration: registration(&repo),
-    })
+    let mut invite =
+        make_invite(repo, sync, space, InviteKind::Coaching, DEFAULT_INVITE_DAYS, 1, &my_name(&repo)).await?;
+    invite.name = format!("Coaching with {}", my_name(&repo));
+    Ok(invite)
 }
 
 /// Joins the coaching pair of an invite, as the participant.
 pub async fn join_coaching(
     repo: Repo,
     sync: SyncHandle,
-    secret: SpaceSecret,
-    name: &str,
+    invite: &Invite,
     my_name: &str,
 ) -> Result<SpaceId, ActionError> {
     remember_name(repo, my_name);
-    let space = repo
-        .update_account(|a| {
-            let space = a.join(SpaceKind::Coaching, name, Access::Member(secret));
-            a.set_roles(space, None, Some(Owner::Participant));
-            space
-        })
-        .await?;
-    sync.joined(space);
+    let mut named = invite.clone();
+    named.name = invite.from.clone();
+    let space = enter(repo, sync, &named, SpaceKind::Coaching).await?;
+    repo.update_account(|a| a.set_roles(space, None, Some(Owner::Participant))).await?;
     let person = person_id(&repo).ok_or(ActionError::NotReady)?.to_string();
     if let Some(coaching) = repo.handle::<Coaching>(DocId::Coaching(space)) {
         coaching.edit(|c| c.set_person(Owner::Participant, &person, my_name));
@@ -72,12 +65,12 @@ pub async fn join_coaching(
     Ok(space)
 }
 
-/// The coaching pairs this person is the participant of: (space, coach's name).
+/// The coaching pairs this person is the participant of, with a coach in them (to share with).
 pub fn my_coaches(repo: &Repo) -> Vec<SpaceId> {
     repo.with_account(|a| {
         a.map(|a| {
             a.of_kind(SpaceKind::Coaching)
-                .filter(|s| s.side == Some(Owner::Participant))
+                .filter(|s| s.side == Some(Owner::Participant) && !s.removed && has_coach(s))
                 .map(|s| s.id())
                 .collect()
         })
@@ -85,11 +78,33 @@ pub fn my_coaches(repo: &Repo) -> Vec<SpaceId> {
     })
 }
 
+/// Every coaching pair this person was the participant of, ended ones too: the history stays
+/// theirs.
+pub fn my_coaching_pairs(repo: &Repo) -> Vec<SpaceId> {
+    repo.with_account(|a| {
+        a.map(|a| {
+            a.of_kind(SpaceKind::Coaching)
+                .filter(|s| s.side == Some(Owner::Participant) && !s.removed)
+                .map(|s| s.id())
+                .collect()
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// Whether a coach is (still) in the pair.
+pub fn has_coach(pair: &crate::account::Joined) -> bool {
+    pair.governed().is_none_or(|g| g.state().members().any(|m| m.tag == side_tag(Owner::Coach)))
+}
+
 /// The coaching pairs this person coaches.
 pub fn my_coachees(repo: &Repo) -> Vec<SpaceId> {
     repo.with_account(|a| {
         a.map(|a| {
-            a.of_kind(SpaceKind::Coaching).filter(|s| s.side == Some(Owner::Coach)).map(|s| s.id()).collect()
+            a.of_kind(SpaceKind::Coaching)
+                .filter(|s| s.side == Some(Owner::Coach) && !s.removed)
+                .map(|s| s.id())
+                .collect()
         })
         .unwrap_or_default()
     })

@@ -1,20 +1,21 @@
 //! The cohort: creating and joining it, the person's card in it, and publishing to its showcase.
 
 use amplify::{
-    Canvas, Cohort, CohortRole, DocId, Invite, InviteKey, InviteKind, Profile, ProfileField, Published,
-    Showcase, SpaceId, SpaceSecret, Stage,
+    Canvas, Cohort, CohortRole, DocId, Invite, InviteKind, Profile, ProfileField, Published, Showcase,
+    SpaceId, Stage,
 };
 
-use super::{ActionError, devices::registration, my_name, person_id, remember_name};
+use super::{ActionError, members::enter, my_name, person_id, remember_name};
 use crate::{
-    account::{Access, SpaceKind},
+    account::{SpaceKind, cohort_tag},
     documents::{DocHandle, Repo},
     platform,
     sync::SyncHandle,
 };
 
-/// Joins the cohort of an invite, in the invite's role. Members (not executive viewers) add
-/// themselves and their profile card to it.
+/// Joins the cohort of an invite, in the invite's role. Members (not executive viewers) put
+/// their profile card in it (and, in a cohort from before governed spaces, add themselves to
+/// its member list; in a governed one the log says who is in it, in which role).
 pub async fn join_cohort(
     repo: Repo,
     sync: SyncHandle,
@@ -25,25 +26,27 @@ pub async fn join_cohort(
         return Err(ActionError::NotACohortInvite);
     };
     remember_name(repo, my_name);
-    let access = match &invite.key {
-        InviteKey::Secret(secret) => Access::Member(secret.clone()),
-        InviteKey::Reader(reader) => Access::Reader(reader.clone()),
-    };
-    let space = repo
-        .update_account(|a| {
-            let space = a.join(SpaceKind::Cohort, &invite.name, access);
-            a.set_roles(space, Some(role), None);
-            space
-        })
-        .await?;
-    sync.joined(space);
+    let space = enter(repo, sync, invite, SpaceKind::Cohort).await?;
+    repo.update_account(|a| a.set_roles(space, Some(role), None)).await?;
+    settle_in(repo, space, role, &invite.name, my_name).await
+}
+
+/// This person's card in the cohort (and their line in a cohort document they may write).
+async fn settle_in(
+    repo: Repo,
+    space: SpaceId,
+    role: CohortRole,
+    name: &str,
+    my_name: &str,
+) -> Result<SpaceId, ActionError> {
     if role != CohortRole::Executive {
-        if let Some(cohort) = repo.handle::<Cohort>(DocId::Cohort(space)) {
+        let writable = repo.with_account(|a| a.and_then(|a| a.space(space)).is_some_and(may_write_cohort));
+        if let (Some(cohort), true) = (repo.handle::<Cohort>(DocId::Cohort(space)), writable) {
             let person = person_id(&repo).ok_or(ActionError::NotReady)?.to_string();
             let region = repo.profile.with(|p| p.get(ProfileField::Region));
             cohort.edit(|c| {
                 if c.name().is_empty() {
-                    c.set_name(&invite.name);
+                    c.set_name(name);
                 }
                 c.upsert_member(&person, my_name, role, &region);
             });
@@ -55,27 +58,36 @@ pub async fn join_cohort(
     Ok(space)
 }
 
-/// Starts a cohort, with this person in the programme team.
+/// Starts a cohort, with this person in the programme team (its admins).
 pub async fn create_cohort(
     repo: Repo,
     sync: SyncHandle,
     name: &str,
     my_name: &str,
 ) -> Result<SpaceId, ActionError> {
-    let invite = Invite {
-        kind: InviteKind::Cohort(CohortRole::ProgrammeTeam),
-        key: InviteKey::Secret(SpaceSecret::generate()),
-        name: name.to_owned(),
-        from: my_name.to_owned(),
-        registration: registration(&repo),
-    };
-    join_cohort(repo, sync, &invite, my_name).await
+    remember_name(repo, my_name);
+    let role = CohortRole::ProgrammeTeam;
+    let space = repo
+        .update_account(|a| {
+            let space = a.create_governed(SpaceKind::Cohort, name, cohort_tag(role));
+            a.set_roles(space, Some(role), None);
+            space
+        })
+        .await?;
+    sync.joined(space);
+    settle_in(repo, space, role, name, my_name).await
 }
 
-/// The cohort this person may write to, if any.
+/// Whether this device may change the cohort document of `cohort`: in a governed cohort, only
+/// the programme team (every peer checks); in one from before, every member.
+pub fn may_write_cohort(cohort: &crate::account::Joined) -> bool {
+    if cohort.governed().is_some() { cohort.can_manage() } else { cohort.can_write() }
+}
+
+/// The cohort document this device may change, if any.
 pub(super) fn writable_cohort(repo: &Repo) -> Option<DocHandle<amplify::Cohort>> {
     let space =
-        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))?;
+        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| may_write_cohort(c)).map(|c| c.id()))?;
     repo.handle(DocId::Cohort(space))
 }
 

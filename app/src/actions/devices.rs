@@ -1,10 +1,15 @@
 //! The person's devices: linking another one, keeping the keyring in step, and the server
 //! registration their devices use.
 
-use amplify::{Invite, PayloadKind, RegistrationKey, SpaceSecret};
+use amplify::{Invite, PayloadKind, RegistrationKey, SpaceSecret, members::RecoveryKey};
 
-use super::ActionError;
-use crate::{documents::Repo, platform::warn, sync::SyncHandle};
+use super::{ActionError, members};
+use crate::{
+    account::{Access, SpaceKind},
+    documents::Repo,
+    platform::warn,
+    sync::SyncHandle,
+};
 
 /// The programme's registration on the relay, as this device knows it: invites carry it.
 pub fn registration(repo: &Repo) -> Option<RegistrationKey> {
@@ -43,12 +48,38 @@ pub async fn adopt_registration(repo: Repo, sync: SyncHandle, invite: &Invite) {
     }
 }
 
-/// Makes this device one of the person's devices: their own space replaces this device's, and
-/// whatever this device already held is sent to it, merged rather than lost.
-pub async fn link_device(repo: Repo, sync: SyncHandle, secret: SpaceSecret) -> Result<(), ActionError> {
+/// Makes this device one of the person's devices, with a link from another of them: their own
+/// space replaces this device's, and whatever this device already held is sent to it, merged
+/// rather than lost. (The other devices then add this one to every space the person is in.)
+pub async fn link_device(repo: Repo, sync: SyncHandle, invite: &Invite) -> Result<(), ActionError> {
+    let access = match &invite.key {
+        amplify::InviteKey::Ticket { space, seed, opened } => Access::Governed(
+            members::join_governed(&repo, *space, *seed, *opened, SpaceKind::Personal).await?,
+        ),
+        amplify::InviteKey::Secret(secret) => Access::Member(secret.clone()),
+        amplify::InviteKey::Reader(_) => return Err(ActionError::NotAllowed),
+    };
+    take_personal(repo, sync, access).await
+}
+
+/// Restores this device with the person's recovery code: as the recovery key, it adds this
+/// device to every space the person is in (for an account from before governed spaces, the
+/// code is their own space's secret).
+pub async fn restore_device(repo: Repo, sync: SyncHandle, seed: [u8; 32]) -> Result<(), ActionError> {
+    let access = match members::restore(&repo, seed).await? {
+        Some(governed) => {
+            repo.update_account(|a| a.recovery = Some(RecoveryKey::from_seed(seed))).await?;
+            Access::Governed(governed)
+        }
+        None => Access::Member(SpaceSecret::from_bytes(seed)),
+    };
+    take_personal(repo, sync, access).await
+}
+
+async fn take_personal(repo: Repo, sync: SyncHandle, access: Access) -> Result<(), ActionError> {
     let storage = repo.storage().ok_or(ActionError::NotReady)?;
     repo.flush_all().await;
-    let old = repo.update_account(|a| a.link_personal(secret, "Your journal")).await?;
+    let old = repo.update_account(|a| a.link_personal(access, "Your journal")).await?;
     if let Some(old) = old {
         storage.dequeue_space(&old.to_string()).await?;
         let new = repo.with_account(|a| a.map(|a| a.personal().id())).expect("the account is loaded");

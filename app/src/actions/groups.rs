@@ -1,10 +1,10 @@
 //! Home groups: the preview before joining, creating one, joining one.
 
-use amplify::{DocId, Group, Model, PayloadKind, SpaceId, SpaceSecret};
+use amplify::{DocId, Group, Invite, Model, PayloadKind, SpaceId, SpaceSecret};
 
-use super::{ActionError, cohort::writable_cohort, person_id, remember_name};
+use super::{ActionError, cohort::writable_cohort, members::enter, person_id, remember_name};
 use crate::{
-    account::{Access, SpaceKind},
+    account::SpaceKind,
     documents::Repo,
     platform::{self, warn},
     sync::{SyncHandle, peek},
@@ -37,28 +37,35 @@ pub async fn preview(repo: Repo, secret: &SpaceSecret) -> Result<Preview, Action
     Ok(Preview { name: group.name(), members: group.members().into_iter().map(|m| m.name).collect() })
 }
 
-/// Creates a home group with this person as its first member. Returns its space.
+/// Creates a home group with this person as its first member (and its admin). Returns its
+/// space.
 pub async fn create_group(
     repo: Repo,
     sync: SyncHandle,
     name: &str,
     my_name: &str,
 ) -> Result<SpaceId, ActionError> {
-    join_group(repo, sync, SpaceSecret::generate(), name, my_name).await
+    remember_name(repo, my_name);
+    let space = repo.update_account(|a| a.create_governed(SpaceKind::HomeGroup, name, 0)).await?;
+    sync.joined(space);
+    welcome_me(repo, space, name, my_name).await
 }
 
-/// Joins the home group born from `secret`, adding this person to its members (and, in a
-/// cohort, telling the cohort which group they are in).
+/// Joins the home group of `invite`, adding this person to its members (and, in a cohort the
+/// programme team runs from this device, telling the cohort which group they are in).
 pub async fn join_group(
     repo: Repo,
     sync: SyncHandle,
-    secret: SpaceSecret,
-    name: &str,
+    invite: &Invite,
     my_name: &str,
 ) -> Result<SpaceId, ActionError> {
     remember_name(repo, my_name);
-    let space = repo.update_account(|a| a.join(SpaceKind::HomeGroup, name, Access::Member(secret))).await?;
-    sync.joined(space);
+    let space = enter(repo, sync, invite, SpaceKind::HomeGroup).await?;
+    welcome_me(repo, space, &invite.name, my_name).await
+}
+
+/// Adds this person to the group document's members.
+async fn welcome_me(repo: Repo, space: SpaceId, name: &str, my_name: &str) -> Result<SpaceId, ActionError> {
     let person = person_id(&repo).ok_or(ActionError::NotReady)?.to_string();
     let group = repo.handle::<Group>(DocId::Group(space)).ok_or(ActionError::NotReady)?;
     group.edit(|g| {

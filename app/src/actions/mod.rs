@@ -7,17 +7,26 @@ mod coaching;
 mod cohort;
 mod devices;
 mod groups;
+mod members;
 
 use amplify::{Invite, PersonId, ProfileField};
 
 pub use self::{
     coaching::{
-        create_coaching, join_coaching, my_coachees, my_coaches, refresh_shared, share_entry, shared_copy,
-        unshare_entry,
+        create_coaching, has_coach, join_coaching, my_coachees, my_coaches, my_coaching_pairs,
+        refresh_shared, share_entry, shared_copy, unshare_entry,
     },
-    cohort::{create_cohort, is_published, join_cohort, mirror_profile, publish, set_stage},
-    devices::{adopt_registration, keep_keyring, link_device, registration, use_registration},
+    cohort::{
+        create_cohort, is_published, join_cohort, may_write_cohort, mirror_profile, publish, set_stage,
+    },
+    devices::{
+        adopt_registration, keep_keyring, link_device, registration, restore_device, use_registration,
+    },
     groups::{Preview, create_group, join_group, preview},
+    members::{
+        DEFAULT_INVITE_DAYS, enter, erase_account, invite_defaults, joined_with, keep_recovery_in_keyring,
+        leave, make_invite, remove_device, remove_person, replace_recovery, restore, revoke_invite,
+    },
 };
 use crate::{documents::Repo, storage::StorageError};
 
@@ -32,9 +41,14 @@ pub enum ActionError {
     NotACohortInvite,
     #[error("join your cohort first: the showcase belongs to it")]
     NoCohort,
-    /// The relay could not be asked (the join page's preview).
+    /// The relay could not be asked, or refused.
     #[error("{0}")]
     Relay(String),
+    /// The relay refused an invite (expired, used up, revoked).
+    #[error("{0}")]
+    Invite(String),
+    #[error("this device may not do that here")]
+    NotAllowed,
 }
 
 /// The person's id: their own space's id. The same on all their devices.

@@ -2,7 +2,12 @@
 //! stories, the people of its Little Black Book, the entries shared in a coaching pair.
 
 use super::{handle::DocHandle, repo::Repo};
-use amplify::{Cohort, CohortRole, DocId, Profile, ProfileFields, Published, SharedEntry, Showcase, SpaceId};
+use amplify::{
+    Coaching, Cohort, CohortMember, CohortRole, DocId, Group, PersonId, Profile, ProfileField, ProfileFields,
+    Published, SharedEntry, Showcase, SpaceId,
+};
+
+use crate::account::{SpaceKind, cohort_role};
 
 /// One person's page in the Little Black Book.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +42,7 @@ impl Repo {
     /// The participants of `cohort` as the Little Black Book shows them, by name (reactive).
     pub fn book(&self, cohort: SpaceId) -> Vec<BookPerson> {
         let stories = self.published(cohort);
-        let members = self.cohort(cohort).map(|h| h.with(|c| c.members())).unwrap_or_default();
+        let members = self.cohort_members(cohort);
         let mut people: Vec<BookPerson> = self
             .handles_in::<Profile>(cohort)
             .into_iter()
@@ -57,6 +62,90 @@ impl Repo {
             .collect();
         people.sort_by_key(|p| p.profile.name.to_lowercase());
         people
+    }
+
+    /// Everyone in `cohort`, by name (reactive). In a governed cohort, who is in it and in which
+    /// role is the log's to say (only the programme team changes it); names and regions come
+    /// from each person's own card.
+    pub fn cohort_members(&self, cohort: SpaceId) -> Vec<CohortMember> {
+        let listed = self.cohort(cohort).map(|h| h.with(|c| c.members())).unwrap_or_default();
+        let people = self.with_account(|a| {
+            let g = a?.space(cohort)?.governed()?;
+            Some(
+                g.state()
+                    .people()
+                    .into_iter()
+                    .map(|(person, devices)| (person, devices.first().map_or(0, |d| d.tag)))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let Some(people) = people else { return listed };
+        let cards: Vec<(DocId, _)> = self.handles_in::<Profile>(cohort);
+        let mut members: Vec<CohortMember> = people
+            .into_iter()
+            .map(|(person, tag)| {
+                let card =
+                    cards.iter().find(|(id, _)| *id == DocId::PersonCard(cohort, person)).map(|(_, c)| *c);
+                let field = |f: ProfileField| card.map(|c| c.with(|c| c.get(f))).unwrap_or_default();
+                let person = person.to_string();
+                let listed = listed.iter().find(|m| m.person == person);
+                CohortMember {
+                    name: field(ProfileField::Name),
+                    role: cohort_role(tag).unwrap_or(CohortRole::Participant),
+                    region: field(ProfileField::Region),
+                    group: listed.and_then(|m| m.group.clone()),
+                    coach: listed.and_then(|m| m.coach.clone()),
+                    person,
+                }
+            })
+            .collect();
+        members.sort_by(|a, b| {
+            a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.person.cmp(&b.person))
+        });
+        members
+    }
+
+    /// The people of `space` by name, as its documents give them: a group's member list, a
+    /// cohort's cards, a coaching pair's two sides (reactive). Person ids in hex.
+    pub fn names_in(&self, space: SpaceId) -> Vec<(String, String)> {
+        let kind = self.with_account(|a| a.and_then(|a| a.space(space)).map(|s| s.kind));
+        match kind {
+            Some(SpaceKind::HomeGroup) => self
+                .handle::<Group>(DocId::Group(space))
+                .map(|g| g.with(|g| g.members().into_iter().map(|m| (m.person, m.name)).collect()))
+                .unwrap_or_default(),
+            Some(SpaceKind::Cohort) => {
+                let mut names: Vec<(String, String)> = self
+                    .handles_in::<Profile>(space)
+                    .into_iter()
+                    .filter_map(|(id, card)| match id {
+                        DocId::PersonCard(_, person) => {
+                            Some((person.to_string(), card.with(|c| c.get(ProfileField::Name))))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                // A cohort from before governed spaces lists its members in its document.
+                if let Some(cohort) = self.cohort(space) {
+                    names.extend(cohort.with(|c| c.members()).into_iter().map(|m| (m.person, m.name)));
+                }
+                names
+            }
+            Some(SpaceKind::Coaching) => self
+                .handle::<Coaching>(DocId::Coaching(space))
+                .map(|c| {
+                    let pair = c.with(|c| c.pair());
+                    vec![(pair.coach, pair.coach_name), (pair.participant, pair.participant_name)]
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One person's name in `space`, if known.
+    pub fn name_in(&self, space: SpaceId, person: PersonId) -> Option<String> {
+        let person = person.to_string();
+        self.names_in(space).into_iter().find(|(p, n)| *p == person && !n.trim().is_empty()).map(|(_, n)| n)
     }
 
     /// Every shared-entry document in the coaching pair `coaching` (reactive).

@@ -11,7 +11,7 @@ use crate::{
     documents::{DocHandle, ReadMarks, Repo},
     platform,
     sync::SyncHandle,
-    ui::{InvitePanel, SyncedText},
+    ui::{InvitePanel, Membership, SyncedText},
 };
 
 /// A coachee with nothing new for this long is marked stalled.
@@ -22,7 +22,7 @@ const DAY_MS: i64 = 86_400_000;
 #[component]
 pub fn CoachingPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let pairs = move || actions::my_coaches(&repo);
+    let pairs = move || actions::my_coaching_pairs(&repo);
     view! {
         <section class="page coaching">
             <h1>"Coaching"</h1>
@@ -52,6 +52,7 @@ pub fn CoachingPage() -> impl IntoView {
 /// Sessions, actions and goals of one pair, from either side.
 #[component]
 fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl IntoView {
+    let repo = expect_context::<Repo>();
     let pair = Memo::new(move |_| handle.with(|c| c.pair()));
     let other = move || match side {
         Owner::Participant => pair.with(|p| p.coach_name.clone()),
@@ -292,6 +293,13 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
             </section>
 
             {(side == Owner::Participant).then(|| view! { <SharedByMe space /> })}
+            <Membership
+                space
+                kinds=Vec::new()
+                names=Signal::derive(move || repo.names_in(space))
+                noun="coaching pair"
+                name=Signal::derive(move || format!("coaching with {}", other()))
+            />
         </section>
     }
 }

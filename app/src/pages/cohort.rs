@@ -5,7 +5,13 @@ use amplify::{CohortRole, Invite, InviteKey, InviteKind, Milestone, SpaceId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
-use crate::{actions, documents::Repo, roles::AppRole, sync::SyncHandle, ui::InvitePanel};
+use crate::{
+    actions,
+    documents::Repo,
+    roles::AppRole,
+    sync::SyncHandle,
+    ui::{InvitePanel, Membership},
+};
 
 #[component]
 pub fn CohortPage() -> impl IntoView {
@@ -118,7 +124,7 @@ fn CohortView(space: SpaceId) -> impl IntoView {
     let name = move || handle.with(|c| c.name());
     let dates = Memo::new(move |_| handle.with(|c| c.dates()));
     let calendar = Memo::new(move |_| handle.with(|c| c.calendar()));
-    let members = Memo::new(move |_| handle.with(|c| c.members()));
+    let members = Memo::new(move |_| repo.cohort_members(space));
     let groups = Memo::new(move |_| handle.with(|c| c.groups()));
     let (kind, title, starts, ends) = (
         RwSignal::new(Milestone::CoachingKickoff),
@@ -308,6 +314,13 @@ fn CohortView(space: SpaceId) -> impl IntoView {
         <Show when=team>
             <Invites space />
         </Show>
+        <Membership
+            space
+            kinds=Vec::new()
+            names=Signal::derive(move || repo.names_in(space))
+            noun="cohort"
+            name=Signal::derive(name)
+        />
         <p>
             <A href="/showcase">"Showcase"</A>
             " · "
@@ -321,23 +334,51 @@ fn CohortView(space: SpaceId) -> impl IntoView {
 #[component]
 fn Invites(space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let shown = RwSignal::new(None::<CohortRole>);
-    let link = move |role: CohortRole| {
-        let (secret, name) = repo.with_account(|a| {
-            a.and_then(|a| a.space(space)).map(|s| (s.secret().cloned(), s.name.clone()))
-        })?;
-        let secret = secret?;
-        let key = match role {
-            CohortRole::Executive => InviteKey::Reader(secret.keys().reader_keys()),
-            _ => InviteKey::Secret(secret),
-        };
-        actions::invite_link(&Invite {
-            kind: InviteKind::Cohort(role),
-            key,
-            name,
-            from: actions::my_name(&repo),
-            registration: actions::registration(&repo),
-        })
+    let sync = expect_context::<SyncHandle>();
+    let shown = RwSignal::new(None::<(CohortRole, String)>);
+    let problem = RwSignal::new(String::new());
+    // A governed cohort's links expire and run out (and are listed below, to revoke); an older
+    // cohort's carry its secret.
+    let make = move |role: CohortRole| {
+        let (secret, name) = repo
+            .with_account(|a| a.and_then(|a| a.space(space)).map(|s| (s.secret().cloned(), s.name.clone())))
+            .unwrap_or_default();
+        let kind = InviteKind::Cohort(role);
+        spawn_local(async move {
+            let invite = match secret {
+                Some(secret) => Ok(Invite {
+                    kind,
+                    key: match role {
+                        CohortRole::Executive => InviteKey::Reader(secret.keys().reader_keys()),
+                        _ => InviteKey::Secret(secret),
+                    },
+                    name,
+                    from: actions::my_name(&repo),
+                    registration: actions::registration(&repo),
+                }),
+                None => {
+                    let (_, _, uses) = actions::invite_defaults(kind);
+                    actions::make_invite(
+                        repo,
+                        sync,
+                        space,
+                        kind,
+                        actions::DEFAULT_INVITE_DAYS,
+                        uses,
+                        &actions::my_name(&repo),
+                    )
+                    .await
+                }
+            };
+            match invite.map(|i| actions::invite_link(&i)) {
+                Ok(Some(link)) => {
+                    shown.set(Some((role, link)));
+                    problem.set(String::new());
+                }
+                Ok(None) => {}
+                Err(e) => problem.set(format!("No invite was made: {e}")),
+            }
+        });
     };
     view! {
         <section class="card" aria-labelledby="invite-heading">
@@ -352,8 +393,10 @@ fn Invites(space: SpaceId) -> impl IntoView {
                         view! {
                             <button
                                 class="chip"
-                                aria-pressed=move || (shown.get() == Some(role)).to_string()
-                                on:click=move |_| shown.set(Some(role))
+                                aria-pressed=move || {
+                                    shown.with(|s| s.as_ref().is_some_and(|(r, _)| *r == role)).to_string()
+                                }
+                                on:click=move |_| make(role)
                             >
                                 {format!("Invite a {}", role.label().to_lowercase())}
                             </button>
@@ -361,22 +404,23 @@ fn Invites(space: SpaceId) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
+            <p role="alert" class="problem">
+                {move || problem.get()}
+            </p>
             {move || {
                 shown
                     .get()
-                    .and_then(|role| {
-                        link(role)
-                            .map(|link| {
-                                view! {
-                                    <InvitePanel
-                                        link
-                                        warning=format!(
-                                            "This link makes its holder a {} of the cohort.",
-                                            role.label().to_lowercase(),
-                                        )
-                                    />
-                                }
-                            })
+                    .map(|(role, link)| {
+                        view! {
+                            <InvitePanel
+                                link
+                                warning=format!(
+                                    "This link makes its holder a {} of the cohort, for {} days or until it is used up; you can revoke it below.",
+                                    role.label().to_lowercase(),
+                                    actions::DEFAULT_INVITE_DAYS,
+                                )
+                            />
+                        }
                     })
             }}
         </section>

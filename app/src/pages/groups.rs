@@ -13,7 +13,7 @@ use crate::{
     actions,
     documents::{DocHandle, Repo},
     sync::SyncHandle,
-    ui::{HealthAlert, InvitePanel, SyncedText},
+    ui::{HealthAlert, InvitePanel, Membership, SyncedText},
 };
 
 #[component]
@@ -141,6 +141,21 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let notes = Memo::new(move |_| handle.with(|g| g.notes()));
     let inviting = RwSignal::new(false);
+    let governed =
+        move || repo.with_account(|a| a.and_then(|a| a.space(space)).is_some_and(|s| s.governed().is_some()));
+    // The group document lists whoever joined; in a governed group, only those still in it.
+    let members = Memo::new(move |_| {
+        let all = handle.with(|g| g.members());
+        let present = repo.with_account(|a| {
+            a.and_then(|a| a.space(space))
+                .and_then(|s| s.governed())
+                .map(|g| g.state().people().into_keys().map(|p| p.to_string()).collect::<Vec<_>>())
+        });
+        match present {
+            Some(present) => all.into_iter().filter(|m| present.contains(&m.person)).collect(),
+            None => all,
+        }
+    });
     let invite_link = move || {
         let secret =
             repo.with_account(|a| a.and_then(|a| a.space(space)).and_then(|s| s.secret().cloned()))?;
@@ -161,17 +176,14 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             <h2 id="members-heading">"Members"</h2>
             <ul class="members" data-testid="members">
                 {move || {
-                    handle
-                        .with(|g| g.members())
-                        .into_iter()
-                        .map(|m| view! { <li dir="auto">{m.name}</li> })
-                        .collect_view()
+                    members.get().into_iter().map(|m| view! { <li dir="auto">{m.name}</li> }).collect_view()
                 }}
             </ul>
         </section>
         <section aria-labelledby="experiments-heading">
             <h2 id="experiments-heading">"Experiments"</h2>
             <ul class="link-list" data-testid="experiments">
+                // Everyone who ever joined: what someone who left wrote stays, with their name.
                 {move || {
                     handle
                         .with(|g| g.members())
@@ -202,29 +214,38 @@ fn GroupDetail(handle: DocHandle<Group>, space: SpaceId) -> impl IntoView {
             text=notes
             on_edit=move |text: String| handle.edit(|g| g.set_notes(&text))
         />
-        <section class="card" aria-labelledby="invite-heading">
-            <h2 id="invite-heading">"Invite someone"</h2>
-            <Show
-                when=move || inviting.get()
-                fallback=move || {
-                    view! { <button on:click=move |_| inviting.set(true)>"Show an invite link"</button> }
-                }
-            >
-                {move || {
-                    invite_link()
-                        .map(|link| {
-                            view! {
-                                <InvitePanel
-                                    link
-                                    warning=concat!(
-                                        "Anyone with this link can join the group and read and edit its documents. ",
-                                        "Send it only to the people you mean.",
-                                    )
-                                />
-                            }
-                        })
-                }}
-            </Show>
-        </section>
+        <Membership
+            space
+            kinds=vec![InviteKind::HomeGroup]
+            names=Signal::derive(move || repo.names_in(space))
+            noun="group"
+            name=Signal::derive(move || handle.with(|g| g.name()))
+        />
+        <Show when=move || !governed()>
+            <section class="card" aria-labelledby="invite-heading">
+                <h2 id="invite-heading">"Invite someone"</h2>
+                <Show
+                    when=move || inviting.get()
+                    fallback=move || {
+                        view! { <button on:click=move |_| inviting.set(true)>"Show an invite link"</button> }
+                    }
+                >
+                    {move || {
+                        invite_link()
+                            .map(|link| {
+                                view! {
+                                    <InvitePanel
+                                        link
+                                        warning=concat!(
+                                            "Anyone with this link can join the group and read and edit its documents. ",
+                                            "Send it only to the people you mean.",
+                                        )
+                                    />
+                                }
+                            })
+                    }}
+                </Show>
+            </section>
+        </Show>
     }
 }

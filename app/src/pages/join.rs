@@ -3,7 +3,7 @@
 //! from the address's `#fragment` (which no server ever sees), then cleared from the address
 //! bar and history.
 
-use amplify::{CohortRole, Invite, InviteKey, InviteKind, ProfileField, SpaceSecret, parse_recovery_code};
+use amplify::{CohortRole, Invite, InviteKey, InviteKind, ProfileField, parse_recovery_code};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
@@ -40,13 +40,9 @@ pub fn JoinPage() -> impl IntoView {
         <section class="page join">
             {match invite {
                 Some(Ok(invite)) => {
-                    match (invite.kind, invite.key.clone()) {
-                        (InviteKind::Device, InviteKey::Secret(secret)) => {
-                            view! { <LinkDevice secret from=invite.from /> }.into_any()
-                        }
-                        (InviteKind::HomeGroup, InviteKey::Secret(secret)) => {
-                            view! { <JoinGroup invite secret /> }.into_any()
-                        }
+                    match invite.kind {
+                        InviteKind::Device => view! { <LinkDevice invite /> }.into_any(),
+                        InviteKind::HomeGroup => view! { <JoinGroup invite /> }.into_any(),
                         _ => view! { <JoinOther invite /> }.into_any(),
                     }
                 }
@@ -83,25 +79,33 @@ fn name_signal(repo: Repo) -> RwSignal<String> {
 }
 
 #[component]
-fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
+fn JoinGroup(invite: Invite) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let sync = expect_context::<SyncHandle>();
     let navigate = use_navigate();
-    let space = secret.keys().id;
-    let secret = StoredValue::new(secret);
+    let space = invite.key.space();
+    // A group from before governed spaces can be read with its link; a governed one only by
+    // its members.
+    let secret = StoredValue::new(match &invite.key {
+        InviteKey::Secret(secret) => Some(secret.clone()),
+        _ => None,
+    });
     let name = invite.name.clone();
     let my_name = name_signal(repo);
-    let already = move || repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some()));
+    let already =
+        move || repo.with_account(|a| a.is_some_and(|a| a.space(space).is_some_and(|s| !s.removed)));
     let preview = LocalResource::new(move || async move {
         if !repo.loaded.get() {
             return None;
         }
-        Some(actions::preview(repo, &secret.get_value()).await)
+        let secret = secret.get_value()?;
+        Some(actions::preview(repo, &secret).await)
     });
+    let governed = secret.with_value(Option::is_none);
+    let invite = StoredValue::new(invite);
     let problem = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let join = {
-        let name = name.clone();
         move |ev: SubmitEvent| {
             ev.prevent_default();
             let me = my_name.get_untracked().trim().to_owned();
@@ -110,9 +114,9 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
                 return;
             }
             busy.set(true);
-            let (name, navigate) = (name.clone(), navigate.clone());
+            let navigate = navigate.clone();
             spawn_local(async move {
-                match actions::join_group(repo, sync, secret.get_value(), &name, &me).await {
+                match actions::join_group(repo, sync, &invite.get_value(), &me).await {
                     Ok(space) => navigate(&format!("/group/{space}"), NavigateOptions::default()),
                     Err(e) => problem.set(format!("Joining failed: {e}")),
                 }
@@ -120,44 +124,50 @@ fn JoinGroup(invite: Invite, secret: SpaceSecret) -> impl IntoView {
             });
         }
     };
+    let from = invite.with_value(|i| i.from.clone());
     view! {
         <h1 dir="auto">{format!("Join the home group “{name}”")}</h1>
-        <p dir="auto">
-            {format!("{} invited you.", if invite.from.is_empty() { "A member" } else { &invite.from })}
-        </p>
-        <section aria-labelledby="who-heading" class="card">
-            <h2 id="who-heading">"Who is in it"</h2>
-            <div role="status" data-testid="preview">
-                {move || match preview.get() {
-                    None | Some(None) => view! { <p>"Asking the relay…"</p> }.into_any(),
-                    Some(Some(Ok(p))) if p.members.is_empty() => {
-                        view! { <p>"Nobody has synced yet: you may be first."</p> }.into_any()
-                    }
-                    Some(Some(Ok(p))) => {
-                        view! {
-                            <ul class="members">
-                                {p
-                                    .members
-                                    .into_iter()
-                                    .map(|m| view! { <li dir="auto">{m}</li> })
-                                    .collect_view()}
-                            </ul>
+        <p dir="auto">{format!("{} invited you.", if from.is_empty() { "A member" } else { &from })}</p>
+        <Show when=move || !governed>
+            <section aria-labelledby="who-heading" class="card">
+                <h2 id="who-heading">"Who is in it"</h2>
+                <div role="status" data-testid="preview">
+                    {move || match preview.get() {
+                        None | Some(None) => view! { <p>"Asking the relay…"</p> }.into_any(),
+                        Some(Some(Ok(p))) if p.members.is_empty() => {
+                            view! { <p>"Nobody has synced yet: you may be first."</p> }.into_any()
                         }
-                            .into_any()
-                    }
-                    Some(Some(Err(e))) => {
-                        view! {
-                            <p>
-                                {format!(
-                                    "The member list could not be fetched ({e}). You can still join; it appears once you are online.",
-                                )}
-                            </p>
+                        Some(Some(Ok(p))) => {
+                            view! {
+                                <ul class="members">
+                                    {p
+                                        .members
+                                        .into_iter()
+                                        .map(|m| view! { <li dir="auto">{m}</li> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
                         }
-                            .into_any()
-                    }
-                }}
-            </div>
-        </section>
+                        Some(Some(Err(e))) => {
+                            view! {
+                                <p>
+                                    {format!(
+                                        "The member list could not be fetched ({e}). You can still join; it appears once you are online.",
+                                    )}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }}
+                </div>
+            </section>
+        </Show>
+        <Show when=move || governed>
+            <p class="hint">
+                "Only members can see who is in the group: you will, as soon as you join. Joining needs a connection."
+            </p>
+        </Show>
         <Show
             when=move || !already()
             fallback=move || {
@@ -238,10 +248,8 @@ fn JoinOther(invite: Invite) -> impl IntoView {
         spawn_local(async move {
             let invite = invite.get_value();
             let outcome = match (invite.kind, &invite.key) {
-                (InviteKind::Coaching, InviteKey::Secret(secret)) => {
-                    actions::join_coaching(repo, sync, secret.clone(), &invite.from, &me)
-                        .await
-                        .map(|_| "/coaching")
+                (InviteKind::Coaching, _) => {
+                    actions::join_coaching(repo, sync, &invite, &me).await.map(|_| "/coaching")
                 }
                 (InviteKind::Cohort(CohortRole::Executive), _) => {
                     actions::join_cohort(repo, sync, &invite, &me).await.map(|_| "/showcase")
@@ -288,11 +296,21 @@ fn JoinOther(invite: Invite) -> impl IntoView {
     }
 }
 
+/// What the link button does.
+#[derive(Clone)]
+enum Linking {
+    /// A link from another of the person's devices.
+    Invite(Box<Invite>),
+    /// The recovery code's seed.
+    Code([u8; 32]),
+}
+
 #[component]
-fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
+fn LinkDevice(invite: Invite) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let space = secret.keys().id;
-    let secret = StoredValue::new(secret);
+    let space = invite.key.space();
+    let from = invite.from.clone();
+    let linking = StoredValue::new(Linking::Invite(Box::new(invite)));
     let already = move || repo.with_account(|a| a.is_some_and(|a| a.personal().id() == space));
     let whose = if from.is_empty() { "your".to_owned() } else { format!("{from}'s") };
     view! {
@@ -307,26 +325,30 @@ fn LinkDevice(secret: SpaceSecret, from: String) -> impl IntoView {
                 view! { <p>"This device is already linked. "<A href="/journal">"Open your journal"</A></p> }
             }
         >
-            <LinkButton secret=secret.get_value() label="Link this device" />
+            <LinkButton linking=linking.get_value() label="Link this device" />
         </Show>
     }
 }
 
-/// Links this device to the space of `secret`, then goes to the journal.
+/// Links this device to the person's own space, then goes to the journal.
 #[component]
-fn LinkButton(secret: SpaceSecret, label: &'static str) -> impl IntoView {
+fn LinkButton(linking: Linking, label: &'static str) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let sync = expect_context::<SyncHandle>();
     let notices = expect_context::<Notices>();
     let navigate = use_navigate();
-    let secret = StoredValue::new(secret);
+    let linking = StoredValue::new(linking);
     let problem = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let link = move |_| {
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match actions::link_device(repo, sync, secret.get_value()).await {
+            let outcome = match linking.get_value() {
+                Linking::Invite(invite) => actions::link_device(repo, sync, &invite).await,
+                Linking::Code(seed) => actions::restore_device(repo, sync, seed).await,
+            };
+            match outcome {
                 Ok(()) => {
                     notices.show("This device is linked. Your journal arrives as soon as it is online.");
                     navigate("/journal", NavigateOptions::default());
@@ -371,7 +393,10 @@ fn Recover() -> impl IntoView {
                     "53 letters and digits, from Settings on a device you had. Dashes and spaces don't matter."
                 </p>
                 {move || match checked.get() {
-                    Some(Ok(secret)) => view! { <LinkButton secret label="Restore my journal" /> }.into_any(),
+                    Some(Ok(seed)) => {
+                        view! { <LinkButton linking=Linking::Code(seed) label="Restore my journal" /> }
+                            .into_any()
+                    }
                     Some(Err(e)) => {
                         view! {
                             <p role="alert" class="problem">

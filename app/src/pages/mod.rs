@@ -5,6 +5,7 @@ pub mod canvas;
 pub mod canvas_boxes;
 pub mod coaching;
 pub mod cohort;
+pub mod devices;
 pub mod entry;
 pub mod groups;
 pub mod home;

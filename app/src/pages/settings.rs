@@ -3,15 +3,13 @@
 use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsCast;
 
-use amplify::{Invite, InviteKey, InviteKind, ProfileField, recovery_code};
-use leptos_router::components::A;
-
+use super::devices::{DevicesSection, EraseSection};
 use crate::{
     documents::Repo,
     platform::{self, StorageReport, Theme},
     storage::SetAside,
     sync::SyncHandle,
-    ui::{InvitePanel, doc_name},
+    ui::doc_name,
 };
 
 #[component]
@@ -25,6 +23,7 @@ pub fn SettingsPage() -> impl IntoView {
             <ExportSection />
             <ThemeSection />
             <SetAsideSection />
+            <EraseSection />
             <section class="card" aria-labelledby="about-heading">
                 <h2 id="about-heading">"About"</h2>
                 <p>{concat!("Amplify ", env!("CARGO_PKG_VERSION"))}</p>
@@ -90,100 +89,9 @@ fn RegistrationSection() -> impl IntoView {
     }
 }
 
-#[component]
-fn DevicesSection() -> impl IntoView {
-    let repo = expect_context::<Repo>();
-    let sync = expect_context::<SyncHandle>();
-    let linking = RwSignal::new(false);
-    let showing_code = RwSignal::new(false);
-    let personal = move || repo.with_account(|a| a.and_then(|a| a.personal().secret().cloned()));
-    let link = move || {
-        let invite = Invite {
-            kind: InviteKind::Device,
-            key: InviteKey::Secret(personal()?),
-            name: "Your journal".to_owned(),
-            from: repo.profile.with(|p| p.get(ProfileField::Name)),
-            registration: crate::actions::registration(&repo),
-        };
-        crate::actions::invite_link(&invite)
-    };
-    view! {
-        <section class="card" aria-labelledby="devices-heading">
-            <h2 id="devices-heading">"Your devices and backup"</h2>
-            <p>
-                "Your journal and profile are end-to-end encrypted. The relay keeps a copy for your other devices "
-                "but cannot read it."
-            </p>
-            <dl class="facts">
-                <dt>"Sync"</dt>
-                <dd data-testid="sync-detail">
-                    {move || crate::ui::words::badge(&sync.phase(), sync.waiting())}
-                </dd>
-                <dt>"Waiting"</dt>
-                <dd data-testid="sync-waiting">
-                    {move || match sync.waiting() {
-                        0 => "Nothing: the relay has every change made here.".to_owned(),
-                        1 => "1 change is only on this device so far.".to_owned(),
-                        n => format!("{n} changes are only on this device so far."),
-                    }}
-                </dd>
-                <Show when=move || { sync.ignored() > 0 }>
-                    <dt>"Ignored"</dt>
-                    <dd>
-                        {move || {
-                            format!(
-                                "{} change(s) from the relay failed their signature or encryption check and were ignored.",
-                                sync.ignored(),
-                            )
-                        }}
-                    </dd>
-                </Show>
-            </dl>
-            <Show
-                when=move || linking.get()
-                fallback=move || {
-                    view! { <button on:click=move |_| linking.set(true)>"Link another device"</button> }
-                }
-            >
-                {move || {
-                    link()
-                        .map(|link| {
-                            view! {
-                                <InvitePanel
-                                    link
-                                    warning="Anyone with this link can read and change your journal. Open it only on your own devices."
-                                />
-                            }
-                        })
-                }}
-            </Show>
-            <Show
-                when=move || showing_code.get()
-                fallback=move || {
-                    view! {
-                        <button class="secondary" on:click=move |_| showing_code.set(true)>
-                            "Show recovery code"
-                        </button>
-                    }
-                }
-            >
-                <p>
-                    "Write this down and keep it somewhere safe. With it, a new phone gets your journal back."
-                </p>
-                <p class="recovery-code" data-testid="recovery-code">
-                    {move || personal().map(|s| recovery_code(&s)).unwrap_or_default()}
-                </p>
-            </Show>
-            <p>
-                <A href="/join">"Bring your journal here from another device"</A>
-            </p>
-        </section>
-    }
-}
-
 /// One's own data, to take away.
 #[component]
-fn ExportSection() -> impl IntoView {
+pub(super) fn ExportSection() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let entries = move || {
         repo.journal.days(&amplify::Query::default()).into_iter().flat_map(|d| d.entries).collect::<Vec<_>>()

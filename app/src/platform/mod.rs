@@ -55,6 +55,14 @@ pub fn day_label(date: Date, today: Date) -> String {
     }
 }
 
+/// "2 Dec", in the reader's language and time zone (the moment `ms` since the epoch).
+pub fn short_date(ms: i64) -> String {
+    let options: Object =
+        js_object(&[("day", JsValue::from_str("numeric")), ("month", JsValue::from_str("short"))])
+            .unchecked_into();
+    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string("default", &options).into()
+}
+
 /// "November 2026", in the reader's language.
 pub fn month_label(month: Month) -> String {
     let options: Object = js_object(&[
@@ -241,4 +249,19 @@ pub async fn small_photo(file: &web_sys::File, size: u32) -> Result<String, JsVa
         f64::from(size),
     )?;
     canvas.to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(0.8))
+}
+
+/// Deletes this app's database and starts afresh (after the account was erased).
+pub fn forget_everything(database: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    if let Some(factory) = window.indexed_db()? {
+        // The deletion finishes once every connection is closed; the reload below closes them.
+        let _request = factory.delete_database(database)?;
+    }
+    if let Ok(storage) = window.local_storage()
+        && let Some(storage) = storage
+    {
+        storage.clear()?;
+    }
+    window.location().replace("/")
 }

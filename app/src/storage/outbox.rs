@@ -48,6 +48,15 @@ impl Storage {
         finish(tx.commit()?.await, &raw)
     }
 
+    /// Replaces the queued blob `key` (sealed again under a newer key), in its place.
+    pub async fn requeue(&self, key: u32, outgoing: &Outgoing) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        let raw: IdbTransaction = store.transaction().into();
+        store.put(&outgoing.to_record(), Some(&JsValue::from_f64(f64::from(key))))?.await?;
+        finish(tx.commit()?.await, &raw)
+    }
+
     /// Every queued blob, oldest first, with its key.
     pub async fn outbox(&self) -> Result<Vec<(u32, Outgoing)>, StorageError> {
         let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;

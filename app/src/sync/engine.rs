@@ -1,7 +1,7 @@
 //! The engine: one task that owns the connection, from connecting to closing.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     collections::{HashMap, HashSet},
     time::Duration,
 };
@@ -17,6 +17,7 @@ use wasm_bindgen::JsValue;
 use super::{
     Phase, SyncHandle,
     cursors::{CURSORS, Cursors},
+    members::MEMBERS_REQUEST,
     socket::{Socket, open_socket},
 };
 use crate::{
@@ -43,6 +44,11 @@ pub(super) enum Event {
     Restart,
     /// A space was joined: present its certificate and follow it.
     Joined(SpaceId),
+    /// Membership operations made here, to send.
+    Publish(Vec<amplify::members::Op>),
+    /// Ask again for the governed spaces the relay has not admitted this device to yet (another
+    /// device of the person may have added it meanwhile).
+    Refollow,
 }
 
 pub(super) struct Engine {
@@ -64,7 +70,15 @@ pub(super) struct Engine {
     pub(super) unregistered: RefCell<HashSet<SpaceId>>,
     /// How long to wait before sending again what a full quota refused (grows to 5 minutes).
     pub(super) retry_full: RefCell<Duration>,
+    /// Governed spaces whose whole log arrived on this connection.
+    pub(super) logged: RefCell<HashSet<SpaceId>>,
+    /// Membership frames sent and not yet answered, with their space.
+    pub(super) members_requests: RefCell<HashMap<u32, SpaceId>>,
+    pub(super) members_sent: Cell<u32>,
 }
+
+/// How often to ask again for governed spaces not admitted yet.
+const REFOLLOW_EVERY: Duration = Duration::from_secs(8);
 
 /// How a connection ended.
 pub(super) enum Ended {
@@ -94,8 +108,10 @@ impl Engine {
         if let Some(account) = self.account() {
             for target in self.repo.damaged_docs() {
                 let doc = target.id();
-                if let Some(space) = account.space_for_doc(doc) {
-                    let doc_ref = space.content().doc_ref(&doc.to_string());
+                if let Some(space) = account.space_for_doc(doc)
+                    && let Some(refs) = space.refs()
+                {
+                    let doc_ref = refs.doc_ref(&doc.to_string());
                     if let Some(docs) = self.cursors.borrow_mut().0.get_mut(&space.id().to_string()) {
                         docs.remove(&doc_ref.to_string());
                     }
@@ -104,6 +120,13 @@ impl Engine {
             }
         }
         self.count_waiting().await;
+        let nudges = self.events.clone();
+        spawn_local(async move {
+            // For the life of the app; stops once the engine is gone.
+            while nudges.unbounded_send(Event::Refollow).is_ok() {
+                platform::sleep(REFOLLOW_EVERY).await;
+            }
+        });
         let mut attempt: u32 = 0;
         loop {
             if !platform::online() {
@@ -115,6 +138,8 @@ impl Engine {
             *self.socket.borrow_mut() = None;
             self.in_flight.borrow_mut().clear();
             self.caught_up.borrow_mut().clear();
+            self.logged.borrow_mut().clear();
+            self.members_requests.borrow_mut().clear();
             self.save_cursors().await;
             match ended {
                 Ended::Offline => continue,
@@ -197,13 +222,7 @@ impl Engine {
                         self.register_spaces();
                         if let Some(account) = self.account() {
                             for space in &account.spaces {
-                                // Joined while the connection was proving itself: the Auth frame
-                                // did not carry this certificate yet.
-                                if !admitted.contains(&space.id()) {
-                                    self.send(&ClientFrame::Admit { cert: space.cert });
-                                }
-                                let cursors = self.cursors.borrow().of_space(space.id());
-                                self.send(&ClientFrame::Subscribe { space: space.id(), cursors });
+                                self.follow(&account, space, &admitted);
                             }
                         }
                         self.send_outbox().await;
@@ -213,7 +232,13 @@ impl Engine {
                         self.receive(&blob, covers, Some(covers)).await
                     }
                     Ok(RelayFrame::CaughtUp { space }) => self.caught_up(space).await,
+                    Ok(RelayFrame::Ack { request, .. }) if request >= MEMBERS_REQUEST => {
+                        self.members_answered(request, None)
+                    }
                     Ok(RelayFrame::Ack { request, doc, seq }) => self.acknowledged(request, doc, seq).await,
+                    Ok(RelayFrame::Reject { request, code, message }) if request >= MEMBERS_REQUEST => {
+                        self.members_answered(request, Some((code, &message)))
+                    }
                     Ok(RelayFrame::Reject { request, code, message }) => {
                         self.rejected(request, code, &message).await
                     }
@@ -226,8 +251,8 @@ impl Engine {
                     }
                     Ok(RelayFrame::Pong) => {}
                     Ok(RelayFrame::Presence { blob }) => self.presence(&blob),
-                    // Governed spaces come with the next change; this client holds none yet.
-                    Ok(RelayFrame::Members { .. } | RelayFrame::Removed { .. }) => {}
+                    Ok(RelayFrame::Members { space, ops }) => self.members(space, ops).await,
+                    Ok(RelayFrame::Removed { space }) => self.removed(space).await,
                     Err(e) => return Ended::Closed(format!("the relay sent something unreadable ({e})")),
                 },
                 Event::Closed { code, reason } => {
@@ -241,16 +266,32 @@ impl Engine {
                 Event::Restart => return Ended::Restart,
                 Event::Outbox if welcomed => self.send_outbox().await,
                 Event::Joined(space) if welcomed => {
-                    if let Some(joined) = self.account().and_then(|a| a.space(space).cloned()) {
-                        self.send(&ClientFrame::Admit { cert: joined.cert });
-                        self.send(&ClientFrame::Subscribe {
-                            space,
-                            cursors: self.cursors.borrow().of_space(space),
-                        });
+                    if let Some(account) = self.account()
+                        && let Some(joined) = account.space(space)
+                    {
+                        self.follow(&account, joined, &[]);
                         self.send_outbox().await;
                     }
                 }
-                Event::Outbox | Event::Joined(_) | Event::Online | Event::Retry => {}
+                Event::Publish(ops) if welcomed => self.publish(ops),
+                Event::Refollow if welcomed => {
+                    if let Some(account) = self.account() {
+                        let logged = self.logged.borrow().clone();
+                        for space in account
+                            .spaces
+                            .iter()
+                            .filter(|s| s.governed().is_some() && !logged.contains(&s.id()))
+                        {
+                            self.follow(&account, space, &[]);
+                        }
+                    }
+                }
+                Event::Outbox
+                | Event::Joined(_)
+                | Event::Publish(_)
+                | Event::Refollow
+                | Event::Online
+                | Event::Retry => {}
             }
         }
         Ended::Closed("the app is closing".to_owned())

@@ -11,6 +11,8 @@
 
 mod cursors;
 mod engine;
+mod errand;
+mod members;
 mod outbox;
 mod peek;
 mod receive;
@@ -24,16 +26,16 @@ use std::{
     time::Duration,
 };
 
-use amplify::{ClientFrame, DocId, PayloadKind, Reject, SpaceId, decode_sealed};
+use amplify::{ClientFrame, DocId, PayloadKind, Reject, SpaceId, decode_sealed, members::Op};
 use futures_channel::mpsc::unbounded;
 use leptos::{ev, prelude::*, task::spawn_local};
 
-pub use self::peek::peek;
 use self::{
     cursors::Cursors,
     engine::{Engine, Event},
     receive::{Announcement, Here},
 };
+pub use self::{errand::Errand, peek::peek};
 use crate::{account::SpaceKind, documents::Repo, storage::Outgoing};
 
 /// Where the connection stands.
@@ -70,6 +72,8 @@ pub struct SyncHandle {
     ignored: RwSignal<u32>,
     /// Who else is looking at which document, as their devices last said.
     presence: RwSignal<Vec<Here>>,
+    /// What happened that the person should hear of (a removal), newest last.
+    news: RwSignal<Vec<String>>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
 }
 
@@ -84,6 +88,7 @@ impl SyncHandle {
             waiting: RwSignal::new(0),
             ignored: RwSignal::new(0),
             presence: RwSignal::new(Vec::new()),
+            news: RwSignal::new(Vec::new()),
             engine: StoredValue::new_local(None),
         }
     }
@@ -105,6 +110,9 @@ impl SyncHandle {
             recovering: RefCell::new(HashMap::new()),
             unregistered: RefCell::new(HashSet::new()),
             retry_full: RefCell::new(Duration::from_secs(15)),
+            logged: RefCell::new(HashSet::new()),
+            members_requests: RefCell::new(HashMap::new()),
+            members_sent: std::cell::Cell::new(0),
         });
         self.engine.set_value(Some(engine.clone()));
         let weak = Rc::downgrade(&engine);
@@ -134,6 +142,21 @@ impl SyncHandle {
         if let Some(engine) = self.engine.get_value() {
             engine.nudge(Event::Joined(space));
         }
+    }
+
+    /// Sends membership operations made here (they are already in the account; if the
+    /// connection is down, the next one sends whatever the relay lacks).
+    pub fn publish(&self, ops: Vec<Op>) {
+        if let Some(engine) = self.engine.get_value()
+            && !ops.is_empty()
+        {
+            engine.nudge(Event::Publish(ops));
+        }
+    }
+
+    /// What happened that the person should hear of, newest last (reactive).
+    pub fn news(&self) -> Vec<String> {
+        self.news.get()
     }
 
     /// Reconnects at once (after this device's own space changed).

@@ -36,8 +36,10 @@ impl Engine {
 
     pub(super) async fn send_outbox(&self) {
         let Ok(items) = self.storage.outbox().await else { return };
-        let spaces: HashSet<String> =
-            self.account().map(|a| a.spaces.iter().map(|s| s.id().to_string()).collect()).unwrap_or_default();
+        let spaces: HashSet<String> = self
+            .account()
+            .map(|a| a.spaces.iter().filter(|s| !s.removed).map(|s| s.id().to_string()).collect())
+            .unwrap_or_default();
         let mut orphans = Vec::new();
         for (key, outgoing) in items {
             if self.in_flight.borrow().contains(&key) {
@@ -125,6 +127,13 @@ impl Engine {
         match code {
             // Not admitted yet (the certificate follows), or busy: keep it and try again shortly.
             Reject::NotAdmitted | Reject::RateLimited | Reject::Unavailable => retry(Duration::from_secs(5)),
+            // The space's key changed: sealed again under the new one as soon as it is here.
+            Reject::StaleEpoch => {
+                if let Some(space) = space {
+                    self.reseal(space).await;
+                }
+                retry(Duration::from_secs(5));
+            }
             // Kept until the space is registered (the next connection registers it, if this
             // device has the registration by then).
             Reject::NotRegistered => {

@@ -104,6 +104,7 @@ impl Engine {
             self.sync.phase.set(Phase::Connected { caught_up: true });
         }
         self.save_cursors().await;
+        self.tend(space).await;
         self.refile_legacy(space).await;
         self.snapshot_if_due(space).await;
     }

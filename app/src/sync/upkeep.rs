@@ -14,11 +14,16 @@ impl Engine {
     /// snapshots cover the whole document.
     pub(super) async fn refile_legacy(&self, space: SpaceId) {
         let Some(account) = self.account() else { return };
-        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
+        // Only spaces from before governed spaces have version-1 references.
+        let Some(refs) =
+            account.space(space).filter(|s| s.can_write() && s.governed().is_none()).and_then(|s| s.refs())
+        else {
+            return;
+        };
         let mut queued = false;
         for target in self.repo.targets_in(space) {
             let id = target.id();
-            let legacy = joined.content().legacy_doc_ref(&id.to_string());
+            let legacy = refs.legacy_doc_ref(&id.to_string());
             let on_relay = self.cursors.borrow().get(space, legacy).seq > 0;
             let done_key = format!("refiled/{id}");
             if !on_relay || matches!(self.storage.get_kv(&done_key).await, Ok(Some(_))) {
@@ -46,11 +51,13 @@ impl Engine {
     /// the entry's text.
     pub(super) async fn snapshot_if_due(&self, space: SpaceId) {
         let Some(account) = self.account() else { return };
-        let Some(joined) = account.space(space).filter(|s| s.can_write()) else { return };
+        let Some(refs) = account.space(space).filter(|s| s.can_write()).and_then(|s| s.refs()) else {
+            return;
+        };
         let mut queued = false;
         for target in self.repo.targets_in(space) {
             let id = target.id();
-            let doc = joined.content().doc_ref(&id.to_string());
+            let doc = refs.doc_ref(&id.to_string());
             let cursor = self.cursors.borrow().get(space, doc);
             let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
             let due = if withdrawn {

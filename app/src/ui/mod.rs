@@ -4,6 +4,7 @@
 pub mod fields;
 pub mod health;
 pub mod invite;
+pub mod members;
 pub mod notice;
 pub mod status;
 pub mod update;
@@ -13,6 +14,7 @@ pub use self::{
     fields::{SyncedInput, SyncedText},
     health::{HealthAlert, JournalAlerts},
     invite::{InvitePanel, Qr},
+    members::Membership,
     notice::{NoticeBar, Notices},
     status::{SaveStatus, StorageProblem, SyncBadge, SyncProblem, UpdateBanner},
     update::Update,

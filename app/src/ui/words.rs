@@ -11,6 +11,23 @@ use crate::{
     sync::{Phase, Problem},
 };
 
+/// How an invite stands, for its maker: "used 1 of 6, until 9 Dec", "expired", "revoked".
+/// `date` writes a moment as a short date.
+pub fn invite_state(invite: &amplify::members::Invite, now_ms: i64, date: impl Fn(i64) -> String) -> String {
+    let used = invite.joined.len() as u32;
+    let uses =
+        if invite.uses == 1 { "single use".to_owned() } else { format!("used {used} of {}", invite.uses) };
+    if invite.revoked {
+        format!("revoked ({uses})")
+    } else if used >= invite.uses {
+        "used up".to_owned()
+    } else if now_ms > invite.expires_ms {
+        format!("expired on {} ({uses})", date(invite.expires_ms))
+    } else {
+        format!("{uses}, until {}", date(invite.expires_ms))
+    }
+}
+
 /// What the save status says.
 pub fn save_message(state: &SaveState) -> String {
     match state {
@@ -88,6 +105,31 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn an_invite_says_how_it_stands() {
+        let mut invite = amplify::members::Invite {
+            id: amplify::members::InviteId([1; 32]),
+            agreement: amplify::members::AgreementPub([2; 32]),
+            role: amplify::members::MemberRole::Writer,
+            tag: 0,
+            expires_ms: 100,
+            uses: 6,
+            person: None,
+            by: amplify::DeviceId([3; 32]),
+            made_ms: 0,
+            revoked: false,
+            joined: vec![amplify::DeviceId([4; 32])],
+        };
+        let date = |ms: i64| format!("day {ms}");
+        assert_eq!(invite_state(&invite, 50, date), "used 1 of 6, until day 100");
+        assert_eq!(invite_state(&invite, 101, date), "expired on day 100 (used 1 of 6)");
+        invite.revoked = true;
+        assert_eq!(invite_state(&invite, 50, date), "revoked (used 1 of 6)");
+        invite.revoked = false;
+        invite.uses = 1;
+        assert_eq!(invite_state(&invite, 50, date), "used up");
+    }
 
     #[wasm_bindgen_test]
     fn the_badge_puts_waiting_changes_before_synced_but_after_offline() {

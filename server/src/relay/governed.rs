@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use amplify::{
     DeviceId, RelayFrame, SpaceId,
-    members::{MembershipError, Op, State},
+    members::{Action, MembershipError, Op, Signer, State},
 };
 
 use super::{Event, EventKind, Hub};
@@ -87,6 +87,15 @@ impl Hub {
         let _turn = self.governed.writing.lock().await;
         let current = self.membership(space).await;
         let base = current.map_or_else(|| State::new(space), |s| (*s).clone());
+        // A join signs its own time; the relay holds it to the relay's clock too.
+        let now = crate::store::now_ms();
+        for op in &ops {
+            if let (Signer::Invite(invite), Action::Join { .. }) = (op.signer, &op.action)
+                && base.invite(invite).is_some_and(|i| now > i.expires_ms)
+            {
+                return Err(Refusal::NotAllowed("the invite has expired".to_owned()));
+            }
+        }
         let checked = self
             .verify(move || {
                 let mut next = base;

@@ -414,6 +414,9 @@ impl Session {
             ClientFrame::Admit { cert } => self.admit(cert).await,
             ClientFrame::Subscribe { space, cursors } => {
                 if !self.admitted.contains(&space) {
+                    if self.was_member(space).await {
+                        return self.send(RelayFrame::Removed { space }.encode()).await;
+                    }
                     return self.reject(0, Reject::NotAdmitted, "no certificate for this space").await;
                 }
                 let cursors: HashMap<DocRef, u64> = cursors.into_iter().collect();
@@ -457,6 +460,10 @@ impl Session {
             let member =
                 Some(cert.device) == self.device && self.hub.is_member(cert.space, cert.device).await;
             if !member {
+                if self.was_member(cert.space).await {
+                    // Removed while away: told so, once, instead of a bare refusal.
+                    return self.send(RelayFrame::Removed { space: cert.space }.encode()).await;
+                }
                 return self
                     .reject(0, Reject::NotAdmitted, "the space's members do not include this device")
                     .await;
@@ -721,6 +728,16 @@ impl Session {
         self.send((*frame).clone()).await?;
         self.sent.insert((space, doc), seq);
         Ok(())
+    }
+
+    /// Whether this connection's device was a member of the governed space `space` once, and is
+    /// not now.
+    async fn was_member(&self, space: SpaceId) -> bool {
+        let Some(device) = self.device else { return false };
+        self.hub
+            .membership(space)
+            .await
+            .is_some_and(|s| s.member(device).is_none() && s.person_of(device).is_some())
     }
 
     /// After a membership change: a device no longer a member is served nothing more.

@@ -13,6 +13,7 @@ use amplify::{DeviceId, DocRef, RegistrationId, SpaceId};
 use thiserror::Error;
 
 pub use self::sqlite::SqliteStore;
+pub(crate) use self::sqlite::now_ms;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

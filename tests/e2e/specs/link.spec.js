@@ -14,7 +14,7 @@ test("a linked laptop gets the journal written on the phone, and edits flow back
     }
     await phone.synced();
     const link = await phone.deviceLink();
-    expect(new URL(link).hash).toMatch(/^#v1\.d\./);
+    expect(new URL(link).hash).toMatch(/^#v2\.d\./);
 
     await laptop.journal.ready();
     await laptop.journal.writeEntry("Written on the laptop before linking.");

@@ -33,8 +33,9 @@ export class Person {
     await this.page.waitForURL(/\/group\/[0-9a-f]{64}$/);
   }
 
+  /** A link to the home group whose page is open (valid a week, for six people). */
   async inviteLink() {
-    await this.page.getByRole("button", { name: "Show an invite link" }).click();
+    await this.page.getByRole("button", { name: "Make an invite link" }).click();
     return this.page.getByTestId("invite-link").inputValue();
   }
 
