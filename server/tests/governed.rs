@@ -13,6 +13,11 @@ use support::{Client, Member, Relay};
 
 const DAY: i64 = 86_400_000;
 
+/// Now, on the relay's clock (invites are held to it).
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
 /// A device of a governed space: its keys, and a personal (legacy) space so it can connect.
 struct Device {
     key: DeviceKey,
@@ -76,7 +81,7 @@ async fn create(relay: &Relay, maya: &Device) -> (State, EpochKey, Client) {
     (state, key, client)
 }
 
-/// An invite Maya opens for `role`, and the op Sam joins with.
+/// An invite Maya opens for `role` (for a week), and the op Sam joins with, `at_ms` from now.
 fn invite_and_join(state: &mut State, maya: &Device, sam: &Device, role: MemberRole, at_ms: i64) -> (Op, Op) {
     let invite = InviteKey::generate();
     let open = Action::Invite {
@@ -84,14 +89,14 @@ fn invite_and_join(state: &mut State, maya: &Device, sam: &Device, role: MemberR
         agreement: invite.agreement().public(),
         role,
         tag: 0,
-        expires_ms: 7 * DAY,
+        expires_ms: now() + 7 * DAY,
         uses: 1,
         person: None,
     };
     let open = Op::by_device(state.space(), state.heads(), 1, open, &maya.key);
     state.add(open.clone()).unwrap();
     let join = Action::Join { device: sam.key.id(), agreement: sam.agreement.public(), person: sam.person };
-    let join = Op::by_invite(state.space(), vec![open.id()], at_ms, join, &invite.signing());
+    let join = Op::by_invite(state.space(), vec![open.id()], now() + at_ms, join, &invite.signing());
     (open, join)
 }
 
@@ -289,4 +294,68 @@ async fn skip_live(client: &mut Client) -> RelayFrame {
             other => return other,
         }
     }
+}
+
+#[tokio::test]
+async fn joins_are_first_come_first_served_and_a_revoked_invite_admits_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), Limits::default()).await;
+    let (maya, sam, aiko) = (Device::new(), Device::new(), Device::new());
+    let (mut state, _, mut maya_client) = create(&relay, &maya).await;
+    let space = state.space();
+    let invite = InviteKey::generate();
+    let open = Action::Invite {
+        invite: invite.id(),
+        agreement: invite.agreement().public(),
+        role: MemberRole::Writer,
+        tag: 0,
+        expires_ms: now() + DAY,
+        uses: 1,
+        person: None,
+    };
+    let open = Op::by_device(space, state.heads(), now(), open, &maya.key);
+    state.add(open.clone()).unwrap();
+    assert!(matches!(send(&mut maya_client, space, vec![open.clone()]).await, RelayFrame::Ack { .. }));
+    let join = |who: &Device| {
+        let action =
+            Action::Join { device: who.key.id(), agreement: who.agreement.public(), person: who.person };
+        Op::by_invite(space, vec![open.id()], now(), action, &invite.signing())
+    };
+    let mut sam_client = sam.connect(&relay, &[space]).await;
+    assert!(matches!(send(&mut sam_client, space, vec![join(&sam)]).await, RelayFrame::Ack { .. }));
+    let mut aiko_client = aiko.connect(&relay, &[space]).await;
+    let refused = send(&mut aiko_client, space, vec![join(&aiko)]).await;
+    assert!(
+        matches!(&refused, RelayFrame::Reject { code: Reject::NotAllowed, message, .. } if message.contains("used up")),
+        "{refused:?}"
+    );
+
+    // Another invite, revoked before anyone used it.
+    let second = InviteKey::generate();
+    let open = Action::Invite {
+        invite: second.id(),
+        agreement: second.agreement().public(),
+        role: MemberRole::Writer,
+        tag: 0,
+        expires_ms: now() + DAY,
+        uses: 6,
+        person: None,
+    };
+    let open = Op::by_device(space, state.heads(), now(), open, &maya.key);
+    state.add(open.clone()).unwrap();
+    let revoke =
+        Op::by_device(space, state.heads(), now(), Action::RevokeInvite { invite: second.id() }, &maya.key);
+    assert!(matches!(
+        send(&mut maya_client, space, vec![open.clone(), revoke]).await,
+        RelayFrame::Ack { .. }
+    ));
+    let late =
+        Action::Join { device: aiko.key.id(), agreement: aiko.agreement.public(), person: aiko.person };
+    let late = Op::by_invite(space, vec![open.id()], now(), late, &second.signing());
+    let refused = send(&mut aiko_client, space, vec![late]).await;
+    assert!(
+        matches!(&refused, RelayFrame::Reject { code: Reject::NotAllowed, message, .. } if message.contains("revoked")),
+        "{refused:?}"
+    );
+    relay.stop().await;
 }

@@ -185,9 +185,12 @@ impl State {
         let mut fold = Fold::default();
         // Removals first known, so that adds can be judged against them.
         let mut removals: BTreeMap<DeviceId, Vec<OpId>> = BTreeMap::new();
+        let mut revocations: BTreeMap<InviteId, Vec<OpId>> = BTreeMap::new();
         for id in &chosen {
-            if let Action::Remove { device } = self.ops[*id].action {
-                removals.entry(device).or_default().push(**id);
+            match self.ops[*id].action {
+                Action::Remove { device } => removals.entry(device).or_default().push(**id),
+                Action::RevokeInvite { invite } => revocations.entry(invite).or_default().push(**id),
+                _ => {}
             }
         }
         // Joins beyond an invite's uses are left out, in a fixed order (parents first, then id).
@@ -216,7 +219,10 @@ impl State {
                 Action::Join { device, agreement, person } => {
                     let Signer::Invite(invite) = op.signer else { continue };
                     let Some(inv) = fold.invites.get_mut(&invite) else { continue };
-                    if inv.joined.len() as u32 >= inv.uses {
+                    // A revocation wins over every join it did not know of.
+                    let revoked =
+                        revocations.get(&invite).is_some_and(|rs| rs.iter().any(|r| !descends(r, id)));
+                    if revoked || inv.joined.len() as u32 >= inv.uses {
                         continue;
                     }
                     inv.joined.push(*device);

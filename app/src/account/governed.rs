@@ -142,8 +142,14 @@ impl Governed {
     }
 
     /// Whether `author` may write `doc`: in a cohort only the programme team (its admins)
-    /// changes the cohort document, and a person card or a published story only its person.
+    /// changes the cohort document, a person card or a published story only its person, and an
+    /// executive viewer nothing but their own card (their name).
     pub fn may_write_doc(&self, kind: SpaceKind, doc: DocId, author: DeviceId) -> bool {
+        let executive =
+            self.state.member(author).is_some_and(|m| m.tag == cohort_tag(amplify::CohortRole::Executive));
+        if kind == SpaceKind::Cohort && executive && !matches!(doc, DocId::PersonCard(..)) {
+            return false;
+        }
         match (kind, doc) {
             (SpaceKind::Cohort, DocId::Cohort(_)) => {
                 self.state.member(author).is_some_and(|m| m.role == MemberRole::Admin)

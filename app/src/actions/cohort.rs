@@ -53,6 +53,10 @@ async fn settle_in(
             cohort.flush().await;
         }
         mirror_profile(repo);
+    } else if repo.with_account(|a| a.and_then(|a| a.space(space)).is_some_and(|s| s.governed().is_some())) {
+        // An executive viewer's card carries their name, so the programme team knows whom to
+        // remove; it is the only thing they may write.
+        mirror_profile(repo);
     }
     repo.flush_all().await;
     Ok(space)

@@ -53,9 +53,12 @@ pub async fn adopt_registration(repo: Repo, sync: SyncHandle, invite: &Invite) {
 /// rather than lost. (The other devices then add this one to every space the person is in.)
 pub async fn link_device(repo: Repo, sync: SyncHandle, invite: &Invite) -> Result<(), ActionError> {
     let access = match &invite.key {
-        amplify::InviteKey::Ticket { space, seed, opened } => Access::Governed(
-            members::join_governed(&repo, *space, *seed, *opened, SpaceKind::Personal).await?,
-        ),
+        amplify::InviteKey::Ticket { space, seed, opened } => {
+            let governed = members::join_governed(&repo, *space, *seed, *opened, SpaceKind::Personal).await?;
+            // The person's recovery key is the one their keyring names, not this device's own.
+            repo.update_account(|a| a.recovery = None).await?;
+            Access::Governed(governed)
+        }
         amplify::InviteKey::Secret(secret) => Access::Member(secret.clone()),
         amplify::InviteKey::Reader(_) => return Err(ActionError::NotAllowed),
     };

@@ -29,10 +29,11 @@ pub fn invite_defaults(kind: InviteKind) -> (MemberRole, u8, u32) {
         InviteKind::HomeGroup => (MemberRole::Admin, 0, 6),
         // Either side of a coaching pair may end it (a coach replaced).
         InviteKind::Coaching => (MemberRole::Admin, side_tag(amplify::Owner::Participant), 1),
+        // An executive viewer writes only their own card (their name): every peer refuses
+        // anything else they sign.
         InviteKind::Cohort(role) => {
             let rights = match role {
                 amplify::CohortRole::ProgrammeTeam => MemberRole::Admin,
-                amplify::CohortRole::Executive => MemberRole::Reader,
                 _ => MemberRole::Writer,
             };
             (rights, cohort_tag(role), 60)
@@ -195,13 +196,19 @@ pub async fn remove_device(
 /// upkeep, every other), and the old one leaves.
 pub async fn replace_recovery(repo: Repo, sync: SyncHandle) -> Result<(), ActionError> {
     let now = platform::now().utc_ms;
+    // A linked device does not hold the recovery key itself: the keyring names it.
+    let named = repo
+        .keyring()
+        .and_then(|k| k.with_untracked(|k| k.recovery()))
+        .and_then(|code| amplify::parse_recovery_code(&code).ok())
+        .map(|seed| RecoveryKey::from_seed(seed).device().id());
     let ops = repo
         .update_account(|a| {
-            let old = a.recovery.replace(RecoveryKey::generate());
+            let old = a.recovery.replace(RecoveryKey::generate()).map(|r| r.device().id()).or(named);
             let fresh = a.recovery.clone().expect("just set");
             let mut ops = a.add_own_device(fresh.device().id(), fresh.agreement().public(), now);
             if let Some(old) = old {
-                ops.extend(a.remove_device(old.device().id(), now));
+                ops.extend(a.remove_device(old, now));
             }
             ops
         })

@@ -22,12 +22,14 @@ const DAY_MS: i64 = 86_400_000;
 #[component]
 pub fn CoachingPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let pairs = move || actions::my_coaching_pairs(&repo);
+    // A memo: the pairs are drawn again only when the list changes, not on every change of the
+    // account (their forms and messages would be lost).
+    let pairs = Memo::new(move |_| actions::my_coaching_pairs(&repo));
     view! {
         <section class="page coaching">
             <h1>"Coaching"</h1>
             {move || {
-                let pairs = pairs();
+                let pairs = pairs.get();
                 if pairs.is_empty() {
                     return view! {
                         <p>

@@ -115,7 +115,7 @@ pub fn DevicesSection() -> impl IntoView {
 /// Whether `device` is the person's recovery key as the keyring knows it (a linked device does
 /// not hold the key itself).
 fn is_recovery(repo: &Repo, device: amplify::DeviceId) -> bool {
-    let Some(code) = repo.keyring().and_then(|k| k.with_untracked(|k| k.recovery())) else { return false };
+    let Some(code) = repo.keyring().and_then(|k| k.with(|k| k.recovery())) else { return false };
     amplify::parse_recovery_code(&code)
         .is_ok_and(|seed| amplify::members::RecoveryKey::from_seed(seed).device().id() == device)
 }

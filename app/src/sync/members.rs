@@ -149,6 +149,7 @@ impl Engine {
             warn(&format!("could not drop what waited for a space this device was removed from: {e}"));
         }
         self.count_waiting().await;
+        self.check_caught_up();
         self.sync.news.update(|news| {
             news.push(format!("You were removed from {name}. What you wrote stays on this device."));
         });

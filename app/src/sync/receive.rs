@@ -92,17 +92,23 @@ impl Engine {
         }
     }
 
+    /// Says "caught up" once every space this device is still in has sent what it had.
+    pub(super) fn check_caught_up(&self) {
+        let all = self.account().is_none_or(|a| {
+            a.spaces.iter().filter(|s| !s.removed).all(|s| self.caught_up.borrow().contains(&s.id()))
+        });
+        if all && matches!(self.sync.phase.get_untracked(), Phase::Connected { .. }) {
+            self.sync.phase.set(Phase::Connected { caught_up: true });
+        }
+    }
+
     pub(super) async fn caught_up(&self, space: SpaceId) {
         self.caught_up.borrow_mut().insert(space);
         let recovered = self.recovering.borrow_mut().remove(&space).unwrap_or_default();
         for target in recovered {
             target.relay_sent_everything().await;
         }
-        let all =
-            self.account().is_none_or(|a| a.spaces.iter().all(|s| self.caught_up.borrow().contains(&s.id())));
-        if all {
-            self.sync.phase.set(Phase::Connected { caught_up: true });
-        }
+        self.check_caught_up();
         self.save_cursors().await;
         self.tend(space).await;
         self.refile_legacy(space).await;

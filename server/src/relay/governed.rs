@@ -89,13 +89,27 @@ impl Hub {
         let base = current.map_or_else(|| State::new(space), |s| (*s).clone());
         // A join signs its own time; the relay holds it to the relay's clock too.
         let now = crate::store::now_ms();
+        // Joins are taken first come, first served: one that arrives once its invite is used
+        // up or revoked is refused (the log would leave it out anyway, or, worse, leave out an
+        // earlier one in its favour).
         for op in &ops {
-            if let (Signer::Invite(invite), Action::Join { .. }) = (op.signer, &op.action)
-                && base.invite(invite).is_some_and(|i| now > i.expires_ms)
-            {
-                return Err(Refusal::NotAllowed("the invite has expired".to_owned()));
+            let (Signer::Invite(invite), Action::Join { .. }) = (op.signer, &op.action) else { continue };
+            let Some(invite) = base.invite(invite) else { continue };
+            if base.contains(&op.id()) {
+                continue;
             }
+            let why = if invite.revoked {
+                "the invite was revoked"
+            } else if invite.joined.len() as u32 >= invite.uses {
+                "the invite has been used up"
+            } else if now > invite.expires_ms {
+                "the invite has expired"
+            } else {
+                continue;
+            };
+            return Err(Refusal::NotAllowed(why.to_owned()));
         }
+        let ops_in = ops.clone();
         let checked = self
             .verify(move || {
                 let mut next = base;
@@ -112,6 +126,20 @@ impl Hub {
                 MembershipError::NotAllowed(why) => why.to_owned(),
                 other => other.to_string(),
             }));
+        }
+        // A join the log leaves out (its invite used up, or revoked meanwhile) admits nobody:
+        // refused, so the joiner hears why.
+        for op in ops_in.iter().filter(|op| !before.contains(&op.id())) {
+            if let Action::Join { device, .. } = op.action
+                && next.member(device).is_none()
+            {
+                let revoked = match op.signer {
+                    Signer::Invite(invite) => next.invite(invite).is_some_and(|i| i.revoked),
+                    _ => false,
+                };
+                let why = if revoked { "the invite was revoked" } else { "the invite has been used up" };
+                return Err(Refusal::NotAllowed(why.to_owned()));
+            }
         }
         let new: Vec<Op> = next.ops().into_iter().filter(|op| !before.contains(&op.id())).cloned().collect();
         if new.is_empty() {

@@ -35,8 +35,11 @@ export class Person {
 
   /** A link to the home group whose page is open (valid a week, for six people). */
   async inviteLink() {
+    const field = this.page.getByTestId("invite-link");
+    const before = (await field.count()) > 0 ? await field.inputValue() : "";
     await this.page.getByRole("button", { name: "Make an invite link" }).click();
-    return this.page.getByTestId("invite-link").inputValue();
+    await expect(field).not.toHaveValue(before);
+    return field.inputValue();
   }
 
   async joinGroup(link, me) {
