@@ -82,9 +82,6 @@ struct Fold {
     unrotated: bool,
     /// Every device that was ever a member: its person and role.
     former: BTreeMap<DeviceId, (PersonId, MemberRole)>,
-    /// For each removed device, the first epoch it was given no key for (once a rotation
-    /// followed its removal).
-    cutoff: BTreeMap<DeviceId, u32>,
 }
 
 /// A space's membership log and what it means.
@@ -278,21 +275,6 @@ impl State {
             }
         }
         // A removal or a revocation wants a rotation that descends from it.
-        for (device, removed) in &removals {
-            if fold.members.contains_key(device) {
-                continue;
-            }
-            let first = removed
-                .iter()
-                .flat_map(|r| {
-                    let before = self.fold_epoch_before(r);
-                    rotations.iter().filter(move |(e, k)| *e > before && descends(k, r)).map(|(e, _)| *e)
-                })
-                .min();
-            if let Some(first) = first {
-                fold.cutoff.insert(*device, first);
-            }
-        }
         fold.unrotated = chosen.iter().any(|id| {
             let wants = matches!(self.ops[*id].action, Action::Remove { .. } | Action::RevokeInvite { .. });
             let epoch_before = self.fold_epoch_before(id);
@@ -323,19 +305,26 @@ impl State {
         self.fold.members.values()
     }
 
-    /// Whether a blob `author` sealed under `epoch` counts. It does if the author may write
-    /// now; or if it was a writer and was removed, but the blob is sealed under an epoch from
-    /// before the rotation that followed its removal (what it wrote while a member). It never
-    /// counts from a device that was never a writer, nor under an epoch it was given no key for.
+    /// Whether a blob `author` sealed under `epoch` counts: only while the author may write.
+    /// Once a device is removed, nothing it signs counts any more, whatever key it used (it
+    /// still holds the old ones, so a blob under an old epoch proves nothing about when it was
+    /// written). What it wrote before reached the others already, and the rotation that
+    /// follows its removal uploads every document again under the new key, so devices that
+    /// read the space later get those words from the remaining members.
     pub fn accepts(&self, author: DeviceId, epoch: u32) -> bool {
-        if epoch > self.epoch() {
-            return false;
+        epoch <= self.epoch() && self.may_write(author)
+    }
+
+    /// Whether the counted operation `op` opened a new epoch (a rotation), rather than passing
+    /// keys already in use to someone.
+    pub fn is_rotation(&self, op: &Op) -> bool {
+        let id = op.id();
+        match op.action {
+            Action::Keys { epoch, .. } => {
+                self.ancestors.contains_key(&id) && self.fold_epoch_before(&id) < epoch
+            }
+            _ => false,
         }
-        if self.may_write(author) {
-            return true;
-        }
-        let was_writer = self.fold.former.get(&author).is_some_and(|(_, role)| *role >= MemberRole::Writer);
-        was_writer && self.fold.cutoff.get(&author).is_none_or(|cutoff| epoch < *cutoff)
     }
 
     /// The person `device` belongs (or belonged) to, if it was ever a member.

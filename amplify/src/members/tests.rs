@@ -261,7 +261,7 @@ fn readers_share_no_keys_and_rotate_nothing() {
 }
 
 #[test]
-fn what_a_removed_writer_sealed_counts_only_under_keys_it_held_while_a_member() {
+fn nothing_a_removed_writer_signs_counts_any_more_whatever_key_it_uses() {
     let (maya, sam, exec) = (Device::new(1), Device::new(2), Device::new(9));
     let (mut state, _) = space(&maya);
     state.add(maya.add(&state, &sam, MemberRole::Writer)).unwrap();
@@ -270,13 +270,53 @@ fn what_a_removed_writer_sealed_counts_only_under_keys_it_held_while_a_member() 
     assert!(state.accepts(sam.id(), 1) && !state.accepts(exec.id(), 1) && !state.accepts(stranger.id(), 1));
     assert!(!state.accepts(sam.id(), 2), "no such epoch yet");
     state.add(maya.remove(&state, &sam)).unwrap();
-    assert!(state.accepts(sam.id(), 1), "removed, but no rotation yet: its key still seals");
+    assert!(!state.accepts(sam.id(), 1), "removed: not even under the key it still holds");
     let (rotation, _) = state.rotate(&maya.key, 3);
     state.add(rotation).unwrap();
-    assert!(state.accepts(sam.id(), 1), "what it wrote before stays");
-    assert!(!state.accepts(sam.id(), 2), "nothing under a key it was never given");
-    assert_eq!(state.person_of(sam.id()), Some(sam.person));
+    assert!(!state.accepts(sam.id(), 1) && !state.accepts(sam.id(), 2));
+    assert_eq!(state.person_of(sam.id()), Some(sam.person), "who it was is still known");
     assert!(state.gone(sam.person) && !state.gone(maya.person));
+}
+
+#[test]
+fn a_revocation_wins_over_a_join_it_did_not_know_of() {
+    let (maya, sam, ana) = (Device::new(1), Device::new(2), Device::new(3));
+    let (mut state, _) = space(&maya);
+    let invite = InviteKey::generate();
+    let open = Action::Invite {
+        invite: invite.id(),
+        agreement: invite.agreement().public(),
+        role: MemberRole::Writer,
+        tag: 0,
+        expires_ms: DAY,
+        uses: 5,
+        person: None,
+    };
+    let open = Op::by_device(state.space(), state.heads(), 1, open, &maya.key);
+    state.add(open.clone()).unwrap();
+    let join = |who: &Device| {
+        let action = Action::Join { device: who.id(), agreement: who.agreement.public(), person: who.person };
+        Op::by_invite(state.space(), vec![open.id()], 2, action, &invite.signing())
+    };
+    let (early, late) = (join(&sam), join(&ana));
+    state.add(early).unwrap();
+    // Maya had seen Sam's join when she revoked; Ana's was concurrent.
+    let revoke = Op::by_device(
+        state.space(),
+        state.heads(),
+        3,
+        Action::RevokeInvite { invite: invite.id() },
+        &maya.key,
+    );
+    let mut elsewhere = state.clone();
+    state.add(revoke.clone()).unwrap();
+    state.add(late.clone()).unwrap();
+    elsewhere.add(late).unwrap();
+    elsewhere.add(revoke).unwrap();
+    for s in [&state, &elsewhere] {
+        assert!(s.member(sam.id()).is_some(), "a join the revocation knew of stays");
+        assert!(s.member(ana.id()).is_none(), "a concurrent one is left out, in every order");
+    }
 }
 
 #[test]

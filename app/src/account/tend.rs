@@ -162,9 +162,10 @@ impl Account {
         ops
     }
 
-    /// A rotation, if a removal or a revoked invite waits for one and this device may make it.
+    /// A rotation, if a removal or a revoked invite waits for one and this device may make it
+    /// (an admin: whoever manages the space also re-files its documents under the new key).
     fn rotate_if_due(&mut self, space: SpaceId, now_ms: i64) -> Vec<Op> {
-        let Some(joined) = self.space(space).filter(|s| s.can_write()) else { return Vec::new() };
+        let Some(joined) = self.space(space).filter(|s| s.can_manage()) else { return Vec::new() };
         let Some(g) = joined.governed().filter(|g| g.state().needs_rotation()) else { return Vec::new() };
         let (op, key) = g.state().rotate(&self.device, now_ms);
         let epoch = g.state().epoch() + 1;

@@ -273,7 +273,7 @@ impl Engine {
                         self.send_outbox().await;
                     }
                 }
-                Event::Publish(ops) if welcomed => self.publish(ops),
+                Event::Publish(ops) if welcomed => self.publish(ops).await,
                 Event::Refollow if welcomed => {
                     if let Some(account) = self.account() {
                         let logged = self.logged.borrow().clone();

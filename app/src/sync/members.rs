@@ -54,15 +54,31 @@ impl Engine {
     }
 
     /// Operations made here, sent if connected (otherwise the next connection sends what the
-    /// relay lacks).
-    pub(super) fn publish(&self, ops: Vec<Op>) {
+    /// relay lacks). A rotation among them is followed by every document of its space again,
+    /// under the new key.
+    pub(super) async fn publish(&self, ops: Vec<Op>) {
         let mut by_space: BTreeMap<SpaceId, Vec<Op>> = BTreeMap::new();
         for op in ops {
             by_space.entry(op.space).or_default().push(op);
         }
+        let rotated: Vec<SpaceId> = by_space
+            .iter()
+            .filter(|(_, ops)| ops.iter().any(|op| self.is_rotation(op)))
+            .map(|(space, _)| *space)
+            .collect();
         if self.socket.borrow().is_some() {
             self.send_ops(by_space.into_iter().collect());
         }
+        for space in rotated {
+            self.snapshot_all(space).await;
+        }
+    }
+
+    /// Whether `op` opened a new epoch of its space (not keys passed to a newcomer).
+    fn is_rotation(&self, op: &Op) -> bool {
+        self.account()
+            .and_then(|a| a.space(op.space).and_then(|s| s.governed()).map(|g| g.state().is_rotation(op)))
+            == Some(true)
     }
 
     /// A membership frame: the whole log when a subscription starts, new operations after.
@@ -94,7 +110,7 @@ impl Engine {
         };
         self.send_ops(vec![(space, missing)]);
         let tended: HashSet<SpaceId> = made.iter().map(|op| op.space).collect();
-        self.publish(made);
+        self.publish(made).await;
         if taken.removed {
             self.removed(space).await;
             return;
@@ -115,7 +131,7 @@ impl Engine {
         match self.repo.update_account(|a| a.tend(space, now)).await {
             Ok(made) if !made.is_empty() => {
                 let spaces: HashSet<SpaceId> = made.iter().map(|op| op.space).collect();
-                self.publish(made);
+                self.publish(made).await;
                 for space in spaces {
                     self.reseal(space).await;
                 }

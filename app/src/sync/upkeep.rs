@@ -45,6 +45,37 @@ impl Engine {
         }
     }
 
+    /// After this device rotated `space`'s key: every document of the space uploaded again,
+    /// whole, under the new key. Devices that read the space from now on get every word
+    /// written before the removal from it (what a removed device signed is no longer taken from
+    /// anyone), and the removed device could not open it.
+    pub(super) async fn snapshot_all(&self, space: SpaceId) {
+        let Some(account) = self.account() else { return };
+        let Some(refs) = account.space(space).filter(|s| s.can_write()).and_then(|s| s.refs()) else {
+            return;
+        };
+        let mut queued = false;
+        for target in self.repo.targets_in(space) {
+            let id = target.id();
+            let doc = refs.doc_ref(&id.to_string());
+            let cursor = self.cursors.borrow().get(space, doc);
+            if cursor.seq == 0 || self.snapshotting.borrow().contains(&(space, doc)) {
+                continue;
+            }
+            let Some(outgoing) = self.seal(id, &target.save_whole(), PayloadKind::Snapshot, cursor.seq)
+            else {
+                continue;
+            };
+            if self.storage.enqueue(&outgoing).await.is_ok() {
+                self.snapshotting.borrow_mut().insert((space, doc));
+                queued = true;
+            }
+        }
+        if queued {
+            self.send_outbox().await;
+        }
+    }
+
     /// Queues a snapshot of each document whose log has grown far past its last one, so a new
     /// device starts from it instead of replaying everything; and of each withdrawn shared
     /// entry at once, as a document with no history, so the relay drops every blob that held
