@@ -4,9 +4,15 @@ const VERSION = "__AMPLIFY_VERSION__";
 const ASSETS = ["__AMPLIFY_ASSETS__"];
 const CACHE = `amplify-shell-${VERSION}`;
 
+// Trunk's content-hashed names (`app-<16 hex>_bg.wasm`, `<16 hex>-boot.js`): such a file
+// never changes.
+const HASHED = /(-[0-9a-f]{16}(_bg)?\.[a-z]+|\/[0-9a-f]{16}-[^/]+)$/;
+
 self.addEventListener("install", (event) => {
-  // `reload` skips the HTTP cache, so the shell is exactly this version's files.
-  const requests = ASSETS.map((path) => new Request(path, { cache: "reload" }));
+  // A hashed file the page just loaded comes from the HTTP cache (it is immutable there), so a
+  // first visit downloads the wasm once, not twice. The others skip the HTTP cache (`reload`),
+  // so the shell is exactly this version's files.
+  const requests = ASSETS.map((path) => new Request(path, { cache: HASHED.test(path) ? "default" : "reload" }));
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)));
   // No skipWaiting here: a new version waits until the person chooses to reload.
 });

@@ -50,19 +50,24 @@ impl Caching {
     }
 }
 
-/// Trunk names hashed files `stem-<16 hex digits>[_bg].ext`.
+/// Trunk names hashed files `stem-<16 hex digits>[_bg].ext`, and an initializer
+/// `<16 hex digits>-stem.ext`.
 fn is_hashed(name: &str) -> bool {
+    let is_hash = |hash: &str| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| is_hash(hash))
+        || stem.split_once('-').is_some_and(|(hash, _)| is_hash(hash))
 }
 
 /// Serves `dist`: real files as they are; any other path without a file extension gets
 /// index.html, so the app's routes work on reload; a missing file with an extension is a 404.
+/// The build writes a brotli and a gzip copy beside each file (`scripts/compress.mjs`): those
+/// are sent as they are to a browser that takes them, never compressed again per request.
 pub(crate) fn router(dist: &Path) -> Router {
     let index = dist.join("index.html");
-    let files = ServeDir::new(dist).fallback(ServeFile::new(index.clone()));
+    let page = ServeFile::new(index.clone()).precompressed_br().precompressed_gzip();
+    let files = ServeDir::new(dist).precompressed_br().precompressed_gzip().fallback(page);
     let policy = Arc::new(PagePolicy { index, cached: Mutex::new(None) });
     Router::new().fallback_service(files).layer(middleware::from_fn_with_state(policy, headers))
 }
@@ -129,6 +134,8 @@ async fn headers(State(policy): State<Arc<PagePolicy>>, request: Request, next: 
     let not_modified = response.status() == StatusCode::NOT_MODIFIED;
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, caching.header());
+    // The same path answers brotli, gzip or plain bytes: caches must keep them apart.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if not_modified {
         // A 304's headers replace the cached response's: it carries no policy of its own, so a
         // revalidated page keeps the one it was served with.
@@ -156,6 +163,7 @@ mod tests {
         assert_eq!(Caching::for_path("/app-7c86f44bd373b58f.js"), Caching::Immutable);
         assert_eq!(Caching::for_path("/app-7c86f44bd373b58f_bg.wasm"), Caching::Immutable);
         assert_eq!(Caching::for_path("/style-2d3a0e76a7aa9888.css"), Caching::Immutable);
+        assert_eq!(Caching::for_path("/df2c7c6233e21af7-boot.js"), Caching::Immutable);
         assert_eq!(Caching::for_path("/sw.js"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/index.html"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/manifest.webmanifest"), Caching::Revalidate);

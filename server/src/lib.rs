@@ -83,9 +83,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_if_allowed))
         .route("/sync", get(sync))
-        .with_state(state)
-        .merge(assets::router(&dist))
         .layer(CompressionLayer::new())
+        .with_state(state)
+        // The app's files come precompressed from the build.
+        .merge(assets::router(&dist))
         .layer(middleware::from_fn(only_sane_paths))
         .layer(middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())

@@ -1,7 +1,7 @@
 // A new deploy is offered, never forced: the app says a new version is ready and reloads only
 // when the person says so, after saving.
 import { test, expect } from "@playwright/test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { JournalPage } from "../support/journal.js";
 import { copyOfDist, startServer, stopServer } from "../support/server.js";
@@ -23,6 +23,9 @@ test("a new version waits for the person, then reloads after saving", async ({ b
     const sw = join(dist, "sw.js");
     const next = readFileSync(sw, "utf8").replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"');
     writeFileSync(sw, next);
+    // A deploy writes the compressed copies too; this one only changed the plain file.
+    rmSync(`${sw}.br`, { force: true });
+    rmSync(`${sw}.gz`, { force: true });
     server = await startServer({ port, dist, dataDir: server.dataDir });
 
     await page.reload();

@@ -16,14 +16,19 @@ export function copyOfDist() {
  * Starts the server on `port` serving `dist`; resolves once it listens. Admission is open
  * unless `flags` say otherwise (pass `[]` and `open: false` for a relay that needs registrations).
  */
-export function startServer({ port, dist, dataDir = mkdtempSync(join(tmpdir(), "amplify-data-")), open = true, flags = [] }) {
+export function startServer({ port, dist, dataDir = mkdtempSync(join(tmpdir(), "amplify-data-")), open = true, flags = [], env = {} }) {
   const args = ["--port", String(port), "--dist", dist, "--data-dir", dataDir, ...(open ? ["--open-admission"] : []), ...flags];
-  const child = spawn(SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(SERVER, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   return new Promise((resolve, reject) => {
     let out = "";
+    // What the server printed so far (stdout and stderr), for specs that read its log.
+    const log = () => out;
+    child.stderr.on("data", (chunk) => {
+      out += chunk;
+    });
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      if (out.includes("Amplify is running at")) resolve({ child, dataDir, url: `http://127.0.0.1:${port}` });
+      if (out.includes("Amplify is running at")) resolve({ child, dataDir, log, url: `http://127.0.0.1:${port}` });
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });

@@ -1,0 +1,57 @@
+// The first contact with Amplify is an invite link on a slow phone: the page itself shows the
+// app's frame and what is happening while the wasm streams in, and nothing is downloaded twice.
+import { test, expect } from "@playwright/test";
+import { join } from "node:path";
+import { JournalPage } from "../support/journal.js";
+import { ARTIFACTS, ROOT } from "../support/env.js";
+import { startServer, stopServer } from "../support/server.js";
+
+test("an invite link shows the app's frame and 'joining' before the app has arrived", async ({ page }) => {
+  // Hold the wasm back, as a slow network would.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/*_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/join#invite-that-is-not-real", { waitUntil: "commit" });
+  await expect(page.getByRole("heading", { name: "Joining your group…" })).toBeVisible();
+  await expect(page.getByRole("status")).toHaveText(/invitation opens in a moment/);
+  await expect(page.getByRole("progressbar", { name: "Loading Amplify" })).toBeVisible();
+  await expect(page.getByText("Amplify", { exact: true })).toBeVisible();
+  await page.screenshot({ path: join(ARTIFACTS, "first-visit-joining.png") });
+
+  release();
+  // The app replaces the frame once it runs.
+  await expect(page.getByRole("heading", { name: "Joining your group…" })).toHaveCount(0);
+  await expect(page.getByRole("progressbar", { name: "Loading Amplify" })).toHaveCount(0);
+  await expect(page.locator("header.topbar")).toBeVisible();
+});
+
+test("a first visit downloads the wasm once, precompressed, cached for good", async ({ browser }) => {
+  const server = await startServer({ port: 18795, dist: join(ROOT, "dist"), env: { RUST_LOG: "info,tower_http=debug" } });
+  const context = await browser.newContext({ baseURL: server.url });
+  const page = await context.newPage();
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.waitForOfflineReady();
+    const wasm = await page.evaluate(() =>
+      performance.getEntriesByType("resource").map((e) => e.name).find((n) => n.endsWith("_bg.wasm")),
+    );
+    const path = new URL(wasm).pathname;
+    // Every request the server answered for the wasm: the page's, and none for the service
+    // worker's precache (it takes the page's copy from the HTTP cache).
+    const fetched = server.log().split("\n").filter((l) => l.includes("started processing request") && l.includes(`uri=${path} `));
+    expect(fetched).toHaveLength(1);
+
+    // As an HTTPS server sends it: the brotli copy the build wrote, immutable.
+    const response = await fetch(server.url + path, { headers: { "accept-encoding": "br" } });
+    expect(response.headers.get("content-encoding")).toBe("br");
+    expect(response.headers.get("cache-control")).toContain("immutable");
+    expect(response.headers.get("vary")).toBe("accept-encoding");
+  } finally {
+    await context.close();
+    await stopServer(server);
+  }
+});
