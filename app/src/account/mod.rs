@@ -333,6 +333,32 @@ impl Account {
         space.seal(&self.device, &payload)
     }
 
+    /// One blob carrying, in order, the changes of several blobs this device sealed for the
+    /// same document, sealed under the space's newest key. `None` if any of them is not
+    /// this device's plain changes to that one document, or cannot be opened here any more.
+    pub fn coalesce(&self, blobs: &[Sealed]) -> Option<Sealed> {
+        let first = blobs.first()?;
+        let space = self.space(first.space)?;
+        let mut doc: Option<String> = None;
+        let mut bytes = Vec::new();
+        for blob in blobs {
+            if blob.author != self.device.id() || blob.space != first.space || blob.doc != first.doc {
+                return None;
+            }
+            let payload = match space.governed() {
+                Some(g) => g.open_own(blob)?,
+                None => space.open(blob).ok()?,
+            };
+            if payload.kind != PayloadKind::Changes
+                || doc.get_or_insert_with(|| payload.doc.clone()) != &payload.doc
+            {
+                return None;
+            }
+            bytes.extend_from_slice(&payload.bytes);
+        }
+        space.seal(&self.device, &Payload { doc: doc?, kind: PayloadKind::Changes, bytes })
+    }
+
     /// What the person's other devices need to join the same spaces: every space but the
     /// personal one, as (space id, record) pairs for the keyring. A governed space's record
     /// holds no key: each device is given its own.

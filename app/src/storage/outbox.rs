@@ -57,6 +57,21 @@ impl Storage {
         finish(tx.commit()?.await, &raw)
     }
 
+    /// Replaces the queued blobs `keys` (oldest first) with `combined`, which carries all of
+    /// their changes: in one transaction, so a reload or a crash finds either the old blobs or
+    /// the new one, never both and never neither. `combined` takes the oldest one's place.
+    pub async fn coalesce(&self, keys: &[u32], combined: &Outgoing) -> Result<(), StorageError> {
+        let Some((first, rest)) = keys.split_first() else { return Ok(()) };
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        let raw: IdbTransaction = store.transaction().into();
+        store.put(&combined.to_record(), Some(&JsValue::from_f64(f64::from(*first))))?.await?;
+        for key in rest {
+            store.delete(JsValue::from_f64(f64::from(*key)))?.await?;
+        }
+        finish(tx.commit()?.await, &raw)
+    }
+
     /// Every queued blob, oldest first, with its key.
     pub async fn outbox(&self) -> Result<Vec<(u32, Outgoing)>, StorageError> {
         let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;

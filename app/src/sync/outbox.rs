@@ -1,15 +1,34 @@
 //! Sending the outbox, and what the relay answers: acknowledged, refused for now, or never.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
-use amplify::{ClientFrame, DocRef, Reject, SpaceId, decode_sealed};
+use amplify::{ClientFrame, DocRef, Reject, Sealed, SpaceId, decode_sealed, encode_sealed};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
     Problem,
     engine::{Engine, Event},
 };
-use crate::platform::{self, warn};
+use crate::{
+    platform::{self, warn},
+    storage::Outgoing,
+};
+
+/// The most ciphertext one folded blob carries: well under the relay's largest frame.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Queued blobs of one document, to be folded into one.
+struct Run {
+    space: String,
+    doc: DocRef,
+    /// Their ciphertext, in bytes.
+    bytes: usize,
+    keys: Vec<u32>,
+    blobs: Vec<Sealed>,
+}
 
 impl Engine {
     /// Registers the spaces the relay does not store yet, with the programme's registration if
@@ -36,6 +55,7 @@ impl Engine {
 
     pub(super) async fn send_outbox(&self) {
         let Ok(items) = self.storage.outbox().await else { return };
+        let items = self.coalesce(items).await;
         let spaces: HashSet<String> = self
             .account()
             .map(|a| a.spaces.iter().filter(|s| !s.removed).map(|s| s.id().to_string()).collect())
@@ -68,6 +88,61 @@ impl Engine {
             warn(&format!("could not drop blobs queued for spaces this device left: {e}"));
         }
         self.sync.waiting.set(self.storage.outbox_len().await.unwrap_or(0));
+    }
+
+    /// Folds the queued changes to each document into one blob (a few kilobytes per save, a
+    /// batch of at most [`BATCH_BYTES`]): a week offline goes out as a handful of blobs, far
+    /// below any rate limit, with one envelope each instead of one per save. Blobs already
+    /// sent, snapshots and anything that cannot be opened again are left as they are.
+    async fn coalesce(&self, items: Vec<(u32, Outgoing)>) -> Vec<(u32, Outgoing)> {
+        let Some(account) = self.account() else { return items };
+        let me = account.device.id();
+        // The runs to fold, by document, in the order they were queued.
+        let mut runs: Vec<Run> = Vec::new();
+        for (key, outgoing) in &items {
+            if outgoing.covers != 0 || self.in_flight.borrow().contains(key) {
+                continue;
+            }
+            let Ok(blob) = decode_sealed(&outgoing.bytes) else { continue };
+            if blob.author != me {
+                continue;
+            }
+            let last = runs.iter_mut().rev().find(|r| r.space == outgoing.space && r.doc == blob.doc);
+            match last {
+                Some(run) if run.bytes + blob.ciphertext.len() <= BATCH_BYTES => {
+                    run.bytes += blob.ciphertext.len();
+                    run.keys.push(*key);
+                    run.blobs.push(blob);
+                }
+                _ => runs.push(Run {
+                    space: outgoing.space.clone(),
+                    doc: blob.doc,
+                    bytes: blob.ciphertext.len(),
+                    keys: vec![*key],
+                    blobs: vec![blob],
+                }),
+            }
+        }
+        let mut folded: HashMap<u32, Option<Outgoing>> = HashMap::new();
+        for Run { space, keys, blobs, .. } in runs.into_iter().filter(|r| r.keys.len() > 1) {
+            let Some(combined) = account.coalesce(&blobs) else { continue };
+            let combined = Outgoing { space, bytes: encode_sealed(&combined), covers: 0 };
+            match self.storage.coalesce(&keys, &combined).await {
+                Ok(()) => {
+                    folded.insert(keys[0], Some(combined));
+                    folded.extend(keys[1..].iter().map(|k| (*k, None)));
+                }
+                // Sent one by one, as they were queued.
+                Err(e) => warn(&format!("could not fold queued changes into one blob: {e}")),
+            }
+        }
+        items
+            .into_iter()
+            .filter_map(|(key, outgoing)| match folded.remove(&key) {
+                Some(combined) => combined.map(|c| (key, c)),
+                None => Some((key, outgoing)),
+            })
+            .collect()
     }
 
     pub(super) async fn acknowledged(&self, request: u32, doc: DocRef, seq: u64) {
