@@ -1,7 +1,7 @@
 //! The journal: today's prompt, search, and every entry grouped by day, newest first.
 
 use amplify::{Entry, Query, prompt_of_the_day};
-use leptos::prelude::*;
+use leptos::{leptos_dom::helpers::TimeoutHandle, prelude::*};
 use leptos_router::{
     NavigateOptions,
     components::A,
@@ -13,13 +13,31 @@ use crate::{documents::Repo, platform, ui::JournalAlerts};
 /// How many entries are drawn at first; more on request, so a long journal opens fast.
 const PAGE: usize = 40;
 
+/// The list follows the search box this long after the last keystroke.
+const SEARCH_DELAY: std::time::Duration = std::time::Duration::from_millis(150);
+
 #[component]
 pub fn JournalPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let journal = repo.journal;
     let navigate = use_navigate();
     let query_map = use_query_map();
-    let search = RwSignal::new(query_map.with_untracked(|q| q.get("q").unwrap_or_default()));
+    // What is in the box, at once; and what the list is filtered by, a moment after typing
+    // stops: a keystroke redraws the box, not five hundred cards.
+    let typed = RwSignal::new(query_map.with_untracked(|q| q.get("q").unwrap_or_default()));
+    let search = RwSignal::new(typed.get_untracked());
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    let search_soon = move |text: String| {
+        typed.set(text);
+        if let Some(timer) = pending.get_value() {
+            timer.clear();
+        }
+        match set_timeout_with_handle(move || search.set(typed.get_untracked()), SEARCH_DELAY) {
+            Ok(timer) => pending.set_value(Some(timer)),
+            // No timer to be had: the list follows at once.
+            Err(_) => search.set(typed.get_untracked()),
+        }
+    };
     let shown = RwSignal::new(PAGE);
     let today = platform::now().local_date();
     let daily = prompt_of_the_day(today);
@@ -68,6 +86,10 @@ pub fn JournalPage() -> impl IntoView {
 
     let toggle_tag = move |tag: String| {
         let token = format!("#{tag}");
+        if let Some(timer) = pending.get_value() {
+            timer.clear();
+        }
+        search.set(typed.get_untracked());
         search.update(|s| {
             let mut tokens: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
             match tokens.iter().position(|t| *t == token) {
@@ -78,6 +100,7 @@ pub fn JournalPage() -> impl IntoView {
             }
             *s = tokens.join(" ");
         });
+        typed.set(search.get_untracked());
     };
 
     view! {
@@ -108,9 +131,9 @@ pub fn JournalPage() -> impl IntoView {
                     type="search"
                     dir="auto"
                     placeholder="Words or #tags"
-                    prop:value=move || search.get()
+                    prop:value=move || typed.get()
                     on:input=move |ev| {
-                        search.set(event_target_value(&ev));
+                        search_soon(event_target_value(&ev));
                         shown.set(PAGE);
                     }
                 />
@@ -125,14 +148,20 @@ pub fn JournalPage() -> impl IntoView {
                                     let tag = tag.clone();
                                     move || query.with(|q| q.tags.contains(&tag))
                                 };
+                                let name = tag.clone();
                                 let label = format!("#{tag} ({count})");
+                                // The tag in its own direction: "#تعلم (1)", not "#(1) تعلم". The
+                                // label keeps the name one run of text for screen readers.
                                 view! {
                                     <button
                                         class="chip"
+                                        aria-label=label
                                         aria-pressed=move || pressed().to_string()
                                         on:click=move |_| toggle_tag(tag.clone())
                                     >
-                                        {label}
+                                        "#"
+                                        <bdi>{name}</bdi>
+                                        {format!(" ({count})")}
                                     </button>
                                 }
                             })

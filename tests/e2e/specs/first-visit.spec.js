@@ -29,7 +29,7 @@ test("an invite link shows the app's frame and 'joining' before the app has arri
 });
 
 test("a first visit downloads the wasm once, precompressed, cached for good", async ({ browser }) => {
-  const server = await startServer({ port: 18795, dist: join(ROOT, "dist"), env: { RUST_LOG: "info,tower_http=debug" } });
+  const server = await startServer({ port: 18797, dist: join(ROOT, "dist"), env: { RUST_LOG: "info,tower_http=debug" } });
   const context = await browser.newContext({ baseURL: server.url });
   const page = await context.newPage();
   try {

@@ -57,6 +57,26 @@ test("search finds entries by words and by tags", async ({ page }) => {
   await expect(page.locator(".count")).toHaveText("No entries match.");
 });
 
+test("a tag in Arabic reads in its own direction on its chip, its count after it", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("تعلمت أن أستمع أولاً", { tags: ["تعلم"] });
+  const chip = page.getByRole("button", { name: "#تعلم (1)" });
+  await expect(chip).toBeVisible();
+  // Drawn left to right as "#", the tag, then "(1)": the count must not slip in between.
+  const [tag, count] = await chip.evaluate((button) => {
+    const range = document.createRange();
+    const rect = (node) => {
+      range.selectNodeContents(node);
+      return range.getBoundingClientRect();
+    };
+    const number = [...button.childNodes].find((n) => n.textContent.includes("(1)"));
+    const word = [...button.querySelectorAll("*")].find((n) => n.textContent === "تعلم") ?? button;
+    return [rect(word), rect(number)];
+  });
+  expect(count.left).toBeGreaterThanOrEqual(tag.right - 1);
+});
+
 test("an entry can be edited, and deleted with undo", async ({ page }) => {
   const journal = new JournalPage(page);
   await journal.open();
