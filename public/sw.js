@@ -4,9 +4,9 @@ const VERSION = "__AMPLIFY_VERSION__";
 const ASSETS = ["__AMPLIFY_ASSETS__"];
 const CACHE = `amplify-shell-${VERSION}`;
 
-// Trunk's content-hashed names (`app-<16 hex>_bg.wasm`, `<16 hex>-boot.js`): such a file
-// never changes.
-const HASHED = /(-[0-9a-f]{16}(_bg)?\.[a-z]+|\/[0-9a-f]{16}-[^/]+)$/;
+// Trunk's content-hashed names (`app-<hash>_bg.wasm`, `<hash>-boot.js`, the hash up to 16 hex
+// digits): such a file never changes.
+const HASHED = /(-[0-9a-f]{10,16}(_bg)?\.[a-z]+|\/[0-9a-f]{10,16}-[^/]+)$/;
 
 self.addEventListener("install", (event) => {
   // A hashed file the page just loaded comes from the HTTP cache (it is immutable there), so a

@@ -93,7 +93,7 @@ impl Doc {
     /// # Errors
     /// [`DocError::Corrupt`] if the bytes are not an automerge document, and
     /// [`DocError::WrongKind`] if they hold a document of another kind.
-    pub(crate) fn load(kind: DocKind, bytes: &[u8]) -> Result<Doc, DocError> {
+    pub fn load(kind: DocKind, bytes: &[u8]) -> Result<Doc, DocError> {
         let mut inner = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
         inner.set_actor(ActorId::random());
         let doc = Doc { kind, inner };

@@ -50,10 +50,11 @@ impl Caching {
     }
 }
 
-/// Trunk names hashed files `stem-<16 hex digits>[_bg].ext`, and an initializer
-/// `<16 hex digits>-stem.ext`.
+/// Trunk names hashed files `stem-<hash>[_bg].ext`, and an initializer `<hash>-stem.ext`, the
+/// hash a 64-bit number in hex without leading zeros (so now and then shorter than 16 digits).
 fn is_hashed(name: &str) -> bool {
-    let is_hash = |hash: &str| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_hash =
+        |hash: &str| (10..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit());
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, hash)| is_hash(hash))
@@ -164,6 +165,8 @@ mod tests {
         assert_eq!(Caching::for_path("/app-7c86f44bd373b58f_bg.wasm"), Caching::Immutable);
         assert_eq!(Caching::for_path("/style-2d3a0e76a7aa9888.css"), Caching::Immutable);
         assert_eq!(Caching::for_path("/df2c7c6233e21af7-boot.js"), Caching::Immutable);
+        // A hash with a leading zero is written one digit shorter.
+        assert_eq!(Caching::for_path("/app-88f23d5ca1fb687_bg.wasm"), Caching::Immutable);
         assert_eq!(Caching::for_path("/sw.js"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/index.html"), Caching::Revalidate);
         assert_eq!(Caching::for_path("/manifest.webmanifest"), Caching::Revalidate);

@@ -1,9 +1,9 @@
 //! A handle on one document: reading (reactively), editing, and saving (incremental,
 //! debounced, retried, compacted). The UI never sees bytes or storage.
 
-use std::{cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
+use std::{any::Any, cell::RefCell, marker::PhantomData, rc::Rc, time::Duration};
 
-use amplify::{ChangeHash, DocId, Model};
+use amplify::{ChangeHash, Doc, DocId, Model};
 use leptos::prelude::*;
 
 use super::{
@@ -23,13 +23,39 @@ pub(super) const SAVE_DELAY: Duration = Duration::from_millis(300);
 const COMPACT_AFTER: u32 = 64;
 const COMPACT_AFTER_BYTES: usize = 16 * 1024;
 
+/// A document's model, whatever its kind: what the untyped [`Core`] saves and loads.
+pub(super) trait Slot: 'static {
+    fn doc_mut(&mut self) -> &mut Doc;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<M: Model + 'static> Slot for M {
+    fn doc_mut(&mut self) -> &mut Doc {
+        Model::doc_mut(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// What a handle holds, shared by every copy of it.
-pub(super) struct State<M> {
+pub(super) struct State {
     pub(super) doc: DocId,
     /// The document's storage key: its id, written out once.
     pub(super) key: String,
     pub(super) hook: SharedHook,
-    pub(super) model: M,
+    /// Always a model of the handle's kind `M` (made by `fresh` or `wrap`).
+    pub(super) model: Box<dyn Slot>,
+    /// A new, empty model of the handle's kind.
+    pub(super) fresh: fn() -> Box<dyn Slot>,
+    /// Wraps a loaded document in the handle's model.
+    pub(super) wrap: fn(Doc) -> Box<dyn Slot>,
     pub(super) storage: Option<Storage>,
     /// Heads of what is on storage: the next save appends everything after them.
     pub(super) persisted: Vec<ChangeHash>,
@@ -46,12 +72,21 @@ pub(super) struct State<M> {
 }
 
 /// A document of kind `M` held by this device. `Copy`, so views can capture it freely.
+///
+/// Only reading and editing know the model; saving, loading and taking in remote changes live
+/// in [`Core`], compiled once rather than once per kind of document.
 pub struct DocHandle<M: 'static> {
-    pub(super) state: StoredValue<Rc<RefCell<State<M>>>, LocalStorage>,
+    pub(super) core: Core,
+    _model: PhantomData<fn() -> M>,
+}
+
+/// A handle without its model's type: everything that works on the automerge document alone.
+#[derive(Clone, Copy)]
+pub(super) struct Core {
+    pub(super) state: StoredValue<Rc<RefCell<State>>, LocalStorage>,
     pub(super) version: RwSignal<u64>,
     pub(super) health: RwSignal<Health>,
     pub(super) save: RwSignal<SaveState>,
-    _model: PhantomData<fn() -> M>,
 }
 
 impl<M> Clone for DocHandle<M> {
@@ -65,7 +100,7 @@ impl<M> Copy for DocHandle<M> {}
 impl<M> PartialEq for DocHandle<M> {
     fn eq(&self, other: &Self) -> bool {
         // Each handle owns its own signals, so one of them identifies it.
-        self.version == other.version
+        self.core.version == other.core.version
     }
 }
 
@@ -76,7 +111,9 @@ impl<M: Model + 'static> DocHandle<M> {
             doc: id,
             key: id.to_string(),
             hook: SharedHook::default(),
-            model: M::new(),
+            model: Box::new(M::new()),
+            fresh: || Box::new(M::new()),
+            wrap: |doc| Box::new(M::from_doc(doc)),
             storage: None,
             persisted: Vec::new(),
             saving: false,
@@ -86,36 +123,122 @@ impl<M: Model + 'static> DocHandle<M> {
             retry_delay: Duration::from_secs(2),
             awaiting_relay: false,
         };
-        DocHandle {
+        let core = Core {
             state: StoredValue::new_local(Rc::new(RefCell::new(state))),
             version: RwSignal::new(0),
             health: RwSignal::new(Health::Loading),
             save: RwSignal::new(SaveState::Saved),
-            _model: PhantomData,
-        }
-    }
-
-    pub(super) fn shared(&self) -> Rc<RefCell<State<M>>> {
-        self.state.get_value()
+        };
+        DocHandle { core, _model: PhantomData }
     }
 
     /// A handle on a document that storage does not hold yet (a new month's journal volume):
     /// ready at once, created on storage by its first save.
     pub fn new_empty(id: DocId, storage: Storage) -> DocHandle<M> {
         let handle = DocHandle::new(id);
-        handle.shared().borrow_mut().storage = Some(storage);
-        handle.health.set(Health::Ready);
+        handle.core.shared().borrow_mut().storage = Some(storage);
+        handle.core.health.set(Health::Ready);
         handle
     }
 
     /// Shares `hook` with this handle, so its saves reach the relay.
     pub fn attach(&self, hook: &SharedHook) -> Self {
-        self.shared().borrow_mut().hook = hook.clone();
+        self.core.attach(hook);
         *self
     }
 
     pub fn id(&self) -> DocId {
+        self.core.id()
+    }
+
+    /// Reads the document; a view calling this re-renders when the document changes.
+    pub fn with<R>(&self, f: impl FnOnce(&M) -> R) -> R {
+        self.core.version.track();
+        self.with_untracked(f)
+    }
+
+    /// Changes the document and saves it: at once if everything before was saved (a tap on
+    /// a button is kept before the person can leave the page), else shortly after the last of
+    /// a run of edits (typing costs one save per pause, not one per keystroke).
+    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        let result = {
+            let shared = self.core.shared();
+            let mut state = shared.borrow_mut();
+            f(state.model.as_any_mut().downcast_mut().expect("a handle holds a model of its kind"))
+        };
+        self.core.edited();
+        result
+    }
+
+    pub fn health(&self) -> Health {
+        self.core.health.get()
+    }
+
+    /// The document's heads now (committing any open edit).
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.core.shared().borrow_mut().model.doc_mut().heads()
+    }
+
+    /// Reads the document without subscribing the caller to its changes.
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&M) -> R) -> R {
+        let shared = self.core.shared();
+        let state = shared.borrow();
+        f(state.model.as_any().downcast_ref().expect("a handle holds a model of its kind"))
+    }
+
+    pub fn health_untracked(&self) -> Health {
+        self.core.health.get_untracked()
+    }
+
+    pub(crate) fn set_health(&self, health: Health) {
+        self.core.health.set(health);
+    }
+
+    pub fn save_state(&self) -> SaveState {
+        self.core.save.get()
+    }
+
+    /// Saves pending edits now, instead of after the debounce.
+    pub async fn flush(self) {
+        self.core.flush().await;
+    }
+
+    /// The whole document, for a snapshot or for re-sending it under another space.
+    pub fn save_whole(&self) -> Vec<u8> {
+        self.core.save_whole()
+    }
+
+    /// Replaces the document on this device with `model`, history and all, and drops every
+    /// stored record of the old one. Used for an entry its writer stopped sharing.
+    pub async fn replace_with(&self, model: M) -> Result<(), StorageError> {
+        self.core.replace_with(Box::new(model)).await
+    }
+
+    /// Accepts that an unreadable document is gone from this device and starts a new one.
+    /// Its old bytes stay set aside.
+    pub fn start_fresh(&self) {
+        if matches!(self.core.health.get_untracked(), Health::Unreadable { .. }) {
+            self.core.health.set(Health::Ready);
+            self.core.forget_unreadable();
+        }
+    }
+}
+
+impl Core {
+    pub(super) fn shared(&self) -> Rc<RefCell<State>> {
+        self.state.get_value()
+    }
+
+    pub(super) fn attach(&self, hook: &SharedHook) {
+        self.shared().borrow_mut().hook = hook.clone();
+    }
+
+    pub(super) fn id(&self) -> DocId {
         self.shared().borrow().doc
+    }
+
+    pub(super) fn save_whole(&self) -> Vec<u8> {
+        self.shared().borrow_mut().model.doc_mut().save()
     }
 
     /// The key the document is stored under on the device (its id, written out).
@@ -123,17 +246,8 @@ impl<M: Model + 'static> DocHandle<M> {
         self.shared().borrow().key.clone()
     }
 
-    /// Reads the document; a view calling this re-renders when the document changes.
-    pub fn with<R>(&self, f: impl FnOnce(&M) -> R) -> R {
-        self.version.track();
-        f(&self.shared().borrow().model)
-    }
-
-    /// Changes the document and saves it: at once if everything before was saved (a tap on
-    /// a button is kept before the person can leave the page), else shortly after the last of
-    /// a run of edits (typing costs one save per pause, not one per keystroke).
-    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
-        let result = f(&mut self.shared().borrow_mut().model);
+    /// After an edit: saves at once if everything before was saved, else after a pause.
+    fn edited(&self) {
         self.version.update(|v| *v += 1);
         if self.save.get_untracked() == SaveState::Saved {
             self.save.set(SaveState::Pending);
@@ -141,37 +255,10 @@ impl<M: Model + 'static> DocHandle<M> {
         } else {
             self.schedule_save(SAVE_DELAY);
         }
-        result
-    }
-
-    pub fn health(&self) -> Health {
-        self.health.get()
-    }
-
-    /// The document's heads now (committing any open edit).
-    pub fn heads(&self) -> Vec<ChangeHash> {
-        self.shared().borrow_mut().model.doc_mut().heads()
-    }
-
-    /// Reads the document without subscribing the caller to its changes.
-    pub fn with_untracked<R>(&self, f: impl FnOnce(&M) -> R) -> R {
-        f(&self.shared().borrow().model)
-    }
-
-    pub fn health_untracked(&self) -> Health {
-        self.health.get_untracked()
-    }
-
-    pub(crate) fn set_health(&self, health: Health) {
-        self.health.set(health);
-    }
-
-    pub fn save_state(&self) -> SaveState {
-        self.save.get()
     }
 
     /// Saves pending edits now, instead of after the debounce.
-    pub async fn flush(self) {
+    pub(super) async fn flush(self) {
         let shared = self.shared();
         if let Some(timer) = shared.borrow_mut().timer.take() {
             timer.clear();
@@ -228,7 +315,7 @@ impl<M: Model + 'static> DocHandle<M> {
         shared.borrow_mut().timer = timer;
     }
 
-    async fn save_once(&self, shared: &Rc<RefCell<State<M>>>) -> Result<(), StorageError> {
+    async fn save_once(&self, shared: &Rc<RefCell<State>>) -> Result<(), StorageError> {
         let (id, doc, storage, bytes, heads, hook) = {
             let mut state = shared.borrow_mut();
             let Some(storage) = state.storage.clone() else {
@@ -263,7 +350,7 @@ impl<M: Model + 'static> DocHandle<M> {
 
     pub(super) async fn compact(
         &self,
-        shared: &Rc<RefCell<State<M>>>,
+        shared: &Rc<RefCell<State>>,
         storage: &Storage,
     ) -> Result<(), StorageError> {
         let id = shared.borrow().key.clone();
@@ -301,14 +388,7 @@ impl<M: Model + 'static> DocHandle<M> {
         Ok(())
     }
 
-    /// The whole document, for a snapshot or for re-sending it under another space.
-    pub fn save_whole(&self) -> Vec<u8> {
-        self.shared().borrow_mut().model.doc_mut().save()
-    }
-
-    /// Replaces the document on this device with `model`, history and all, and drops every
-    /// stored record of the old one. Used for an entry its writer stopped sharing.
-    pub async fn replace_with(&self, mut model: M) -> Result<(), StorageError> {
+    async fn replace_with(&self, mut model: Box<dyn Slot>) -> Result<(), StorageError> {
         let bytes = model.doc_mut().save();
         let heads = model.doc_mut().heads();
         let storage = {
@@ -323,15 +403,6 @@ impl<M: Model + 'static> DocHandle<M> {
         match storage {
             Some(storage) => storage.replace(&self.key(), &bytes).await,
             None => Ok(()),
-        }
-    }
-
-    /// Accepts that an unreadable document is gone from this device and starts a new one.
-    /// Its old bytes stay set aside.
-    pub fn start_fresh(&self) {
-        if matches!(self.health.get_untracked(), Health::Unreadable { .. }) {
-            self.health.set(Health::Ready);
-            self.forget_unreadable();
         }
     }
 

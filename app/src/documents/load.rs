@@ -1,11 +1,11 @@
 //! Loading a document from the device: in one pass when everything reads, record by record to
 //! isolate damage otherwise; and what is known about what a damaged document lost.
 
-use amplify::{DocError, Model};
+use amplify::{Doc, DocError, Model};
 use leptos::prelude::*;
 
 use super::{
-    handle::{DocHandle, SAVE_DELAY},
+    handle::{Core, DocHandle, SAVE_DELAY, Slot},
     health::{Health, Recovery},
 };
 use crate::{
@@ -20,6 +20,29 @@ impl<M: Model + 'static> DocHandle<M> {
     /// has not given it back since: the document is still incomplete, even if everything left
     /// on the device now reads cleanly.
     pub async fn load(self, storage: Storage, lost: Option<Lost>) {
+        self.core.load(storage, lost).await;
+    }
+
+    /// The relay has sent everything it holds for this document, from the start of its log
+    /// (this device asked for all of it because the document was damaged here). If nothing is
+    /// missing any more the document is whole again and its marks are cleared; otherwise its
+    /// health says the relay did not have what was lost.
+    pub async fn relay_sent_everything(self) {
+        self.core.relay_sent_everything().await;
+    }
+
+    /// Whether this document lost something on this device that the relay may still hold.
+    pub fn awaiting_relay(&self) -> bool {
+        self.core.awaiting_relay()
+    }
+}
+
+impl Core {
+    pub(super) fn awaiting_relay(&self) -> bool {
+        self.shared().borrow().awaiting_relay
+    }
+
+    pub(super) async fn load(self, storage: Storage, lost: Option<Lost>) {
         let key = self.key();
         let id = key.as_str();
         {
@@ -47,7 +70,12 @@ impl<M: Model + 'static> DocHandle<M> {
             return;
         }
         // Fast path: the snapshot and every change after it, parsed in one go.
-        let (model, damaged) = match whole(&stored).map(|bytes| M::load(&bytes)) {
+        let (kind, wrap) = {
+            let shared = self.shared();
+            let state = shared.borrow();
+            (state.doc.kind(), state.wrap)
+        };
+        let (model, damaged) = match whole(&stored).map(|bytes| Doc::load(kind, &bytes).map(wrap)) {
             Some(Ok(model)) => (model, None),
             // Something is damaged (or there is nothing): read record by record to find what.
             _ => match self.load_by_record(&storage, id, stored).await {
@@ -93,11 +121,7 @@ impl<M: Model + 'static> DocHandle<M> {
         });
     }
 
-    /// The relay has sent everything it holds for this document, from the start of its log
-    /// (this device asked for all of it because the document was damaged here). If nothing is
-    /// missing any more the document is whole again and its marks are cleared; otherwise its
-    /// health says the relay did not have what was lost.
-    pub async fn relay_sent_everything(self) {
+    pub(super) async fn relay_sent_everything(self) {
         let (missing, storage, id) = {
             let shared = self.shared();
             let mut state = shared.borrow_mut();
@@ -126,11 +150,6 @@ impl<M: Model + 'static> DocHandle<M> {
         self.health.set(health);
     }
 
-    /// Whether this document lost something on this device that the relay may still hold.
-    pub fn awaiting_relay(&self) -> bool {
-        self.shared().borrow().awaiting_relay
-    }
-
     /// Loads record by record, setting aside what cannot be read. `None` if the document as a
     /// whole is unreadable (its health says why).
     async fn load_by_record(
@@ -138,10 +157,15 @@ impl<M: Model + 'static> DocHandle<M> {
         storage: &Storage,
         id: &str,
         stored: Stored,
-    ) -> Option<(M, Option<String>)> {
+    ) -> Option<(Box<dyn Slot>, Option<String>)> {
+        let (kind, fresh, wrap) = {
+            let shared = self.shared();
+            let state = shared.borrow();
+            (state.doc.kind(), state.fresh, state.wrap)
+        };
         let model = match stored.snapshot.map(|s| s.map_err(|_| not_bytes())) {
-            None => Ok(M::new()),
-            Some(Ok(bytes)) => M::load(&bytes),
+            None => Ok(fresh()),
+            Some(Ok(bytes)) => Doc::load(kind, &bytes).map(wrap),
             Some(Err(e)) => Err(e),
         };
         let mut model = match model {

@@ -4,7 +4,7 @@ use amplify::{DocError, Model, PayloadKind};
 use leptos::prelude::*;
 
 use super::{
-    handle::{DocHandle, SAVE_DELAY},
+    handle::{Core, DocHandle, SAVE_DELAY},
     health::{Health, SaveState},
 };
 use crate::storage::StorageError;
@@ -29,6 +29,12 @@ impl<M: Model + 'static> DocHandle<M> {
     /// If the bytes are damaged (nothing changes), or if keeping them on the device failed (they
     /// are in memory, and will be fetched again since the caller does not move its cursor).
     pub async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
+        self.core.apply_remote(bytes, kind).await
+    }
+}
+
+impl Core {
+    pub(super) async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
         let shared = self.shared();
         for _ in 0..50 {
             let (saving, clean) = {

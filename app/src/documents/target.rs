@@ -5,9 +5,10 @@ use amplify::{
     Canvas, Coaching, Cohort, DocId, DocKind, Group, Journal, Keyring, Notes, PayloadKind, Profile,
     SharedEntry, Showcase,
 };
+use leptos::prelude::*;
 
 use super::{
-    handle::DocHandle,
+    handle::{Core, DocHandle},
     health::{Health, SaveState},
     hook::SharedHook,
     remote::RemoteError,
@@ -82,8 +83,13 @@ targets! {
 }
 
 impl Target {
+    /// The handle without its model: everything below works on the document alone.
+    fn core(self) -> Core {
+        each_target!(self, h => h.core)
+    }
+
     pub async fn apply_remote(self, bytes: &[u8], kind: PayloadKind) -> Result<(), RemoteError> {
-        each_target!(self, h => h.apply_remote(bytes, kind).await)?;
+        self.core().apply_remote(bytes, kind).await?;
         if let Target::Shared(h) = self {
             // An unshared entry leaves this device too (the coach may have read it already).
             if h.with_untracked(|s| s.view().withdrawn) {
@@ -94,38 +100,38 @@ impl Target {
     }
 
     pub fn save_whole(self) -> Vec<u8> {
-        each_target!(self, h => h.save_whole())
+        self.core().save_whole()
     }
 
     pub fn id(self) -> DocId {
-        each_target!(self, h => h.id())
+        self.core().id()
     }
 
     pub fn health(self) -> Health {
-        each_target!(self, h => h.health_untracked())
+        self.core().health.get_untracked()
     }
 
     pub fn save_state(self) -> SaveState {
-        each_target!(self, h => h.save_state())
+        self.core().save.get()
     }
 
     pub async fn flush(self) {
-        each_target!(self, h => h.flush().await)
+        self.core().flush().await;
     }
 
     pub async fn relay_sent_everything(self) {
-        each_target!(self, h => h.relay_sent_everything().await)
+        self.core().relay_sent_everything().await;
     }
 
     pub(super) fn awaiting_relay(self) -> bool {
-        each_target!(self, h => h.awaiting_relay())
+        self.core().awaiting_relay()
     }
 
     pub(super) async fn load(self, storage: Storage, lost: Option<Lost>) {
-        each_target!(self, h => h.load(storage, lost).await)
+        self.core().load(storage, lost).await;
     }
 
     pub(super) fn attach(self, hook: &SharedHook) {
-        each_target!(self, h => { h.attach(hook); })
+        self.core().attach(hook);
     }
 }
