@@ -79,6 +79,15 @@ impl Date {
     pub fn month(self) -> Month {
         Month { year: self.year, month: self.month }
     }
+
+    /// Reads what `Display` wrote: `2026-12-02`. `None` for anything else, or a day the month
+    /// does not have.
+    pub fn parse(s: &str) -> Option<Date> {
+        let (month, day) = s.rsplit_once('-')?;
+        let month = Month::parse(month)?;
+        let date = Date { year: month.year, month: month.month, day: day.parse().ok()? };
+        (day.len() == 2 && date.day >= 1 && Date::from_days(date.days()) == date).then_some(date)
+    }
 }
 
 impl fmt::Display for Date {
@@ -147,6 +156,15 @@ mod tests {
         assert_eq!(Month::parse("2026-03"), Some(month));
         for bad in ["2026-13", "2026-3", "26-03", "2026/03", ""] {
             assert_eq!(Month::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_print_and_parse() {
+        let date = Date { year: 2026, month: 12, day: 2 };
+        assert_eq!(Date::parse(&date.to_string()), Some(date));
+        for bad in ["2026-02-30", "2026-12-2", "2026-12-00", "2026-13-01", "2026-12", ""] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
         }
     }
 

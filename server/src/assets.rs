@@ -53,8 +53,7 @@ impl Caching {
 /// Trunk names hashed files `stem-<hash>[_bg].ext`, and an initializer `<hash>-stem.ext`, the
 /// hash a 64-bit number in hex without leading zeros (so now and then shorter than 16 digits).
 fn is_hashed(name: &str) -> bool {
-    let is_hash =
-        |hash: &str| (10..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_hash = |hash: &str| (10..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit());
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, hash)| is_hash(hash))

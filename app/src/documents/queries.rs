@@ -148,8 +148,21 @@ impl Repo {
         self.names_in(space).into_iter().find(|(p, n)| *p == person && !n.trim().is_empty()).map(|(_, n)| n)
     }
 
-    /// Every shared-entry document in the coaching pair `coaching` (reactive).
+    /// The entries shared in the coaching pair `coaching` and not taken back, the most
+    /// recently shared first (the same order on every device and every run) (reactive).
     pub fn shared_entries(&self, coaching: SpaceId) -> Vec<(DocId, DocHandle<SharedEntry>)> {
-        self.handles_in::<SharedEntry>(coaching)
+        let mut shared: Vec<(i64, DocId, DocHandle<SharedEntry>)> = self
+            .handles_in::<SharedEntry>(coaching)
+            .into_iter()
+            .filter_map(|(id, h)| {
+                let (withdrawn, at) = h.with(|s| {
+                    let view = s.view();
+                    (view.withdrawn, view.shared_ms)
+                });
+                (!withdrawn).then_some((at, id, h))
+            })
+            .collect();
+        shared.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.to_string().cmp(&b.1.to_string())));
+        shared.into_iter().map(|(_, id, h)| (id, h)).collect()
     }
 }

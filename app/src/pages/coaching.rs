@@ -270,7 +270,13 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
                         let i4 = s.id.clone();
                         view! {
                             <article class="session">
-                                <h4>{format!("Session of {}", s.date)}</h4>
+                                <h4>
+                                    {format!(
+                                        "Session on {}",
+                                        amplify::Date::parse(&s.date)
+                                            .map_or(s.date.clone(), platform::long_date),
+                                    )}
+                                </h4>
                                 <label for=format!("notes-{}", s.id)>"Notes"</label>
                                 <SyncedText
                                     id=format!("notes-{}", s.id)
@@ -310,12 +316,7 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
 #[component]
 fn SharedByMe(space: SpaceId) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let shared = move || {
-        repo.shared_entries(space)
-            .into_iter()
-            .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
-            .collect::<Vec<_>>()
-    };
+    let shared = move || repo.shared_entries(space);
     view! {
         <section class="card" aria-labelledby=format!("shared-{space}")>
             <h3 id=format!("shared-{space}")>"Entries you share with your coach"</h3>
@@ -373,12 +374,7 @@ pub fn CoacheesPage() -> impl IntoView {
                                 .map(|h| (space, h))
                         })
                         .map(|(space, handle)| {
-                            let shared = move || {
-                                repo.shared_entries(space)
-                                    .into_iter()
-                                    .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
-                                    .collect::<Vec<_>>()
-                            };
+                            let shared = move || { repo.shared_entries(space) };
                             let unread = move || {
                                 shared().into_iter().filter(|(id, _)| !marks.is_read(*id)).count()
                             };
@@ -486,12 +482,7 @@ pub fn CoacheePage() -> impl IntoView {
                     return view! { <h1>"Not one of your coachees"</h1> }.into_any();
                 };
                 let notes = repo.handle::<amplify::Notes>(amplify::DocId::CoachNotes(space));
-                let shared = move || {
-                    repo.shared_entries(space)
-                        .into_iter()
-                        .filter(|(_, h)| !h.with(|s| s.view().withdrawn))
-                        .collect::<Vec<_>>()
-                };
+                let shared = move || { repo.shared_entries(space) };
                 view! {
                     <section class="card" aria-labelledby="shared-heading">
                         <h2 id="shared-heading">"Entries shared with you"</h2>

@@ -398,7 +398,7 @@ fn Invites(space: SpaceId) -> impl IntoView {
                                 }
                                 on:click=move |_| make(role)
                             >
-                                {format!("Invite a {}", role.label().to_lowercase())}
+                                {crate::ui::words::invite_role(role)}
                             </button>
                         }
                     })

@@ -56,9 +56,12 @@ pub fn GroupsPage() -> impl IntoView {
                         .into_iter()
                         .map(|(space, handle)| {
                             let name = move || handle.with(|g| g.name());
-                            let members = move || match handle.with(|g| g.members().len()) {
-                                1 => "1 member".to_owned(),
-                                n => format!("{n} members"),
+                            let members = move || {
+                                crate::ui::words::count(
+                                    handle.with(|g| g.members().len()),
+                                    "member",
+                                    "members",
+                                )
                             };
                             view! {
                                 <li>

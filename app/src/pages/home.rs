@@ -123,9 +123,13 @@ fn ParticipantHome() -> impl IntoView {
                                 <p dir="auto">
                                     {move || {
                                         format!(
-                                            "{} · {} members",
+                                            "{} · {}",
                                             handle.with(|g| g.name()),
-                                            handle.with(|g| g.members().len()),
+                                            crate::ui::words::count(
+                                                handle.with(|g| g.members().len()),
+                                                "member",
+                                                "members",
+                                            ),
                                         )
                                     }}
                                 </p>

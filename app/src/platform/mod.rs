@@ -55,6 +55,23 @@ pub fn day_label(date: Date, today: Date) -> String {
     }
 }
 
+/// "Wednesday 2 December 2026", in the reader's language and the order their locale writes
+/// dates in.
+pub fn long_date(date: Date) -> String {
+    let long = JsValue::from_str("long");
+    let options: Object = js_object(&[
+        ("weekday", long.clone()),
+        ("day", JsValue::from_str("numeric")),
+        ("month", long),
+        ("year", JsValue::from_str("numeric")),
+        ("timeZone", JsValue::from_str("UTC")),
+    ])
+    .unchecked_into();
+    // Noon UTC on that date: the same calendar day in every time zone.
+    let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
+    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
+}
+
 /// "2 Dec", in the reader's language and time zone (the moment `ms` since the epoch).
 pub fn short_date(ms: i64) -> String {
     let options: Object =

@@ -28,6 +28,21 @@ pub fn invite_state(invite: &amplify::members::Invite, now_ms: i64, date: impl F
     }
 }
 
+/// "1 member", "3 members": a count with its noun, singular or plural.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// The invite button for a role, as a person would say it.
+pub fn invite_role(role: amplify::CohortRole) -> &'static str {
+    match role {
+        amplify::CohortRole::Participant => "Invite a participant",
+        amplify::CohortRole::Coach => "Invite a coach",
+        amplify::CohortRole::ProgrammeTeam => "Invite to the programme team",
+        amplify::CohortRole::Executive => "Invite an executive viewer",
+    }
+}
+
 /// What the save status says.
 pub fn save_message(state: &SaveState) -> String {
     match state {

@@ -11,7 +11,13 @@ export async function startCohort(browser, baseURL, name = "Amplify 2026") {
   await expect(team.page.getByRole("heading", { level: 1, name })).toBeVisible();
   const invite = async (role) => {
     await team.page.goto("/cohort");
-    await team.page.getByRole("button", { name: `Invite a ${role}` }).click();
+    const button = {
+      participant: "Invite a participant",
+      coach: "Invite a coach",
+      "programme team": "Invite to the programme team",
+      "executive viewer": "Invite an executive viewer",
+    }[role];
+    await team.page.getByRole("button", { name: button }).click();
     return team.page.getByTestId("invite-link").inputValue();
   };
   return { team, invite };

@@ -1,0 +1,41 @@
+// A person who set their browser's text to 200% gets everything at 200%: body text, buttons,
+// fields and the tab bar, with nothing overlapping on a 390 px phone (WCAG 1.4.4).
+import { test, expect } from "@playwright/test";
+import { join } from "node:path";
+import { JournalPage } from "../support/journal.js";
+import { ARTIFACTS } from "../support/env.js";
+
+test("at 200% text size everything scales and the tab labels do not run together", async ({ page }) => {
+  const cdp = await page.context().newCDPSession(page);
+  // Chromium's own text size setting (Settings > Appearance > Font size), doubled.
+  await cdp.send("Page.enable");
+  await cdp.send("Page.setFontSizes", { fontSizes: { standard: 32, fixed: 26 } });
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Big letters, same words.");
+
+  const size = (locator) => locator.evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  expect(await size(page.locator("body"))).toBe(32);
+  expect(await size(page.getByRole("button", { name: "New entry" }))).toBe(32);
+  expect(await size(journal.search)).toBe(32);
+
+  // Each tab's label stays inside its own tab.
+  const tabs = page.getByRole("navigation", { name: "Main" }).getByRole("link");
+  expect(await tabs.count()).toBeGreaterThan(2);
+  const spills = await tabs.evaluateAll((links) =>
+    links
+      .map((link) => {
+        const range = document.createRange();
+        range.selectNodeContents(link);
+        const text = range.getBoundingClientRect();
+        const box = link.getBoundingClientRect();
+        return { label: link.textContent, out: text.left < box.left - 1 || text.right > box.right + 1 };
+      })
+      .filter((t) => t.out)
+      .map((t) => t.label),
+  );
+  expect(spills).toEqual([]);
+  // Nothing runs off the side of the phone.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: join(ARTIFACTS, "journal-200-percent-text-390x844.png"), fullPage: true });
+});
