@@ -84,15 +84,7 @@ async fn create(relay: &Relay, maya: &Device) -> (State, EpochKey, Client) {
 /// An invite Maya opens for `role` (for a week), and the op Sam joins with, `at_ms` from now.
 fn invite_and_join(state: &mut State, maya: &Device, sam: &Device, role: MemberRole, at_ms: i64) -> (Op, Op) {
     let invite = InviteKey::generate();
-    let open = Action::Invite {
-        invite: invite.id(),
-        agreement: invite.agreement().public(),
-        role,
-        tag: 0,
-        expires_ms: now() + 7 * DAY,
-        uses: 1,
-        person: None,
-    };
+    let open = Action::invite(&invite, (role, 0), now() + 7 * DAY, 1, None);
     let open = Op::by_device(state.space(), state.heads(), 1, open, &maya.key);
     state.add(open.clone()).unwrap();
     let join = Action::Join { device: sam.key.id(), agreement: sam.agreement.public(), person: sam.person };
@@ -304,15 +296,7 @@ async fn joins_are_first_come_first_served_and_a_revoked_invite_admits_nobody() 
     let (mut state, _, mut maya_client) = create(&relay, &maya).await;
     let space = state.space();
     let invite = InviteKey::generate();
-    let open = Action::Invite {
-        invite: invite.id(),
-        agreement: invite.agreement().public(),
-        role: MemberRole::Writer,
-        tag: 0,
-        expires_ms: now() + DAY,
-        uses: 1,
-        person: None,
-    };
+    let open = Action::invite(&invite, (MemberRole::Writer, 0), now() + DAY, 1, None);
     let open = Op::by_device(space, state.heads(), now(), open, &maya.key);
     state.add(open.clone()).unwrap();
     assert!(matches!(send(&mut maya_client, space, vec![open.clone()]).await, RelayFrame::Ack { .. }));
@@ -332,15 +316,7 @@ async fn joins_are_first_come_first_served_and_a_revoked_invite_admits_nobody() 
 
     // Another invite, revoked before anyone used it.
     let second = InviteKey::generate();
-    let open = Action::Invite {
-        invite: second.id(),
-        agreement: second.agreement().public(),
-        role: MemberRole::Writer,
-        tag: 0,
-        expires_ms: now() + DAY,
-        uses: 6,
-        person: None,
-    };
+    let open = Action::invite(&second, (MemberRole::Writer, 0), now() + DAY, 6, None);
     let open = Op::by_device(space, state.heads(), now(), open, &maya.key);
     state.add(open.clone()).unwrap();
     let revoke =

@@ -5,7 +5,7 @@ use std::fmt;
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::{Digest, Sha256};
 
-use super::keys::AgreementPub;
+use super::keys::{AgreementPub, InviteKey};
 use crate::{
     codec::{Reader, WireError, Writer},
     crypto::{DeviceId, DeviceKey, SpaceId},
@@ -115,6 +115,27 @@ pub enum Action {
         epoch: u32,
         envelopes: Vec<Envelope>,
     },
+}
+
+impl Action {
+    /// Opens the invite `key` (see [`Action::Invite`]).
+    pub fn invite(
+        key: &InviteKey,
+        (role, tag): (MemberRole, u8),
+        expires_ms: i64,
+        uses: u32,
+        person: Option<PersonId>,
+    ) -> Action {
+        Action::Invite {
+            invite: key.id(),
+            agreement: key.agreement().public(),
+            role,
+            tag,
+            expires_ms,
+            uses,
+            person,
+        }
+    }
 }
 
 /// Who signed an operation.

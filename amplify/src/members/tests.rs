@@ -112,15 +112,7 @@ fn an_invite_expires_runs_out_can_be_revoked_and_never_admits_someone_already_he
     let maya = Device::new(1);
     let (mut state, _) = space(&maya);
     let invite = InviteKey::generate();
-    let open = Action::Invite {
-        invite: invite.id(),
-        agreement: invite.agreement().public(),
-        role: MemberRole::Writer,
-        tag: 0,
-        expires_ms: 7 * DAY,
-        uses: 2,
-        person: None,
-    };
+    let open = Action::invite(&invite, (MemberRole::Writer, 0), 7 * DAY, 2, None);
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     let join = |state: &State, who: &Device, at_ms: i64| {
         let action = Action::Join { device: who.id(), agreement: who.agreement.public(), person: who.person };
@@ -137,15 +129,7 @@ fn an_invite_expires_runs_out_can_be_revoked_and_never_admits_someone_already_he
     assert_eq!(state.member(ana.id()).and_then(|m| m.via), Some(invite.id()));
 
     let second = InviteKey::generate();
-    let open = Action::Invite {
-        invite: second.id(),
-        agreement: second.agreement().public(),
-        role: MemberRole::Reader,
-        tag: 0,
-        expires_ms: 7 * DAY,
-        uses: 10,
-        person: None,
-    };
+    let open = Action::invite(&second, (MemberRole::Reader, 0), 7 * DAY, 10, None);
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     state
         .add(Op::by_device(
@@ -166,15 +150,7 @@ fn concurrent_joins_beyond_an_invites_uses_are_left_out_the_same_way_everywhere(
     let maya = Device::new(1);
     let (mut state, _) = space(&maya);
     let invite = InviteKey::generate();
-    let open = Action::Invite {
-        invite: invite.id(),
-        agreement: invite.agreement().public(),
-        role: MemberRole::Writer,
-        tag: 0,
-        expires_ms: DAY,
-        uses: 1,
-        person: None,
-    };
+    let open = Action::invite(&invite, (MemberRole::Writer, 0), DAY, 1, None);
     state.add(Op::by_device(state.space(), state.heads(), 1, open, &maya.key)).unwrap();
     let joins: Vec<Op> = [Device::new(2), Device::new(3)]
         .iter()
@@ -283,15 +259,7 @@ fn a_revocation_wins_over_a_join_it_did_not_know_of() {
     let (maya, sam, ana) = (Device::new(1), Device::new(2), Device::new(3));
     let (mut state, _) = space(&maya);
     let invite = InviteKey::generate();
-    let open = Action::Invite {
-        invite: invite.id(),
-        agreement: invite.agreement().public(),
-        role: MemberRole::Writer,
-        tag: 0,
-        expires_ms: DAY,
-        uses: 5,
-        person: None,
-    };
+    let open = Action::invite(&invite, (MemberRole::Writer, 0), DAY, 5, None);
     let open = Op::by_device(state.space(), state.heads(), 1, open, &maya.key);
     state.add(open.clone()).unwrap();
     let join = |who: &Device| {
@@ -324,15 +292,7 @@ fn a_device_link_admits_another_device_of_the_same_person_only() {
     let (phone, eve) = (Device::new(1), Device::new(3));
     let (mut state, _) = space(&phone);
     let link = InviteKey::generate();
-    let open = |person| Action::Invite {
-        invite: link.id(),
-        agreement: link.agreement().public(),
-        role: MemberRole::Admin,
-        tag: 0,
-        expires_ms: DAY,
-        uses: 1,
-        person: Some(person),
-    };
+    let open = |person| Action::invite(&link, (MemberRole::Admin, 0), DAY, 1, Some(person));
     // Only the person's own devices make one, and only for themselves.
     state.add(maya_with(&state, &phone, open(phone.person))).unwrap();
     let laptop = Device::new(1);

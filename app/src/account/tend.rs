@@ -260,15 +260,7 @@ impl Account {
     ) -> Option<Opened> {
         let g = self.space(space)?.governed()?;
         let key = InviteKey::generate();
-        let action = Action::Invite {
-            invite: key.id(),
-            agreement: key.agreement().public(),
-            role,
-            tag,
-            expires_ms,
-            uses,
-            person,
-        };
+        let action = Action::invite(&key, (role, tag), expires_ms, uses, person);
         let mut state = g.state().clone();
         let open = Op::by_device(space, state.heads(), now_ms, action, &self.device);
         state.add(open.clone()).ok()?;

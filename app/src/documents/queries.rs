@@ -162,7 +162,7 @@ impl Repo {
                 (!withdrawn).then_some((at, id, h))
             })
             .collect();
-        shared.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.to_string().cmp(&b.1.to_string())));
+        shared.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         shared.into_iter().map(|(_, id, h)| (id, h)).collect()
     }
 }

@@ -32,7 +32,13 @@ pub fn JournalPage() -> impl IntoView {
         if let Some(timer) = pending.get_value() {
             timer.clear();
         }
-        match set_timeout_with_handle(move || search.set(typed.get_untracked()), SEARCH_DELAY) {
+        // The person may have left the page (tapped an entry) before the timer fires.
+        let follow = move || {
+            if let Some(text) = typed.try_get_untracked() {
+                let _left_the_page = search.try_set(text);
+            }
+        };
+        match set_timeout_with_handle(follow, SEARCH_DELAY) {
             Ok(timer) => pending.set_value(Some(timer)),
             // No timer to be had: the list follows at once.
             Err(_) => search.set(typed.get_untracked()),

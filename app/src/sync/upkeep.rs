@@ -4,8 +4,8 @@
 use amplify::{Model, PayloadKind, SharedEntry, SpaceId};
 use wasm_bindgen::JsValue;
 
-use super::{SNAPSHOT_EVERY, engine::Engine};
-use crate::documents::Target;
+use super::{SNAPSHOT_EVERY, cursors::Cursor, engine::Engine};
+use crate::{documents::Target, platform::warn};
 
 impl Engine {
     /// Re-files, once, each document the relay holds under its version-1 reference (keyed with
@@ -50,30 +50,7 @@ impl Engine {
     /// written before the removal from it (what a removed device signed is no longer taken from
     /// anyone), and the removed device could not open it.
     pub(super) async fn snapshot_all(&self, space: SpaceId) {
-        let Some(account) = self.account() else { return };
-        let Some(refs) = account.space(space).filter(|s| s.can_write()).and_then(|s| s.refs()) else {
-            return;
-        };
-        let mut queued = false;
-        for target in self.repo.targets_in(space) {
-            let id = target.id();
-            let doc = refs.doc_ref(&id.to_string());
-            let cursor = self.cursors.borrow().get(space, doc);
-            if cursor.seq == 0 || self.snapshotting.borrow().contains(&(space, doc)) {
-                continue;
-            }
-            let Some(outgoing) = self.seal(id, &target.save_whole(), PayloadKind::Snapshot, cursor.seq)
-            else {
-                continue;
-            };
-            if self.storage.enqueue(&outgoing).await.is_ok() {
-                self.snapshotting.borrow_mut().insert((space, doc));
-                queued = true;
-            }
-        }
-        if queued {
-            self.send_outbox().await;
-        }
+        self.snapshot_where(space, |target, cursor| (cursor.seq > 0).then(|| target.save_whole())).await;
     }
 
     /// Queues a snapshot of each document whose log has grown far past its last one, so a new
@@ -81,6 +58,21 @@ impl Engine {
     /// entry at once, as a document with no history, so the relay drops every blob that held
     /// the entry's text.
     pub(super) async fn snapshot_if_due(&self, space: SpaceId) {
+        self.snapshot_where(space, |target, cursor| {
+            let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
+            if withdrawn {
+                (cursor.seq > cursor.covers).then(|| SharedEntry::withdrawn().doc_mut().save())
+            } else {
+                (cursor.seq >= cursor.covers + SNAPSHOT_EVERY).then(|| target.save_whole())
+            }
+        })
+        .await;
+    }
+
+    /// Queues, for each document of `space` this device writes, the snapshot `snapshot` gives
+    /// (its bytes, or `None` for no snapshot now), covering the log up to the cursor; one at a
+    /// time per document.
+    async fn snapshot_where(&self, space: SpaceId, snapshot: impl Fn(Target, &Cursor) -> Option<Vec<u8>>) {
         let Some(account) = self.account() else { return };
         let Some(refs) = account.space(space).filter(|s| s.can_write()).and_then(|s| s.refs()) else {
             return;
@@ -89,22 +81,19 @@ impl Engine {
         for target in self.repo.targets_in(space) {
             let id = target.id();
             let doc = refs.doc_ref(&id.to_string());
-            let cursor = self.cursors.borrow().get(space, doc);
-            let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
-            let due = if withdrawn {
-                cursor.seq > cursor.covers
-            } else {
-                cursor.seq >= cursor.covers + SNAPSHOT_EVERY
-            };
-            if !due || self.snapshotting.borrow().contains(&(space, doc)) {
+            if self.snapshotting.borrow().contains(&(space, doc)) {
                 continue;
             }
-            let bytes =
-                if withdrawn { SharedEntry::withdrawn().doc_mut().save() } else { target.save_whole() };
+            let cursor = self.cursors.borrow().get(space, doc);
+            let Some(bytes) = snapshot(target, &cursor) else { continue };
             let Some(outgoing) = self.seal(id, &bytes, PayloadKind::Snapshot, cursor.seq) else { continue };
-            if self.storage.enqueue(&outgoing).await.is_ok() {
-                self.snapshotting.borrow_mut().insert((space, doc));
-                queued = true;
+            match self.storage.enqueue(&outgoing).await {
+                Ok(()) => {
+                    self.snapshotting.borrow_mut().insert((space, doc));
+                    queued = true;
+                }
+                // Asked again after the next acknowledgement.
+                Err(e) => warn(&format!("could not queue a snapshot of {id}: {e}")),
             }
         }
         if queued {

@@ -37,11 +37,7 @@ test("changes queued offline go out folded per document, exactly as written, acr
     await phone.journal.ready();
     await phone.journal.writeEntry("Before the flight.");
     await phone.synced();
-    const link = await phone.deviceLink();
-    await laptop.journal.ready();
-    await laptop.page.goto(link);
-    await laptop.page.getByRole("button", { name: "Link this device" }).click();
-    await laptop.journal.ready();
+    await laptop.linkTo(phone);
     await laptop.journal.expectTitles(["Before the flight."]);
     await phone.journal.open();
     await phone.synced();

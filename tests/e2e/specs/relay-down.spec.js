@@ -15,8 +15,7 @@ test("relay down: changes wait on the device, then reach the other device", asyn
     await phone.journal.ready();
     await phone.journal.writeEntry("Before the relay went down.");
     await phone.synced();
-    await laptop.page.goto(await phone.deviceLink());
-    await laptop.page.getByRole("button", { name: "Link this device" }).click();
+    await laptop.linkTo(phone);
     await laptop.journal.expectTitles(["Before the relay went down."]);
 
     await stopServer(server);

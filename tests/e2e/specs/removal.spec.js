@@ -96,10 +96,7 @@ test("Maya loses her phone: from her laptop she removes it; it gets nothing new,
     await phone.journal.writeEntry("Written on the phone.");
     await phone.synced();
     for (const other of [laptop, tablet]) {
-      await other.journal.ready();
-      await other.page.goto(await phone.deviceLink());
-      await other.page.getByRole("button", { name: "Link this device" }).click();
-      await other.journal.ready();
+      await other.linkTo(phone);
       await other.journal.expectTitles(["Written on the phone."]);
     }
     await laptop.page.goto("/settings");

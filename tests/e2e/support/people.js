@@ -55,6 +55,14 @@ export class Person {
     return this.page.getByTestId("invite-link").inputValue();
   }
 
+  /** This device opens `other`'s device link and links itself to that person's journal. */
+  async linkTo(other) {
+    await this.journal.ready();
+    await this.page.goto(await other.deviceLink());
+    await this.page.getByRole("button", { name: "Link this device" }).click();
+    await this.journal.ready();
+  }
+
   async offline(yes) {
     await this.context.setOffline(yes);
   }
