@@ -46,6 +46,51 @@ async fn a_new_device_catches_up_then_receives_live_blobs() {
 }
 
 #[tokio::test]
+async fn a_burst_of_puts_is_acknowledged_in_order_and_reaches_followers_even_if_its_writer_leaves() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), Limits { blobs_per_second: 1e9, burst: 1e9, ..limits() }).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+    let mut laptop = Client::connect(relay.addr, &sam).await;
+    assert!(laptop.subscribe(space.id, vec![]).await.is_empty());
+    let docs = ["journal/2026-10", "journal/2026-11"];
+    let blob = |i: u32| maya.seal(&space, docs[i as usize % 2], &i.to_le_bytes());
+
+    // The phone sends a week of changes without waiting for any answer.
+    let mut phone = Client::connect(relay.addr, &maya).await;
+    for i in 0..300 {
+        phone.send(&ClientFrame::Put { request: i, blob: blob(i) }).await;
+    }
+    for i in 0..300 {
+        let ack = phone.recv().await;
+        assert!(
+            matches!(ack, RelayFrame::Ack { request, seq, .. } if request == i && seq == u64::from(i / 2 + 1)),
+            "{ack:?}"
+        );
+    }
+    // Another burst, and the phone goes before hearing back: what the relay took still
+    // reaches the laptop, in each document's order.
+    for i in 300..600 {
+        phone.send(&ClientFrame::Put { request: i, blob: blob(i) }).await;
+    }
+    phone.ws.close(None).await.unwrap();
+    let mut live = Vec::new();
+    while live.len() < 600 {
+        live.push(laptop.recv().await);
+    }
+    let mut next = [1u64, 1];
+    for (frame, bytes) in live.iter().zip(opened(&space, &live)) {
+        let i = u32::from_le_bytes(bytes.try_into().unwrap());
+        let RelayFrame::Blob { seq, .. } = frame else { panic!("{frame:?}") };
+        assert_eq!(*seq, next[i as usize % 2], "blob {i}");
+        assert_eq!(u64::from(i / 2 + 1), *seq);
+        next[i as usize % 2] += 1;
+    }
+    assert_eq!(next, [301, 301]);
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn putting_the_same_blob_twice_stores_it_once() {
     let data = tempfile::tempdir().unwrap();
     let relay = Relay::start(data.path(), limits()).await;

@@ -274,13 +274,14 @@ impl Hub {
         followers.entry(space).or_default().push(follower);
     }
 
-    /// Appends a blob through the group-committing writer; durable when this resolves.
-    async fn append(&self, item: Append) -> Result<(u64, bool), StoreError> {
+    /// Queues a blob for the group-committing writer; it is durable when the answer comes.
+    /// Answers come in the order blobs were queued, so a session can queue its next put
+    /// before the last one is committed and still acknowledge them in order.
+    fn submit(&self, item: Append) -> tokio::sync::oneshot::Receiver<Result<(u64, bool), StoreError>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.appends
-            .send((item, reply))
-            .map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?;
-        answer.await.map_err(|_| StoreError::Interrupted("the writer stopped".to_owned()))?
+        // A stopped writer drops the reply: the answer then says so.
+        let _ = self.appends.send((item, reply));
+        answer
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -7,7 +7,7 @@
 //! stops reading) and a receive loop; when either ends, both end.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -23,7 +23,7 @@ use amplify::{
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::{Event, EventKind, Follower, Hub, Queued, governed::Refusal, permits};
 use crate::{
@@ -57,6 +57,32 @@ struct Sending {
     _budget: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
 }
 
+/// Puts a session may have handed to the writer before the first of them is committed: enough
+/// for the writer to commit a client's burst in a few transactions, little memory per session.
+const IN_FLIGHT: usize = 64;
+const IN_FLIGHT_BYTES: usize = 2 << 20;
+
+/// A put handed to the writer.
+struct InFlight {
+    request: u32,
+    space: SpaceId,
+    doc: DocRef,
+    raw: Vec<u8>,
+    answer: oneshot::Receiver<Result<(u64, bool), StoreError>>,
+}
+
+type Stored = Result<(u64, bool), StoreError>;
+
+/// The writer's answer to the oldest put in flight (never, if none is).
+async fn first_answer(in_flight: &mut VecDeque<InFlight>) -> Stored {
+    match in_flight.front_mut() {
+        Some(oldest) => (&mut oldest.answer)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Interrupted("the writer stopped".to_owned()))),
+        None => std::future::pending().await,
+    }
+}
+
 /// Serves one connection until it closes. `gate`, when the connection came through the
 /// relay's listener, is told when the device has proved its key and when each frame is done.
 pub async fn session<Tx, Rx>(hub: Arc<Hub>, sink: Tx, stream: Rx, gate: Option<Arc<Gate>>)
@@ -84,8 +110,13 @@ where
         behind: Arc::default(),
         refused: 0,
         rejected: HashMap::new(),
+        in_flight: VecDeque::new(),
+        in_flight_bytes: 0,
     };
     let outcome = session.run(stream).await;
+    // Puts the writer took are stored whether or not the client is still there: followers
+    // must hear of them now, not at their next connection.
+    session.settle().await;
     if !session.rejected.is_empty() {
         // One line per connection, however many frames it had refused: no log amplification.
         tracing::info!(device = ?session.device, rejected = ?session.rejected, "refused frames on this connection");
@@ -193,6 +224,10 @@ struct Session {
     refused: u32,
     /// What was refused, by code, for the one log line at the end.
     rejected: HashMap<&'static str, u32>,
+    /// Puts handed to the writer and not answered yet, oldest first: the session reads the
+    /// next frame meanwhile, so a burst of puts shares the writer's commits.
+    in_flight: VecDeque<InFlight>,
+    in_flight_bytes: usize,
 }
 
 impl Session {
@@ -230,6 +265,9 @@ impl Session {
                         gate.frame_done();
                     }
                     step
+                }
+                stored = first_answer(&mut self.in_flight), if !self.in_flight.is_empty() => {
+                    self.landed(stored).await
                 }
                 event = events.recv() => match event {
                     Some(queued) => {
@@ -407,6 +445,11 @@ impl Session {
                 .reject(request, Reject::RateLimited, "too many frames at once; slow down and retry")
                 .await;
         }
+        // Everything but a put or a ping may read or change what the writer is storing: the
+        // puts before it land first, so each frame sees the ones sent before it.
+        if !matches!(frame, ClientFrame::Put { .. } | ClientFrame::Ping | ClientFrame::Presence { .. }) {
+            self.land_all().await?;
+        }
         match frame {
             ClientFrame::Auth { .. } => {
                 Err(Closing::new(Fatal::ProtocolViolation, "already authenticated").into())
@@ -557,28 +600,71 @@ impl Session {
         }
     }
 
+    /// Hands a blob to the writer and goes on reading frames; [`Session::landed`] acknowledges
+    /// it once it is durable. At most [`IN_FLIGHT`] puts (and [`IN_FLIGHT_BYTES`]) wait at once.
     async fn put(&mut self, request: u32, blob: Sealed) -> Result<(), Stop> {
         let raw = encode_sealed(&blob);
+        while !self.in_flight.is_empty()
+            && (self.in_flight.len() >= IN_FLIGHT || self.in_flight_bytes + raw.len() > IN_FLIGHT_BYTES)
+        {
+            self.land_next().await?;
+        }
         let hash: [u8; 32] = Sha256::digest(&raw).into();
         let (space, doc, author) = (blob.space, blob.doc, blob.author);
         let max_docs = self.hub.limits.max_docs_per_space;
-        let stored = self.hub.append(Append { space, doc, author, hash, blob: raw.clone(), max_docs }).await;
+        let answer = self.hub.submit(Append { space, doc, author, hash, blob: raw.clone(), max_docs });
+        self.in_flight_bytes += raw.len();
+        self.in_flight.push_back(InFlight { request, space, doc, raw, answer });
+        Ok(())
+    }
+
+    async fn land_next(&mut self) -> Result<(), Stop> {
+        let stored = first_answer(&mut self.in_flight).await;
+        self.landed(stored).await
+    }
+
+    async fn land_all(&mut self) -> Result<(), Stop> {
+        while !self.in_flight.is_empty() {
+            self.land_next().await?;
+        }
+        Ok(())
+    }
+
+    /// Once the session ends: records and passes on what the writer stored, answering no one.
+    async fn settle(&mut self) {
+        while !self.in_flight.is_empty() {
+            let stored = first_answer(&mut self.in_flight).await;
+            self.record(&stored);
+        }
+    }
+
+    /// Answers the oldest put in flight, which the writer is done with.
+    async fn landed(&mut self, stored: Stored) -> Result<(), Stop> {
+        let (request, doc) = self.record(&stored);
         match stored {
-            Ok((seq, new)) => {
-                if new {
-                    let m = &self.hub.metrics;
-                    m.blobs_accepted.fetch_add(1, Ordering::Relaxed);
-                    m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
-                    m.stored_blobs.fetch_add(1, Ordering::Relaxed);
-                    m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
-                    let frame = Arc::new(blob_frame(seq, &raw));
-                    self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
-                }
-                tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
-                Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?)
-            }
+            Ok((seq, _)) => Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?),
             Err(e) => self.refused_by_store(request, e).await,
         }
+    }
+
+    /// Takes the oldest put off the in-flight queue; counts it if it is newly stored and hands
+    /// it to the space's followers. Returns its request number and document.
+    fn record(&mut self, stored: &Stored) -> (u32, DocRef) {
+        let InFlight { request, space, doc, raw, .. } = self.in_flight.pop_front().expect("a put in flight");
+        self.in_flight_bytes -= raw.len();
+        if let Ok((seq, new)) = *stored {
+            if new {
+                let m = &self.hub.metrics;
+                m.blobs_accepted.fetch_add(1, Ordering::Relaxed);
+                m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
+                m.stored_blobs.fetch_add(1, Ordering::Relaxed);
+                m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
+                let frame = Arc::new(blob_frame(seq, &raw));
+                self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
+            }
+            tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
+        }
+        (request, doc)
     }
 
     async fn snapshot(&mut self, request: u32, covers: u64, blob: Sealed) -> Result<(), Stop> {
