@@ -60,7 +60,9 @@ pub use crate::{
     export::{canvas_json, canvas_markdown, journal_json, journal_markdown},
     group::{Group, Member},
     invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
-    journal::{Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, volume_id, volume_month},
+    journal::{
+        Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, tag_counts, volume_id, volume_month,
+    },
     keyring::Keyring,
     profile::{Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},

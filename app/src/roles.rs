@@ -120,9 +120,16 @@ pub fn TabBar() -> impl IntoView {
 pub fn Guard(page: Page, children: ChildrenFn) -> impl IntoView {
     let repo = expect_context::<Repo>();
     let role = Memo::new(move |_| AppRole::of(&repo));
+    // The journal shows this month while older months and other documents still load; other
+    // pages wait for every document, so they never say "nothing yet" about one still loading.
+    // A memo: the page is drawn once, not again when the rest has loaded.
+    let ready = Memo::new(move |_| match page {
+        Page::Journal => repo.loaded.get() || repo.with_account(|a| a.is_some()),
+        _ => repo.loaded.get(),
+    });
     move || {
         // Until the account is read the role is unknown: decide nothing yet.
-        if !repo.loaded.get() {
+        if !ready.get() {
             return view! {
                 <p class="page" role="status">
                     "Opening…"

@@ -112,7 +112,8 @@ impl Entry {
         }
     }
 
-    fn matches(&self, query: &Query) -> bool {
+    /// Whether the entry has every tag of `query` and contains every one of its words.
+    pub fn matches(&self, query: &Query) -> bool {
         if !query.tags.iter().all(|t| self.tags.contains(t)) {
             return false;
         }
@@ -131,6 +132,34 @@ impl Entry {
 pub struct Day {
     pub date: Date,
     pub entries: Vec<Entry>,
+}
+
+impl Day {
+    /// Groups entries sorted newest first by the local day they were written, keeping the order.
+    pub fn group(entries: impl IntoIterator<Item = Entry>) -> Vec<Day> {
+        let mut days: Vec<Day> = Vec::new();
+        for entry in entries {
+            let date = entry.written.local_date();
+            match days.last_mut() {
+                Some(day) if day.date == date => day.entries.push(entry),
+                _ => days.push(Day { date, entries: vec![entry] }),
+            }
+        }
+        days
+    }
+}
+
+/// Every tag on `entries`, with how many carry it, most used first.
+pub fn tag_counts<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<(String, usize)> {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for entry in entries {
+        for tag in &entry.tags {
+            *counts.entry(tag).or_default() += 1;
+        }
+    }
+    let mut tags: Vec<_> = counts.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
+    tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    tags
 }
 
 /// A search: every word must appear (case-insensitively) in the prompt, body or tags, and every
@@ -234,28 +263,12 @@ impl Journal {
 
     /// The entries that match `query`, grouped by the day they were written, newest first.
     pub fn days(&self, query: &Query) -> Vec<Day> {
-        let mut days: Vec<Day> = Vec::new();
-        for entry in self.search(query) {
-            let date = entry.written.local_date();
-            match days.last_mut() {
-                Some(day) if day.date == date => day.entries.push(entry),
-                _ => days.push(Day { date, entries: vec![entry] }),
-            }
-        }
-        days
+        Day::group(self.search(query))
     }
 
     /// Every tag in use on a live entry, with how many entries carry it, most used first.
     pub fn tags(&self) -> Vec<(String, usize)> {
-        let mut counts = std::collections::BTreeMap::<String, usize>::new();
-        for entry in self.entries() {
-            for tag in entry.tags {
-                *counts.entry(tag).or_default() += 1;
-            }
-        }
-        let mut tags: Vec<_> = counts.into_iter().collect();
-        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        tags
+        tag_counts(&self.entries())
     }
 
     /// Replaces the body with `text`. Returns `false` if there is no such entry.

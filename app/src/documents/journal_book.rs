@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use amplify::{Day, DocId, EntryId, Journal, Moment, Month, Query};
+use amplify::{Day, DocId, Entry, EntryId, Journal, Moment, Month, Query, tag_counts};
 use leptos::prelude::*;
 
 use super::{
@@ -27,6 +27,16 @@ use crate::{
 pub struct Volume {
     pub month: Month,
     pub handle: DocHandle<Journal>,
+    /// Its live entries, newest first, read out of the document again only when it changes:
+    /// a search or a redraw of the list does not read every entry of every month.
+    entries: Memo<Vec<Entry>>,
+}
+
+impl Volume {
+    /// Call under the book's owner (see [`JournalBook::owned`]).
+    fn new(month: Month, handle: DocHandle<Journal>) -> Volume {
+        Volume { month, handle, entries: Memo::new(move |_| handle.with(Journal::entries)) }
+    }
 }
 
 /// A participant's journal: its volumes, newest first. `Copy`, like a document handle.
@@ -82,7 +92,7 @@ impl JournalBook {
         let handles: Vec<Volume> = self.owned(|| {
             months
                 .iter()
-                .map(|&month| Volume { month, handle: DocHandle::new(DocId::Journal(month)).attach(&hook) })
+                .map(|&month| Volume::new(month, DocHandle::new(DocId::Journal(month)).attach(&hook)))
                 .collect()
         });
         self.volumes.set(handles.clone());
@@ -97,9 +107,10 @@ impl JournalBook {
 
     /// Storage could not be opened: nothing can be read or written.
     pub(crate) fn fail(&self, error: &StorageError) {
-        let handle = self.owned(|| DocHandle::new(DocId::Journal(platform::now().local_date().month())));
-        handle.set_health(Health::unreadable(error.to_string()));
-        self.volumes.set(vec![Volume { month: platform::now().local_date().month(), handle }]);
+        let month = platform::now().local_date().month();
+        let volume = self.owned(|| Volume::new(month, DocHandle::new(DocId::Journal(month))));
+        volume.handle.set_health(Health::unreadable(error.to_string()));
+        self.volumes.set(vec![volume]);
         self.loading.set(false);
     }
 
@@ -115,15 +126,23 @@ impl JournalBook {
     /// Entries matching `query`, grouped by day, newest first, across every loaded volume.
     pub fn days(&self, query: &Query) -> Vec<Day> {
         // Volumes are in month order and a day never spans two months, so concatenating each
-        // volume's days keeps them in order.
-        self.volumes.get().iter().flat_map(|v| v.handle.with(|j| j.days(query))).collect()
+        // volume's entries keeps them in order.
+        self.volumes.with(|volumes| {
+            let mut found = Vec::new();
+            for volume in volumes {
+                volume
+                    .entries
+                    .with(|entries| found.extend(entries.iter().filter(|e| e.matches(query)).cloned()));
+            }
+            Day::group(found)
+        })
     }
 
     /// Every tag in use, with how many entries carry it, most used first.
     pub fn tags(&self) -> Vec<(String, usize)> {
         let mut counts = BTreeMap::<String, usize>::new();
         for volume in self.volumes.get() {
-            for (tag, n) in volume.handle.with(Journal::tags) {
+            for (tag, n) in volume.entries.with(|entries| tag_counts(entries)) {
                 *counts.entry(tag).or_default() += n;
             }
         }
@@ -155,8 +174,9 @@ impl JournalBook {
         let storage = self.storage.get_value()?;
         let hook = self.hook.get_value();
         let handle = self.owned(|| DocHandle::new_empty(DocId::Journal(month), storage)).attach(&hook);
+        let volume = self.owned(|| Volume::new(month, handle));
         self.volumes.update(|volumes| {
-            volumes.push(Volume { month, handle });
+            volumes.push(volume);
             volumes.sort_by_key(|v| std::cmp::Reverse(v.month));
         });
         Some(handle)

@@ -61,18 +61,9 @@ pub fn JournalPage() -> impl IntoView {
     let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
     let tags = Memo::new(move |_| journal.tags());
 
-    // For the load benchmark (./x bench): when the whole journal is on screen.
-    Effect::new(move |marked: Option<bool>| {
-        let done = marked.unwrap_or(false) || !journal.is_loading();
-        if done
-            && marked != Some(true)
-            && let Some(performance) = web_sys::window().and_then(|w| w.performance())
-        {
-            // For the load benchmark; nothing depends on it.
-            let _unmeasured = performance.mark("journal-visible");
-        }
-        done
-    });
+    // For the benchmarks (./x bench): when this month is on screen, and the whole journal.
+    mark_once("journal-first-month", move || total() > 0 || !journal.is_loading());
+    mark_once("journal-visible", move || !journal.is_loading());
 
     // Keep the search in the address, so Back from an entry returns to the same list.
     Effect::new(move |_| {
@@ -232,6 +223,21 @@ pub fn JournalPage() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// Leaves a performance mark named `name` the first time `reached` is true.
+fn mark_once(name: &'static str, reached: impl Fn() -> bool + 'static) {
+    Effect::new(move |marked: Option<bool>| {
+        let done = marked.unwrap_or(false) || reached();
+        if done
+            && marked != Some(true)
+            && let Some(performance) = web_sys::window().and_then(|w| w.performance())
+        {
+            // For the benchmarks; nothing depends on it.
+            let _unmeasured = performance.mark(name);
+        }
+        done
+    });
 }
 
 #[component]
