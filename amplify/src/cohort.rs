@@ -105,6 +105,8 @@ pub struct CohortMember {
     pub region: String,
     /// The home group's space id (hex), for participants in one.
     pub group: Option<String>,
+    /// The home group's name, when the person's own card gives it (see [`crate::Placement`]).
+    pub group_name: Option<String>,
     /// The coach's person id, for participants paired with one.
     pub coach: Option<String>,
 }
@@ -212,6 +214,7 @@ impl Cohort {
                     role: self.doc.get_str(&m, "role").and_then(|r| CohortRole::from_key(&r))?,
                     region: self.doc.get_str(&m, "region").unwrap_or_default(),
                     group: self.doc.get_str(&m, "group"),
+                    group_name: None,
                     coach: self.doc.get_str(&m, "coach"),
                     person,
                 })

@@ -64,7 +64,7 @@ pub use crate::{
         Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, tag_counts, volume_id, volume_month,
     },
     keyring::Keyring,
-    profile::{Profile, ProfileField, ProfileFields},
+    profile::{Placement, Profile, ProfileField, ProfileFields},
     prompts::{CORE_PROMPTS, DAILY_PROMPTS, prompt_of_the_day},
     registration::{RegistrationId, RegistrationKey, SpaceRegistration},
     showcase::{Published, Showcase},

@@ -38,6 +38,16 @@ impl ProfileField {
     }
 }
 
+/// Where a participant is in the programme, as their own card in the cohort says: the cohort
+/// document is the programme team's to write, a card its person's, so the person says it here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// Their home group: its space id (hex) and its name.
+    pub group: Option<(String, String)>,
+    /// Their coach's person id (hex).
+    pub coach: Option<String>,
+}
+
 /// One person's profile. Every field is automerge text, so edits from two devices merge.
 #[derive(Debug)]
 pub struct Profile {
@@ -83,6 +93,35 @@ impl Profile {
         }
     }
 
+    /// Where this person is in the programme (on a cohort card; empty on one's own profile).
+    pub fn placement(&self) -> Placement {
+        let obj = self.doc.root_obj("fields");
+        let get = |key| self.doc.get_str(&obj, key).filter(|v| !v.is_empty());
+        Placement {
+            group: get("group").map(|space| (space, get("group_name").unwrap_or_default())),
+            coach: get("coach"),
+        }
+    }
+
+    /// Says where this person is; writes only what changed.
+    pub fn set_placement(&mut self, placement: &Placement) {
+        if self.placement() == *placement {
+            return;
+        }
+        let obj = self.doc.root_obj("fields");
+        let (group, group_name) = placement.group.clone().unzip();
+        for (key, value) in [("group", group), ("group_name", group_name), ("coach", placement.coach.clone())]
+        {
+            match value {
+                Some(value) if self.doc.get_str(&obj, key).as_ref() != Some(&value) => {
+                    self.doc.put(&obj, key, value);
+                }
+                None if self.doc.get_str(&obj, key).is_some() => self.doc.delete(&obj, key),
+                _ => {}
+            }
+        }
+    }
+
     /// Makes this profile say what `other` says (a cohort card mirrors a person's own profile).
     pub fn copy_from(&mut self, other: &Profile) {
         for field in ProfileField::ALL {
@@ -108,6 +147,24 @@ mod tests {
         assert_eq!(loaded.fields().name, "Maya Lindqvist");
         assert_eq!(loaded.get(ProfileField::Region), "Nordics");
         assert_eq!(loaded.fields().statement, "");
+    }
+
+    #[test]
+    fn a_placement_round_trips_and_clears() {
+        let mut card = Profile::new();
+        assert_eq!(card.placement(), Placement::default());
+        let placed = Placement {
+            group: Some(("ab12".to_owned(), "Forest".to_owned())),
+            coach: Some("cd34".to_owned()),
+        };
+        card.set_placement(&placed);
+        let mut loaded = Profile::load(&card.doc_mut().save()).unwrap();
+        assert_eq!(loaded.placement(), placed);
+        // Mirroring the person's own profile leaves the placement alone.
+        loaded.copy_from(&Profile::new());
+        assert_eq!(loaded.placement(), placed);
+        loaded.set_placement(&Placement { coach: None, ..placed.clone() });
+        assert_eq!(loaded.placement(), Placement { coach: None, ..placed });
     }
 
     #[test]

@@ -68,6 +68,13 @@ pub fn App() -> impl IntoView {
         }
         news.len()
     });
+    // The person's card in the cohort says where they are, and follows when that changes (a
+    // coaching document arriving names the coach).
+    Effect::new(move |_| {
+        if repo.loaded.get() {
+            actions::place_me(repo);
+        }
+    });
     // The person's recovery code reaches their other devices.
     Effect::new(move |_| {
         if repo.loaded.get() && repo.keyring().is_some() {

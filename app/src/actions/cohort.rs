@@ -1,8 +1,8 @@
 //! The cohort: creating and joining it, the person's card in it, and publishing to its showcase.
 
 use amplify::{
-    Canvas, Cohort, CohortRole, DocId, Invite, InviteKind, Profile, ProfileField, Published, Showcase,
-    SpaceId, Stage,
+    Canvas, Cohort, CohortRole, DocId, Group, Invite, InviteKind, Owner, Placement, Profile, ProfileField,
+    Published, Showcase, SpaceId, Stage,
 };
 
 use super::{ActionError, members::enter, my_name, person_id, remember_name};
@@ -110,6 +110,44 @@ pub fn mirror_profile(repo: Repo) {
     });
     if differs {
         repo.profile.with_untracked(|mine| card.edit(|theirs| theirs.copy_from(mine)));
+    }
+}
+
+/// Says on this person's card in the cohort which home group they are in and who coaches them
+/// (reactive: call it from an effect). The coach is known once the coaching document has
+/// arrived, which may be long after joining; the card then follows, and every device of the
+/// cohort reads it there.
+pub fn place_me(repo: Repo) {
+    let Some(cohort) =
+        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))
+    else {
+        return;
+    };
+    let Some(person) = person_id(&repo) else { return };
+    let Some(card) = repo.handle::<Profile>(DocId::PersonCard(cohort, person)) else { return };
+    let (groups, pairs): (Vec<(SpaceId, String)>, Vec<SpaceId>) = repo.with_account(|a| {
+        let Some(a) = a else { return Default::default() };
+        let live = |kind| a.of_kind(kind).filter(|s| !s.removed);
+        (
+            live(SpaceKind::HomeGroup).map(|s| (s.id(), s.name.clone())).collect(),
+            live(SpaceKind::Coaching)
+                .filter(|s| s.side == Some(Owner::Participant))
+                .map(|s| s.id())
+                .collect(),
+        )
+    });
+    let group = groups.into_iter().next().map(|(space, joined_as)| {
+        let named =
+            repo.handle::<Group>(DocId::Group(space)).map(|g| g.with(|g| g.name())).unwrap_or_default();
+        (space.to_string(), if named.is_empty() { joined_as } else { named })
+    });
+    let coach = pairs.into_iter().find_map(|space| {
+        let coaching = repo.handle::<amplify::Coaching>(DocId::Coaching(space))?;
+        Some(coaching.with(|c| c.pair().coach)).filter(|coach| !coach.is_empty())
+    });
+    let placement = Placement { group, coach };
+    if card.with(Profile::placement) != placement {
+        card.edit(|c| c.set_placement(&placement));
     }
 }
 

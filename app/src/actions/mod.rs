@@ -17,7 +17,8 @@ pub use self::{
         refresh_shared, share_entry, shared_copy, unshare_entry,
     },
     cohort::{
-        create_cohort, is_published, join_cohort, may_write_cohort, mirror_profile, publish, set_stage,
+        create_cohort, is_published, join_cohort, may_write_cohort, mirror_profile, place_me, publish,
+        set_stage,
     },
     devices::{
         adopt_registration, keep_keyring, link_device, registration, restore_device, use_registration,

@@ -89,12 +89,20 @@ impl Repo {
                 let field = |f: ProfileField| card.map(|c| c.with(|c| c.get(f))).unwrap_or_default();
                 let person = person.to_string();
                 let listed = listed.iter().find(|m| m.person == person);
+                // The person's own card says where they are; the cohort document only for
+                // cohorts from before (a participant cannot write a governed cohort's).
+                let placed = card.map(|c| c.with(Profile::placement)).unwrap_or_default();
+                let (group, group_name) = match placed.group {
+                    Some((space, name)) => (Some(space), Some(name)),
+                    None => (listed.and_then(|m| m.group.clone()), None),
+                };
                 CohortMember {
                     name: field(ProfileField::Name),
                     role: cohort_role(tag).unwrap_or(CohortRole::Participant),
                     region: field(ProfileField::Region),
-                    group: listed.and_then(|m| m.group.clone()),
-                    coach: listed.and_then(|m| m.coach.clone()),
+                    group,
+                    group_name,
+                    coach: placed.coach.or_else(|| listed.and_then(|m| m.coach.clone())),
                     person,
                 }
             })

@@ -284,7 +284,7 @@ fn CohortView(space: SpaceId) -> impl IntoView {
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
-                        <th scope="col">"AppRole"</th>
+                        <th scope="col">"Role"</th>
                         <th scope="col">"Region"</th>
                         <th scope="col">"Home group"</th>
                         <th scope="col">"Coach"</th>
@@ -301,7 +301,13 @@ fn CohortView(space: SpaceId) -> impl IntoView {
                                         <td dir="auto">{m.name.clone()}</td>
                                         <td>{m.role.label()}</td>
                                         <td dir="auto">{m.region.clone()}</td>
-                                        <td dir="auto">{group_name(&m.group).unwrap_or_default()}</td>
+                                        <td dir="auto">
+                                            {m
+                                                .group_name
+                                                .clone()
+                                                .or_else(|| group_name(&m.group))
+                                                .unwrap_or_default()}
+                                        </td>
                                         <td dir="auto">{person_name(&m.coach).unwrap_or_default()}</td>
                                     </tr>
                                 }

@@ -92,8 +92,8 @@ pub fn HealthAlert<M: amplify::Model + 'static>(
                                     "Some edits to your {name} could not be read, and the relay does not have them either.",
                                 )}
                             </strong>
-                            " Everything else is here. The damaged record has been set aside on this device, not deleted: "
-                            "Settings keeps it for support."
+                            " What was written on this device after them builds on them: it is kept, but cannot be shown without them. "
+                            "The damaged record has been set aside on this device, not deleted: Settings keeps it for support."
                         </p>
                         <button on:click=move |_| dismissed.set(true)>"OK"</button>
                     </div>

@@ -95,3 +95,26 @@ test("the coach records a session and two actions; Maya ticks one off and the co
     await Promise.all([team.close(), maya.close(), ines.close()]);
   }
 });
+
+test("the cohort's People table names each participant's home group and coach, on every device", async ({ browser, baseURL }) => {
+  const { team, invite } = await startCohort(browser, baseURL);
+  const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya");
+  const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
+  try {
+    await maya.createGroup("Forest", "Maya");
+    await maya.synced();
+    // The coaching document reaches Maya's phone only after she has joined the pair: the
+    // coach is named on her card once it arrives.
+    await pairCoaching(ines, maya);
+    await maya.synced();
+    for (const viewer of [team, ines, maya]) {
+      await viewer.page.goto("/cohort");
+      const row = viewer.page.getByTestId("people").getByRole("row", { name: /Maya/ });
+      await expect(row.getByRole("cell").nth(3), "home group").toHaveText("Forest", { timeout: 20_000 });
+      await expect(row.getByRole("cell").nth(4), "coach").toHaveText("Inès", { timeout: 20_000 });
+      await expect(viewer.page.getByTestId("people").getByRole("columnheader").nth(1)).toHaveText("Role");
+    }
+  } finally {
+    await Promise.all([team.close(), maya.close(), ines.close()]);
+  }
+});
