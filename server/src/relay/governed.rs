@@ -164,6 +164,7 @@ impl Hub {
     /// Erases `space` from the store, and tells every session following it.
     pub(super) async fn erase(&self, space: SpaceId) -> Result<(), StoreError> {
         self.blocking(move |s| s.erase(space)).await?;
+        self.untidy();
         self.remember(space, None);
         let frame = Arc::new(RelayFrame::Removed { space }.encode());
         self.publish(&Event { space, doc: amplify::DocRef([0; 16]), seq: 0, frame, kind: EventKind::Erased });

@@ -20,6 +20,7 @@ use std::{
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering},
+        mpsc::RecvTimeoutError,
     },
     time::Duration,
 };
@@ -173,6 +174,8 @@ pub struct Hub {
     readers: Arc<Semaphore>,
     /// Governed spaces' membership.
     governed: governed::Governed,
+    /// Something was written or dropped since the store last tidied up (see [`Store::maintain`]).
+    untidy: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -180,6 +183,9 @@ impl std::fmt::Debug for Hub {
         f.debug_struct("Hub").field("limits", &self.limits).finish_non_exhaustive()
     }
 }
+
+/// How long the writer waits with nothing to write before the store tidies up.
+const QUIET: Duration = Duration::from_secs(2);
 
 /// Semaphores count permits in `u32`; budgets are far below 4 GiB.
 fn permits(bytes: usize) -> u32 {
@@ -191,11 +197,28 @@ impl Hub {
     pub fn new(store: Arc<dyn Store>, limits: Limits, shutdown: watch::Receiver<bool>) -> Hub {
         let (appends, queue) = std::sync::mpsc::channel::<(Append, Reply)>();
         let writer_store = store.clone();
+        let untidy = Arc::new(AtomicBool::new(false));
+        let untidy_writes = untidy.clone();
         std::thread::Builder::new()
             .name("relay-writer".to_owned())
             .spawn(move || {
-                // Ends when the hub, the only sender, is dropped.
-                while let Ok(first) = queue.recv() {
+                // Ends when the hub, the only sender, is dropped. After a quiet spell following
+                // writes, the store tidies up (its files shrink back to what it holds).
+                loop {
+                    let first = match queue.recv_timeout(QUIET) {
+                        Ok(first) => first,
+                        Err(RecvTimeoutError::Timeout) => {
+                            if untidy_writes.swap(false, Ordering::Relaxed)
+                                && let Err(e) = writer_store.maintain()
+                            {
+                                tracing::warn!(error = %e, "the store's housekeeping failed; trying again later");
+                                untidy_writes.store(true, Ordering::Relaxed);
+                            }
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    };
+                    untidy_writes.store(true, Ordering::Relaxed);
                     let mut batch = vec![first];
                     while batch.len() < 512 {
                         match queue.try_recv() {
@@ -227,6 +250,7 @@ impl Hub {
             verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
             readers: Arc::new(Semaphore::new(8)),
             governed: governed::Governed::default(),
+            untidy,
             limits,
             metrics,
             shutdown,
@@ -282,6 +306,12 @@ impl Hub {
         // A stopped writer drops the reply: the answer then says so.
         let _ = self.appends.send((item, reply));
         answer
+    }
+
+    /// Says that something was dropped from the store (a snapshot covered blobs, a space was
+    /// erased): the writer tidies up at its next quiet moment.
+    fn untidy(&self) {
+        self.untidy.store(true, Ordering::Relaxed);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

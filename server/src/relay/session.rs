@@ -673,6 +673,7 @@ impl Session {
         let doc = blob.doc;
         match self.hub.blocking(move |s| s.snapshot(&snapshot)).await {
             Ok(()) => {
+                self.hub.untidy();
                 self.hub.metrics.snapshots_accepted.fetch_add(1, Ordering::Relaxed);
                 Ok(self.send(RelayFrame::Ack { request, doc, seq: covers }.encode()).await?)
             }

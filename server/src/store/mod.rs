@@ -176,6 +176,15 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::NotRegistered`], [`StoreError::TooManyDocuments`], [`StoreError::Full`].
     fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>>;
 
+    /// Housekeeping while no writes are waiting: gives the space freed by snapshots and
+    /// erasures back to the file system. Nothing stored changes.
+    ///
+    /// # Errors
+    /// If the store could not do it; it is tried again at the next quiet moment.
+    fn maintain(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Stores a snapshot that covers `covers`, and drops the bodies of the blobs it covers. An
     /// older snapshot than the one stored changes nothing.
     ///
