@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
     });
     let notices = Notices::new();
     provide_context(notices);
+    provide_context(pages::ListAddress::default());
     // What the sync engine says happened (a removal), as a notice, once each.
     Effect::new(move |seen: Option<usize>| {
         let news = sync.news();

@@ -388,7 +388,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     book.load(storage.clone(), &mut Default::default()).await;
     let months: Vec<String> = book.volumes().iter().map(|v| v.month.to_string()).collect();
     assert_eq!(months, ["2026-11", "2026-10"], "newest first");
-    let days: Vec<String> = book.days(&Query::default()).iter().map(|d| d.date.to_string()).collect();
+    let days: Vec<String> = book.days(&Query::default(), None).iter().map(|d| d.date.to_string()).collect();
     assert_eq!(days, ["2026-11-20", "2026-11-02", "2026-10-30"]);
     storage.close();
 
@@ -401,7 +401,7 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
         book.volumes().iter().map(|v| matches!(v.handle.health(), Health::Unreadable { .. })).collect();
     assert_eq!(health, [false, true], "only October is unreadable");
     let bodies: Vec<String> =
-        book.days(&Query::default()).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
+        book.days(&Query::default(), None).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
     assert_eq!(bodies, ["November, the pitch", "November, back home"]);
 }
 

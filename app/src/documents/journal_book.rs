@@ -123,18 +123,30 @@ impl JournalBook {
         self.volumes.get()
     }
 
-    /// Entries matching `query`, grouped by day, newest first, across every loaded volume.
-    pub fn days(&self, query: &Query) -> Vec<Day> {
+    /// Entries matching `query`, grouped by day, newest first, across every loaded volume, or
+    /// only `month`'s.
+    pub fn days(&self, query: &Query, month: Option<Month>) -> Vec<Day> {
         // Volumes are in month order and a day never spans two months, so concatenating each
         // volume's entries keeps them in order.
         self.volumes.with(|volumes| {
             let mut found = Vec::new();
-            for volume in volumes {
+            for volume in volumes.iter().filter(|v| month.is_none_or(|m| m == v.month)) {
                 volume
                     .entries
                     .with(|entries| found.extend(entries.iter().filter(|e| e.matches(query)).cloned()));
             }
             Day::group(found)
+        })
+    }
+
+    /// The months with entries, newest first, and how many each has (reactive).
+    pub fn months(&self) -> Vec<(Month, usize)> {
+        self.volumes.with(|volumes| {
+            volumes
+                .iter()
+                .map(|v| (v.month, v.entries.with(Vec::len)))
+                .filter(|(_, count)| *count > 0)
+                .collect()
         })
     }
 

@@ -16,10 +16,14 @@ use crate::{
     ui::SyncedText,
 };
 
+use super::ListAddress;
+
 #[component]
 pub fn EntryPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let params = use_params_map();
+    // Back to the list as it was left: its search and month.
+    let back = use_context::<ListAddress>().map_or_else(|| RwSignal::new("/journal".to_owned()), |a| a.0);
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
     // Which volume holds the entry, and whether it is still there. A memo, so that typing in
     // the entry (which changes the volume) does not rebuild the editor.
@@ -31,7 +35,7 @@ pub fn EntryPage() -> impl IntoView {
     });
     view! {
         <section class="page entry">
-            <A href="/journal" attr:class="back">
+            <A href=move || back.get() attr:class="back">
                 "← Journal"
             </A>
             {move || match (found.get(), repo.journal.is_loading()) {

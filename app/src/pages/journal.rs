@@ -1,6 +1,6 @@
 //! The journal: today's prompt, search, and every entry grouped by day, newest first.
 
-use amplify::{Entry, Query, prompt_of_the_day};
+use amplify::{Entry, Month, Query, prompt_of_the_day};
 use leptos::{leptos_dom::helpers::TimeoutHandle, prelude::*};
 use leptos_router::{
     NavigateOptions,
@@ -8,13 +8,27 @@ use leptos_router::{
     hooks::{use_navigate, use_query_map},
 };
 
-use crate::{documents::Repo, platform, ui::JournalAlerts};
+use crate::{
+    documents::Repo,
+    platform,
+    ui::{JournalAlerts, words},
+};
 
 /// How many entries are drawn at first; more on request, so a long journal opens fast.
 const PAGE: usize = 40;
 
 /// The list follows the search box this long after the last keystroke.
 const SEARCH_DELAY: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Where the journal list was last left (its search and month), for an entry's way back.
+#[derive(Clone, Copy)]
+pub struct ListAddress(pub RwSignal<String>);
+
+impl Default for ListAddress {
+    fn default() -> ListAddress {
+        ListAddress(RwSignal::new("/journal".to_owned()))
+    }
+}
 
 #[component]
 pub fn JournalPage() -> impl IntoView {
@@ -45,6 +59,9 @@ pub fn JournalPage() -> impl IntoView {
         }
     };
     let shown = RwSignal::new(PAGE);
+    // One month alone, when the person jumps to it (kept in the address, like the search).
+    let month = RwSignal::new(query_map.with_untracked(|q| q.get("m").and_then(|m| Month::parse(&m))));
+    let months = Memo::new(move |_| journal.months());
     let today = platform::now().local_date();
     let daily = prompt_of_the_day(today);
 
@@ -57,7 +74,7 @@ pub fn JournalPage() -> impl IntoView {
     let can_write = move || journal.can_write();
 
     let query = Memo::new(move |_| Query::parse(&search.get()));
-    let days = Memo::new(move |_| journal.days(&query.get()));
+    let days = Memo::new(move |_| journal.days(&query.get(), month.get()));
     let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
     let tags = Memo::new(move |_| journal.tags());
 
@@ -65,15 +82,26 @@ pub fn JournalPage() -> impl IntoView {
     mark_once("journal-first-month", move || total() > 0 || !journal.is_loading());
     mark_once("journal-visible", move || !journal.is_loading());
 
-    // Keep the search in the address, so Back from an entry returns to the same list.
+    // Keep the search and the month in the address, so Back from an entry returns to the same
+    // list.
     Effect::new(move |_| {
         let q = search.get();
+        let mut params = Vec::new();
+        if !q.is_empty() {
+            params.push(format!("q={}", js_sys::encode_uri_component(&q)));
+        }
+        if let Some(m) = month.get() {
+            params.push(format!("m={m}"));
+        }
         if let Some(window) = web_sys::window() {
-            let url = if q.is_empty() {
+            let url = if params.is_empty() {
                 "/journal".to_owned()
             } else {
-                format!("/journal?q={}", js_sys::encode_uri_component(&q))
+                format!("/journal?{}", params.join("&"))
             };
+            if let Some(ListAddress(address)) = use_context::<ListAddress>() {
+                address.set(url.clone());
+            }
             if let Ok(history) = window.history() {
                 // Only the address bar's query is stale if this fails.
                 let _stale = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
@@ -135,6 +163,40 @@ pub fn JournalPage() -> impl IntoView {
                     }
                 />
             </search>
+            <Show when=move || { months.with(|m| m.len() > 1) || month.with(Option::is_some) }>
+                <div class="jump">
+                    <label for="jump">"Jump to a month"</label>
+                    <select
+                        id="jump"
+                        on:change=move |ev| {
+                            month.set(Month::parse(&event_target_value(&ev)));
+                            shown.set(PAGE);
+                        }
+                    >
+                        <option value="" selected=move || month.with(Option::is_none)>
+                            "All months"
+                        </option>
+                        {move || {
+                            months
+                                .get()
+                                .into_iter()
+                                .map(|(m, n)| {
+                                    let label = format!(
+                                        "{} ({})",
+                                        platform::month_label(m),
+                                        words::count(n, "entry", "entries"),
+                                    );
+                                    view! {
+                                        <option value=m.to_string() selected=move || month.get() == Some(m)>
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </div>
+            </Show>
             <Show when=move || !tags.with(Vec::is_empty)>
                 <div class="tags" role="group" aria-label="Filter by tag">
                     {move || {

@@ -26,7 +26,7 @@ pub use self::{
     groups::{GroupPage, GroupsPage},
     home::HomePage,
     join::JoinPage,
-    journal::JournalPage,
+    journal::{JournalPage, ListAddress},
     more::MorePage,
     not_found::NotFound,
     profile::ProfilePage,

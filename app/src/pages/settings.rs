@@ -94,7 +94,11 @@ fn RegistrationSection() -> impl IntoView {
 pub(super) fn ExportSection() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let entries = move || {
-        repo.journal.days(&amplify::Query::default()).into_iter().flat_map(|d| d.entries).collect::<Vec<_>>()
+        repo.journal
+            .days(&amplify::Query::default(), None)
+            .into_iter()
+            .flat_map(|d| d.entries)
+            .collect::<Vec<_>>()
     };
     let canvas = move || {
         let (space, _) = repo.groups().into_iter().next()?;

@@ -132,3 +132,28 @@ test("a tap is kept even when the page is left straight after it", async ({ page
   await page.reload(); // no waiting for "Saved": the tap saves at once
   await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
 });
+
+test("jump to a month: the list shows that month alone, and every month again", async ({ page }) => {
+  const journal = new JournalPage(page);
+  // Written in September, on the browser's clock; then today.
+  await page.clock.setFixedTime(new Date("2026-09-14T09:00:00"));
+  await journal.open();
+  await journal.writeEntry("A September evening in Tokyo");
+  await page.clock.setFixedTime(new Date("2026-10-02T09:00:00"));
+  await journal.writeEntry("October, back home");
+  await journal.open();
+  await journal.expectTitles(["October, back home", "A September evening in Tokyo"]);
+
+  const jump = page.getByLabel("Jump to a month");
+  await expect(jump.locator("option")).toHaveText(["All months", "October 2026 (1 entry)", "September 2026 (1 entry)"]);
+  await jump.selectOption({ label: "September 2026 (1 entry)" });
+  await journal.expectTitles(["A September evening in Tokyo"]);
+  await expect(page.getByRole("status").filter({ hasText: /entr/ })).toHaveText("1 entry");
+  // Back from an entry returns to the same month.
+  await journal.entries.getByRole("link", { name: /September evening/ }).click();
+  await journal.backToJournal();
+  await expect(jump).toHaveValue("2026-09");
+  await journal.expectTitles(["A September evening in Tokyo"]);
+  await jump.selectOption({ label: "All months" });
+  await journal.expectTitles(["October, back home", "A September evening in Tokyo"]);
+});
