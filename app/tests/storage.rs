@@ -476,3 +476,31 @@ async fn changes_from_the_relay_never_go_back_into_the_outbox() {
     assert_eq!(storage.outbox().await.unwrap().len(), sent.borrow().len());
     assert_eq!(laptop.with(|j| j.entries().len()), 3);
 }
+
+#[wasm_bindgen_test]
+async fn a_months_kept_list_is_used_only_for_the_very_bytes_it_was_made_from() {
+    use app::documents::journal_view;
+    let name = db_name("view");
+    let storage = open(&name).await;
+    let id = "journal/2026-11";
+    let handle = loaded::<Journal>(id, &storage).await;
+    let first = handle.edit(|j| j.add_entry(noon(2026, 11, 2), None));
+    handle.edit(|j| j.set_body(&first, "November, back home"));
+    handle.flush().await;
+    journal_view::keep(&storage, id, handle).await;
+    let kept = journal_view::cached(&storage, id).await.expect("a list for the bytes stored now");
+    assert_eq!(kept, handle.with(Journal::entries));
+
+    // A later save changes the bytes: the old list is never shown for them.
+    handle.edit(|j| j.set_body(&first, "November, back home, and the pitch went well"));
+    handle.flush().await;
+    assert_eq!(journal_view::cached(&storage, id).await, None);
+    // A list is not made while an edit waits to be saved.
+    handle.edit(|j| j.set_body(&first, "unsaved"));
+    journal_view::keep(&storage, id, handle).await;
+    assert_eq!(journal_view::cached(&storage, id).await, None);
+    handle.flush().await;
+    journal_view::keep(&storage, id, handle).await;
+    let kept = journal_view::cached(&storage, id).await.expect("a list again once saved");
+    assert_eq!(kept[0].body, "unsaved");
+}

@@ -198,6 +198,15 @@ impl<M: Model + 'static> DocHandle<M> {
         self.core.save.get()
     }
 
+    pub(super) fn save_state_untracked(&self) -> SaveState {
+        self.core.save.get_untracked()
+    }
+
+    /// Counts the document's changes (edits, remote changes, loads) on this device.
+    pub(super) fn version_untracked(&self) -> u64 {
+        self.core.version.get_untracked()
+    }
+
     /// Saves pending edits now, instead of after the debounce.
     pub async fn flush(self) {
         self.core.flush().await;

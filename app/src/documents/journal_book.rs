@@ -16,6 +16,7 @@ use super::{
     handle::DocHandle,
     health::{Health, SaveState},
     hook::SharedHook,
+    journal_view,
 };
 use crate::{
     platform,
@@ -30,12 +31,31 @@ pub struct Volume {
     /// Its live entries, newest first, read out of the document again only when it changes:
     /// a search or a redraw of the list does not read every entry of every month.
     entries: Memo<Vec<Entry>>,
+    /// The list kept from the last start (see `journal_view`), shown until the document is open.
+    preview: RwSignal<Option<Vec<Entry>>>,
+    /// The document's version when its list was last kept.
+    kept: StoredValue<u64>,
 }
 
 impl Volume {
     /// Call under the book's owner (see [`JournalBook::owned`]).
     fn new(month: Month, handle: DocHandle<Journal>) -> Volume {
-        Volume { month, handle, entries: Memo::new(move |_| handle.with(Journal::entries)) }
+        let preview = RwSignal::new(None::<Vec<Entry>>);
+        let entries = Memo::new(move |_| match preview.get() {
+            Some(entries) => entries,
+            None => handle.with(Journal::entries),
+        });
+        Volume { month, handle, entries, preview, kept: StoredValue::new(0) }
+    }
+
+    /// Keeps this month's list for the next start, if it changed since it was last kept.
+    async fn keep_view(self, storage: &Storage) {
+        let version = self.handle.version_untracked();
+        if self.kept.get_value() == version || !matches!(self.handle.health_untracked(), Health::Ready) {
+            return;
+        }
+        journal_view::keep(storage, &self.handle.id().to_string(), self.handle).await;
+        self.kept.set_value(version);
     }
 }
 
@@ -98,7 +118,25 @@ impl JournalBook {
         self.volumes.set(handles.clone());
         for volume in handles {
             let key = volume.handle.id().to_string();
-            volume.handle.load(storage.clone(), lost.remove(&key)).await;
+            let lost = lost.remove(&key);
+            // The list as it was, drawn while the document is read (not for one that lost
+            // something: its list must say so).
+            let cached = match lost {
+                None => journal_view::cached(&storage, &key).await,
+                Some(_) => None,
+            };
+            let had_view = cached.is_some();
+            if had_view {
+                volume.preview.set(cached);
+                platform::after_paint().await;
+            }
+            volume.handle.load(storage.clone(), lost).await;
+            volume.preview.set(None);
+            if had_view {
+                volume.kept.set_value(volume.handle.version_untracked());
+            } else {
+                volume.keep_view(&storage).await;
+            }
             // Let the page paint and respond before the next, older month.
             platform::sleep(Duration::ZERO).await;
         }
@@ -208,8 +246,15 @@ impl JournalBook {
         self.volumes.get().iter().map(|v| v.handle.save_state()).collect()
     }
 
+    /// Saves every volume's pending edits, then keeps the changed months' lists for the next
+    /// start.
     pub async fn flush(self) {
         let volumes = self.volumes.get_untracked();
-        futures_util::future::join_all(volumes.into_iter().map(|v| v.handle.flush())).await;
+        futures_util::future::join_all(volumes.iter().map(|v| v.handle.flush())).await;
+        if let Some(storage) = self.storage.get_value() {
+            for volume in volumes {
+                volume.keep_view(&storage).await;
+            }
+        }
     }
 }

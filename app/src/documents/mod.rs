@@ -7,6 +7,7 @@ mod handle;
 mod health;
 mod hook;
 mod journal_book;
+pub mod journal_view;
 mod load;
 mod marks;
 mod queries;

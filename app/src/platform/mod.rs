@@ -5,7 +5,7 @@ use amplify::{Date, Moment, Month};
 use gloo_storage::{LocalStorage, Storage as _};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 
 /// A plain JavaScript object with `fields` (setting a property on a fresh plain object cannot
@@ -226,6 +226,31 @@ pub async fn sleep(duration: std::time::Duration) {
         }
     });
     // The promise only ever resolves.
+    let _resolved = JsFuture::from(promise).await;
+}
+
+/// Resolves once the browser has painted what is on the page now: the next animation frame,
+/// then a task after it (the paint happens between them).
+pub async fn after_paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let Some(window) = web_sys::window() else {
+            let _resolved = resolve.call0(&JsValue::UNDEFINED);
+            return;
+        };
+        let later = resolve.clone();
+        let after = Closure::once_into_js(move || {
+            if let Some(window) = web_sys::window()
+                && window.set_timeout_with_callback_and_timeout_and_arguments_0(&later, 0).is_ok()
+            {
+                return;
+            }
+            let _resolved = later.call0(&JsValue::UNDEFINED);
+        });
+        if window.request_animation_frame(after.unchecked_ref()).is_err() {
+            // No frames (a hidden page): go on at once.
+            let _resolved = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
     let _resolved = JsFuture::from(promise).await;
 }
 
