@@ -9,7 +9,9 @@
 //!   read. They are moved here, never overwritten or deleted, so nothing is lost for good.
 //! - `kv`: small structured records (the account with its keys, the sync cursors), and per
 //!   document the marks `unreadable/<doc>` (set aside whole) and `recover/<doc>` (a record was
-//!   set aside: fetch the document again from the relay), written with the move to `set_aside`.
+//!   set aside: fetch the document again from the relay), written with the move to `set_aside`;
+//!   and `view/<journal volume>`, a month's list kept for the next start (see
+//!   `documents::journal_view`).
 //! - `outbox`: auto-increment key → `{space, bytes}`, sealed blobs not yet acknowledged by the
 //!   relay. A local save and its outbox entry are written in one transaction.
 //!
