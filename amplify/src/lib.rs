@@ -61,7 +61,8 @@ pub use crate::{
     group::{Group, Member},
     invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
     journal::{
-        Day, Energy, Entry, EntryId, Journal, Query, normalize_tag, tag_counts, volume_id, volume_month,
+        Day, Energy, Entry, EntryId, Journal, Query, decode_entries, encode_entries, normalize_tag,
+        tag_counts, volume_id, volume_month,
     },
     keyring::Keyring,
     profile::{Placement, Profile, ProfileField, ProfileFields},

@@ -149,6 +149,63 @@ impl Day {
     }
 }
 
+/// A list of entries as bytes, for keeping a month's list on the device (version 1): each
+/// field in order with the shared codec.
+pub fn encode_entries(entries: &[Entry]) -> Vec<u8> {
+    let mut w = crate::codec::Writer::default();
+    w.u8(1).len(entries.len());
+    for e in entries {
+        w.raw(&e.id.0).u64(e.written.utc_ms as u64).u32(e.written.offset_min as u32);
+        match &e.prompt {
+            Some(prompt) => w.u8(1).str(prompt),
+            None => w.u8(0),
+        };
+        w.str(&e.body).len(e.tags.len());
+        for tag in &e.tags {
+            w.str(tag);
+        }
+        w.u8(e.energy.map_or(0, Energy::level));
+        match e.deleted {
+            Some(at) => w.u8(1).u64(at as u64),
+            None => w.u8(0),
+        };
+    }
+    w.0
+}
+
+/// The entries [`encode_entries`] wrote; `None` for anything else.
+pub fn decode_entries(bytes: &[u8]) -> Option<Vec<Entry>> {
+    let mut r = crate::codec::Reader { buf: bytes };
+    if r.u8().ok()? != 1 {
+        return None;
+    }
+    let n = r.len(16 + 8 + 4 + 1 + 4 + 4 + 1 + 1).ok()?;
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = EntryId(r.array().ok()?);
+        let written = Moment::new(r.u64().ok()? as i64, r.u32().ok()? as i32);
+        let prompt = match r.u8().ok()? {
+            0 => None,
+            1 => Some(r.str().ok()?),
+            _ => return None,
+        };
+        let body = r.str().ok()?;
+        let tags = (0..r.len(4).ok()?).map(|_| r.str().ok()).collect::<Option<Vec<_>>>()?;
+        let energy = match r.u8().ok()? {
+            0 => None,
+            level => Some(Energy::new(level)?),
+        };
+        let deleted = match r.u8().ok()? {
+            0 => None,
+            1 => Some(r.u64().ok()? as i64),
+            _ => return None,
+        };
+        entries.push(Entry { id, written, prompt, body, tags, energy, deleted });
+    }
+    r.end().ok()?;
+    Some(entries)
+}
+
 /// Every tag on `entries`, with how many carry it, most used first.
 pub fn tag_counts<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<(String, usize)> {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();

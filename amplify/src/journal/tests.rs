@@ -110,3 +110,20 @@ fn entry_ids_reject_anything_but_their_own_form() {
     assert_eq!(EntryId::parse("../../etc"), None);
     assert_eq!(EntryId::parse(&"A".repeat(32)), None);
 }
+
+#[test]
+fn a_list_of_entries_round_trips_through_bytes_and_garbage_is_refused() {
+    let mut journal = Journal::new();
+    let a = journal.add_entry(Moment::new(1_764_000_000_000, 60), Some("What did you learn?"));
+    journal.set_body(&a, "Listened first. تعلم");
+    journal.add_tag(&a, "courage");
+    journal.set_energy(&a, Energy::new(4));
+    let b = journal.add_entry(Moment::new(1_764_100_000_000, -300), None);
+    journal.set_body(&b, "");
+    let entries = journal.entries();
+    let bytes = encode_entries(&entries);
+    assert_eq!(decode_entries(&bytes), Some(entries));
+    assert_eq!(decode_entries(&bytes[..bytes.len() - 1]), None);
+    assert_eq!(decode_entries(b"\x01\xff\xff\xff\x7f"), None);
+    assert_eq!(decode_entries(&[]), None);
+}

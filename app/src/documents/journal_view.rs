@@ -7,10 +7,10 @@
 //! SHA-256 over the snapshot and every change record), and it is made only when the document
 //! has nothing unsaved, so it never shows what the document will not.
 
-use amplify::{Entry, Journal};
+use amplify::{Entry, Journal, decode_entries, encode_entries};
 use js_sys::{Reflect, Uint8Array};
 use sha2::{Digest, Sha256};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 
 use super::{handle::DocHandle, health::SaveState};
 use crate::{
@@ -48,8 +48,8 @@ pub async fn cached(storage: &Storage, doc: &str) -> Option<Vec<Entry>> {
     if stamp(&stored)?.as_slice() != kept {
         return None;
     }
-    let entries = Reflect::get(&record, &"entries".into()).ok()?.as_string()?;
-    serde_json::from_str(&entries).ok()
+    let entries = Reflect::get(&record, &"entries".into()).ok()?.dyn_into::<Uint8Array>().ok()?.to_vec();
+    decode_entries(&entries)
 }
 
 /// Keeps `handle`'s list for the next start, if everything it holds is saved.
@@ -62,10 +62,10 @@ pub async fn keep(storage: &Storage, doc: &str, handle: DocHandle<Journal>) {
         return;
     }
     let Some(stamp) = stamp(&stored) else { return };
-    let Ok(entries) = serde_json::to_string(&handle.with_untracked(Journal::entries)) else { return };
+    let entries = encode_entries(&handle.with_untracked(Journal::entries));
     let record = js_object(&[
         ("stamp", Uint8Array::from(stamp.as_slice()).into()),
-        ("entries", JsValue::from_str(&entries)),
+        ("entries", Uint8Array::from(entries.as_slice()).into()),
     ]);
     if let Err(e) = storage.put_kv(&key(doc), &record).await {
         // Only the next start's head start is lost.
