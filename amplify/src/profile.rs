@@ -122,6 +122,23 @@ impl Profile {
         }
     }
 
+    /// Whether the person chose to be in the Little Black Book (nobody is, until they say so).
+    pub fn in_book(&self) -> bool {
+        self.doc.get_str(&self.doc.root_obj("fields"), "book").as_deref() == Some("yes")
+    }
+
+    pub fn set_in_book(&mut self, yes: bool) {
+        if self.in_book() == yes {
+            return;
+        }
+        let obj = self.doc.root_obj("fields");
+        if yes {
+            self.doc.put(&obj, "book", "yes");
+        } else {
+            self.doc.delete(&obj, "book");
+        }
+    }
+
     /// Makes this profile say what `other` says (a cohort card mirrors a person's own profile).
     pub fn copy_from(&mut self, other: &Profile) {
         for field in ProfileField::ALL {
@@ -130,6 +147,7 @@ impl Profile {
         if self.photo() != other.photo() {
             self.set_photo(other.photo().as_deref());
         }
+        self.set_in_book(other.in_book());
     }
 }
 
@@ -160,8 +178,16 @@ mod tests {
         card.set_placement(&placed);
         let mut loaded = Profile::load(&card.doc_mut().save()).unwrap();
         assert_eq!(loaded.placement(), placed);
-        // Mirroring the person's own profile leaves the placement alone.
-        loaded.copy_from(&Profile::new());
+        // Mirroring the person's own profile leaves the placement alone, and carries the choice
+        // to be in the book.
+        let mut mine = Profile::new();
+        assert!(!mine.in_book(), "nobody is in the book until they choose");
+        mine.set_in_book(true);
+        loaded.copy_from(&mine);
+        assert!(loaded.in_book());
+        mine.set_in_book(false);
+        loaded.copy_from(&mine);
+        assert!(!loaded.in_book());
         assert_eq!(loaded.placement(), placed);
         loaded.set_placement(&Placement { coach: None, ..placed.clone() });
         assert_eq!(loaded.placement(), Placement { coach: None, ..placed });

@@ -106,7 +106,11 @@ pub fn mirror_profile(repo: Repo) {
     let Some(person) = person_id(&repo) else { return };
     let Some(card) = repo.handle::<Profile>(DocId::PersonCard(cohort, person)) else { return };
     let differs = repo.profile.with_untracked(|mine| {
-        card.with_untracked(|theirs| mine.fields() != theirs.fields() || mine.photo() != theirs.photo())
+        card.with_untracked(|theirs| {
+            mine.fields() != theirs.fields()
+                || mine.photo() != theirs.photo()
+                || mine.in_book() != theirs.in_book()
+        })
     });
     if differs {
         repo.profile.with_untracked(|mine| card.edit(|theirs| theirs.copy_from(mine)));

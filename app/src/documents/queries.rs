@@ -14,6 +14,8 @@ use crate::account::{SpaceKind, cohort_role};
 pub struct BookPerson {
     pub profile: ProfileFields,
     pub photo: Option<String>,
+    /// Their home group's name, when their card says it.
+    pub group: Option<String>,
     pub story: Option<Published>,
 }
 
@@ -39,7 +41,8 @@ impl Repo {
         cards
     }
 
-    /// The participants of `cohort` as the Little Black Book shows them, by name (reactive).
+    /// The participants of `cohort` who chose to be in the Little Black Book, as it shows them:
+    /// by region (those who gave none last), then by name (reactive).
     pub fn book(&self, cohort: SpaceId) -> Vec<BookPerson> {
         let stories = self.published(cohort);
         let members = self.cohort_members(cohort);
@@ -49,18 +52,20 @@ impl Repo {
             .filter_map(|(id, card)| {
                 let DocId::PersonCard(_, person) = id else { return None };
                 let person = person.to_string();
-                let participant = members
-                    .iter()
-                    .find(|m| m.person == person)
-                    .is_none_or(|m| m.role == CohortRole::Participant);
-                participant.then(|| BookPerson {
+                let member = members.iter().find(|m| m.person == person);
+                let participant = member.is_none_or(|m| m.role == CohortRole::Participant);
+                (participant && card.with(Profile::in_book)).then(|| BookPerson {
                     profile: card.with(|p| p.fields()),
                     photo: card.with(|p| p.photo()),
+                    group: member.and_then(|m| m.group_name.clone()),
                     story: stories.iter().find(|s| s.person == person).cloned(),
                 })
             })
             .collect();
-        people.sort_by_key(|p| p.profile.name.to_lowercase());
+        people.sort_by_key(|p| {
+            let region = p.profile.region.trim().to_lowercase();
+            (region.is_empty(), region, p.profile.name.to_lowercase())
+        });
         people
     }
 

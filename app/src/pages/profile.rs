@@ -64,6 +64,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 "A few sentences: who you are as a leader and what you stand for.",
                             )}
                             <Photo />
+                            <InBook />
                         </form>
                     }
                         .into_any()
@@ -71,6 +72,33 @@ pub fn ProfilePage() -> impl IntoView {
                 _ => ().into_any(),
             }}
         </section>
+    }
+}
+
+/// The person's choice to be in the Little Black Book, which the cohort's executives read.
+#[component]
+fn InBook() -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let profile = repo.profile;
+    let chosen = Memo::new(move |_| profile.with(amplify::Profile::in_book));
+    view! {
+        <div class="field check">
+            <input
+                id="profile-in-book"
+                type="checkbox"
+                aria-describedby="profile-in-book-hint"
+                prop:checked=move || chosen.get()
+                on:change=move |ev| {
+                    let yes = event_target_checked(&ev);
+                    profile.edit(|p| p.set_in_book(yes));
+                    actions::mirror_profile(repo);
+                }
+            />
+            <label for="profile-in-book">"Include me in the Little Black Book"</label>
+            <p class="hint" id="profile-in-book-hint">
+                "The programme's book of its participants, with your profile and your published experiment, for the company's executives. Only people who choose are in it."
+            </p>
+        </div>
     }
 }
 

@@ -82,9 +82,10 @@ pub fn ShowcasePage() -> impl IntoView {
     }
 }
 
-/// One experiment story.
+/// One experiment story. In the book (`in_book`), under the person's own page header: it does
+/// not name them again.
 #[component]
-pub fn StoryCard(card: Published) -> impl IntoView {
+pub fn StoryCard(card: Published, #[prop(optional)] in_book: bool) -> impl IntoView {
     let s = card.story;
     let part = |title: &'static str, text: String| {
         (!text.trim().is_empty()).then(|| {
@@ -98,14 +99,22 @@ pub fn StoryCard(card: Published) -> impl IntoView {
     };
     view! {
         <article class="card story">
-            <h2 dir="auto">{card.name}</h2>
-            <p class="meta">
-                {format!(
-                    "{} · {}",
-                    if card.region.is_empty() { "Region not given" } else { &card.region },
-                    card.stage.label(),
-                )}
-            </p>
+            {if in_book {
+                view! { <h3 class="story-heading">{format!("The experiment · {}", card.stage.label())}</h3> }
+                    .into_any()
+            } else {
+                view! {
+                    <h2 dir="auto">{card.name}</h2>
+                    <p class="meta">
+                        {format!(
+                            "{} · {}",
+                            if card.region.is_empty() { "Region not given" } else { &card.region },
+                            card.stage.label(),
+                        )}
+                    </p>
+                }
+                    .into_any()
+            }}
             {part(
                 "The problem",
                 format!(
@@ -113,8 +122,7 @@ pub fn StoryCard(card: Published) -> impl IntoView {
                     s.problem,
                     if s.for_whom.is_empty() { String::new() } else { format!(" (for {})", s.for_whom) },
                 ),
-            )}
-            {part("The test", s.test)}
+            )} {part("The test", s.test)}
             {(!s.evidence.is_empty())
                 .then(|| {
                     view! {
@@ -123,9 +131,7 @@ pub fn StoryCard(card: Published) -> impl IntoView {
                             {s.evidence.into_iter().map(|e| view! { <li dir="auto">{e}</li> }).collect_view()}
                         </ul>
                     }
-                })}
-            {part("What we learned", s.learning)}
-            {part("Decision", s.decision.unwrap_or_default())}
+                })} {part("What we learned", s.learning)} {part("Decision", s.decision.unwrap_or_default())}
             {part("Business impact", s.impact)}
         </article>
     }

@@ -24,12 +24,18 @@ test("a showcased experiment reaches executives, and the Little Black Book print
   const { team, invite } = await startCohort(browser, baseURL, "Amplify 2026");
   const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya", { region: "Nordics" });
   const sam = await joinCohort(browser, baseURL, await invite("participant"), "Sam", { region: "APAC" });
+  const noor = await joinCohort(browser, baseURL, await invite("participant"), "Noor", { region: "Nordics" });
   const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
   const eve = await joinCohort(browser, baseURL, await invite("executive viewer"), "Eve");
   try {
     await maya.page.goto("/profile");
     await maya.page.getByLabel("Leadership statement").fill("I lead by asking the second question.");
+    // Only those who choose are in the book: Maya and Sam do, Noor does not.
+    await maya.page.getByLabel("Include me in the Little Black Book").check();
     await maya.journal.saved();
+    await sam.page.goto("/profile");
+    await sam.page.getByLabel("Include me in the Little Black Book").check();
+    await sam.journal.saved();
     await experiment(maya, "Nordics Rising", "Maya", {
       "What problem am I personally motivated to solve?": "Older fans never try streaming.",
       "We believe that…": "a curated weekly playlist will bring them in.",
@@ -62,15 +68,18 @@ test("a showcased experiment reaches executives, and the Little Black Book print
     await expect(stories).toHaveCount(1);
     await expect(stories.first()).toContainText("Maya");
 
-    // The Little Black Book: one page per participant (not the coach), after a cover.
+    // The Little Black Book: a cover, the contents by region, one page per participant who
+    // chose to be in it (not Noor, not the coach).
+    await noor.synced();
     await eve.page.goto("/book");
     await expect(eve.page.getByTestId("book-page")).toHaveCount(2, { timeout: 20_000 });
+    await expect(eve.page.getByTestId("book-contents")).toHaveText(/APAC\s*Sam\s*3\s*Nordics\s*Maya\s*4/);
     await expect(eve.page.getByText("Experiment not published yet.")).toHaveCount(0);
     const pdf = await eve.page.pdf({ format: "A4", printBackground: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, "little-black-book.pdf"), pdf);
     const doc = await getDocument({ data: new Uint8Array(pdf), verbosity: 0 }).promise;
-    expect(doc.numPages).toBe(3);
+    expect(doc.numPages).toBe(4);
     const pages = [];
     for (let i = 1; i <= doc.numPages; i++) {
       const content = await (await doc.getPage(i)).getTextContent();
@@ -82,12 +91,21 @@ test("a showcased experiment reaches executives, and the Little Black Book print
     for (const text of ["Maya", "Nordics", "I lead by asking the second question.", "Older fans never try streaming.", "Sam", "APAC"]) {
       expect(book).toContain(text);
     }
-    expect(pages[1].includes("Maya") !== pages[2].includes("Maya"), "one person per page").toBe(true);
+    expect(pages[1]).toContain("Contents");
+    expect(pages[2]).toContain("Sam");
+    expect(pages[3]).toContain("Maya");
+    expect(pages[3]).toContain("Home group Nordics Rising");
+    expect(pages[3].split("Maya").length - 1, "Maya named once on her page").toBe(1);
+    // Page numbers in the margin, from the contents on; none on the cover.
+    expect(pages[2]).toMatch(/(^|\s)3(\s|$)/);
+    expect(pages[3]).toMatch(/(^|\s)4(\s|$)/);
+    expect(pages[0]).not.toMatch(/(^|\s)1(\s|$)/);
     for (const chrome of ["Print or save as PDF", "Saved on this device", "Synced", "More"]) {
       expect(book, `app chrome "${chrome}" in the PDF`).not.toContain(chrome);
     }
     expect(book).not.toContain("Inès");
+    expect(book).not.toContain("Noor");
   } finally {
-    await Promise.all([team, maya, sam, ines, eve].map((p) => p.close()));
+    await Promise.all([team, maya, sam, noor, ines, eve].map((p) => p.close()));
   }
 });
