@@ -11,7 +11,7 @@ use crate::{
     documents::{DocHandle, ReadMarks, Repo},
     platform,
     sync::SyncHandle,
-    ui::{InvitePanel, Membership, SyncedText},
+    ui::{InvitePanel, Membership, SyncedText, words},
 };
 
 /// A coachee with nothing new for this long is marked stalled.
@@ -362,79 +362,143 @@ pub fn CoacheesPage() -> impl IntoView {
         });
     };
     let now = platform::now().utc_ms;
+    let today = platform::now().local_date().to_string();
+    // One line per coachee, worked out once per change (a coach may have fifteen).
+    let rows = Memo::new(move |_| {
+        actions::my_coachees(&repo)
+            .into_iter()
+            .filter_map(|space| {
+                let handle = repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))?;
+                let shared = repo.shared_entries(space);
+                let unread = shared.iter().filter(|(id, _)| !marks.is_read(*id)).count();
+                let shared_at = shared.iter().map(|(_, h)| h.with(|s| s.view().shared_ms)).max().unwrap_or(0);
+                let (name, open, overdue, activity) = handle.with(|c| {
+                    let open: Vec<_> = c.actions().into_iter().filter(|a| !a.done).collect();
+                    let overdue = open.iter().filter(|a| !a.due.is_empty() && a.due < today).count();
+                    (c.pair().participant_name, open.len(), overdue, c.last_activity())
+                });
+                let last = activity.max(shared_at);
+                Some(CoacheeRow {
+                    space,
+                    name,
+                    unread,
+                    open,
+                    overdue,
+                    last,
+                    stalled: last > 0 && now - last > STALLED_DAYS * DAY_MS,
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let show = RwSignal::new(Only::Everyone);
+    let order = RwSignal::new(Order::Attention);
+    let shown = move || {
+        let mut list: Vec<CoacheeRow> = rows.get().into_iter().filter(|r| show.get().keeps(r)).collect();
+        order.get().sort(&mut list);
+        list
+    };
     view! {
         <section class="page coachees">
             <h1>"Your coachees"</h1>
+            <div class="coachee-controls">
+                <div>
+                    <label for="coachees-show">"Show"</label>
+                    <select
+                        id="coachees-show"
+                        on:change=move |ev| show.set(Only::from_key(&event_target_value(&ev)))
+                    >
+                        {Only::ALL
+                            .iter()
+                            .map(|o| view! { <option value=o.key()>{o.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="coachees-order">"Order"</label>
+                    <select
+                        id="coachees-order"
+                        on:change=move |ev| order.set(Order::from_key(&event_target_value(&ev)))
+                    >
+                        {Order::ALL
+                            .iter()
+                            .map(|o| view! { <option value=o.key()>{o.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+            </div>
+            <p class="count" role="status">
+                {move || {
+                    let (seen, all) = (shown().len(), rows.with(Vec::len));
+                    if seen == all {
+                        words::count(all, "coachee", "coachees")
+                    } else {
+                        format!("{seen} of {all} coachees")
+                    }
+                }}
+            </p>
             <ul class="coachee-list" data-testid="coachees">
                 {move || {
-                    actions::my_coachees(&repo)
+                    shown()
                         .into_iter()
-                        .filter_map(|space| {
-                            repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))
-                                .map(|h| (space, h))
-                        })
-                        .map(|(space, handle)| {
-                            let shared = move || { repo.shared_entries(space) };
-                            let unread = move || {
-                                shared().into_iter().filter(|(id, _)| !marks.is_read(*id)).count()
+                        .map(|row| {
+                            let name = if row.name.is_empty() {
+                                "Invited, not joined yet".to_owned()
+                            } else {
+                                row.name.clone()
                             };
-                            let open = move || {
-                                handle.with(|c| c.actions().iter().filter(|a| !a.done).count())
-                            };
-                            let last = move || {
-                                let shared_at = shared()
-                                    .iter()
-                                    .map(|(_, h)| h.with(|s| s.view().shared_ms))
-                                    .max()
-                                    .unwrap_or(0);
-                                handle.with(CoachingDoc::last_activity).max(shared_at)
-                            };
-                            let name = move || match handle.with(|c| c.pair().participant_name) {
-                                n if n.is_empty() => "Invited, not joined yet".to_owned(),
-                                n => n,
+                            let last = match row.last {
+                                0 => "No activity yet".to_owned(),
+                                t => {
+                                    format!(
+                                        "Last activity {}",
+                                        platform::day_label(
+                                            amplify::Moment::new(t, 0).local_date(),
+                                            platform::now().local_date(),
+                                        ),
+                                    )
+                                }
                             };
                             view! {
                                 <li>
-                                    <A href=format!("/coachee/{space}") attr:class="coachee-card">
+                                    <A href=format!("/coachee/{}", row.space) attr:class="coachee-card">
                                         <span class="title" dir="auto">
                                             {name}
                                         </span>
                                         <span class="meta" data-testid="unread">
-                                            {move || match unread() {
+                                            {match row.unread {
                                                 0 => "No new entries".to_owned(),
                                                 1 => "1 new shared entry".to_owned(),
                                                 n => format!("{n} new shared entries"),
                                             }}
                                         </span>
                                         <span class="meta">
-                                            {move || match open() {
+                                            {match row.open {
                                                 0 => "No open actions".to_owned(),
                                                 1 => "1 open action".to_owned(),
                                                 n => format!("{n} open actions"),
                                             }}
                                         </span>
-                                        <span class="meta">
-                                            {move || match last() {
-                                                0 => "No activity yet".to_owned(),
-                                                t => {
-                                                    format!(
-                                                        "Last activity {}",
-                                                        platform::day_label(
-                                                            amplify::Moment::new(t, 0).local_date(),
-                                                            platform::now().local_date(),
-                                                        ),
-                                                    )
+                                        {(row.overdue > 0)
+                                            .then(|| {
+                                                view! {
+                                                    <span class="badge overdue">
+                                                        {format!(
+                                                            "{} overdue",
+                                                            words::count(row.overdue, "action", "actions"),
+                                                        )}
+                                                    </span>
                                                 }
-                                            }}
-                                        </span>
-                                        <Show when=move || {
-                                            let l = last();
-                                            l > 0 && now - l > STALLED_DAYS * DAY_MS
-                                        }>
-                                            <span class="badge stalled">
-                                                "Stalled: nothing for two weeks"
-                                            </span>
-                                        </Show>
+                                            })}
+                                        <span class="meta">{last}</span>
+                                        {row
+                                            .stalled
+                                            .then(|| {
+                                                view! {
+                                                    <span class="badge stalled">
+                                                        "Stalled: nothing for two weeks"
+                                                    </span>
+                                                }
+                                            })}
                                     </A>
                                 </li>
                             }
@@ -461,6 +525,108 @@ pub fn CoacheesPage() -> impl IntoView {
                 </p>
             </section>
         </section>
+    }
+}
+
+/// One coachee on the coach's list.
+#[derive(Debug, Clone, PartialEq)]
+struct CoacheeRow {
+    space: SpaceId,
+    name: String,
+    unread: usize,
+    open: usize,
+    overdue: usize,
+    /// Their last activity (ms), 0 if none yet.
+    last: i64,
+    stalled: bool,
+}
+
+/// Which coachees the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Only {
+    Everyone,
+    NewShared,
+    Overdue,
+    Stalled,
+}
+
+impl Only {
+    const ALL: [Only; 4] = [Only::Everyone, Only::NewShared, Only::Overdue, Only::Stalled];
+
+    fn key(self) -> &'static str {
+        match self {
+            Only::Everyone => "everyone",
+            Only::NewShared => "new",
+            Only::Overdue => "overdue",
+            Only::Stalled => "stalled",
+        }
+    }
+
+    fn from_key(key: &str) -> Only {
+        Only::ALL.into_iter().find(|o| o.key() == key).unwrap_or(Only::Everyone)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Only::Everyone => "Everyone",
+            Only::NewShared => "New shared entries",
+            Only::Overdue => "Actions overdue",
+            Only::Stalled => "Stalled (two weeks quiet)",
+        }
+    }
+
+    fn keeps(self, row: &CoacheeRow) -> bool {
+        match self {
+            Only::Everyone => true,
+            Only::NewShared => row.unread > 0,
+            Only::Overdue => row.overdue > 0,
+            Only::Stalled => row.stalled,
+        }
+    }
+}
+
+/// How the list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Attention,
+    Name,
+    Recent,
+}
+
+impl Order {
+    const ALL: [Order; 3] = [Order::Attention, Order::Name, Order::Recent];
+
+    fn key(self) -> &'static str {
+        match self {
+            Order::Attention => "attention",
+            Order::Name => "name",
+            Order::Recent => "recent",
+        }
+    }
+
+    fn from_key(key: &str) -> Order {
+        Order::ALL.into_iter().find(|o| o.key() == key).unwrap_or(Order::Attention)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Order::Attention => "Needing attention first",
+            Order::Name => "By name",
+            Order::Recent => "Most recent activity first",
+        }
+    }
+
+    /// Sorts `rows`; ties go by name, so the order is the same on every run.
+    fn sort(self, rows: &mut [CoacheeRow]) {
+        let name = |r: &CoacheeRow| r.name.to_lowercase();
+        match self {
+            // New material to read, then overdue actions, then silence.
+            Order::Attention => {
+                rows.sort_by_key(|r| (std::cmp::Reverse((r.unread, r.overdue, r.stalled)), name(r)))
+            }
+            Order::Name => rows.sort_by_key(name),
+            Order::Recent => rows.sort_by_key(|r| (std::cmp::Reverse(r.last), name(r))),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 // three never reach the coach's device in any form. The coach records a session and two
 // actions; Maya ticks one off on her phone and the coach sees it done.
 import { test, expect } from "@playwright/test";
+import { ARTIFACTS } from "../support/env.js";
 import { everythingStored, joinCohort, pairCoaching, startCohort } from "../support/programme.js";
 
 const ENTRIES = ["First, private", "Second, shared", "Third, private", "Fourth, shared", "Fifth, private"];
@@ -116,5 +117,51 @@ test("the cohort's People table names each participant's home group and coach, o
     }
   } finally {
     await Promise.all([team.close(), maya.close(), ines.close()]);
+  }
+});
+
+test("a coach with several coachees filters and orders them: new material, overdue actions, silence", async ({ browser, baseURL }) => {
+  const { team, invite } = await startCohort(browser, baseURL);
+  const ines = await joinCohort(browser, baseURL, await invite("coach"), "Inès");
+  const maya = await joinCohort(browser, baseURL, await invite("participant"), "Maya");
+  const sam = await joinCohort(browser, baseURL, await invite("participant"), "Sam");
+  try {
+    await pairCoaching(ines, maya);
+    await pairCoaching(ines, sam);
+    // Sam has an action that was due yesterday; Maya shares an entry.
+    await ines.page.goto("/");
+    await ines.page.getByTestId("coachees").getByRole("link", { name: /Sam/ }).click();
+    await ines.page.getByLabel("New action").fill("Send the pitch deck");
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await ines.page.getByLabel("Due").fill(yesterday);
+    await ines.page.getByRole("button", { name: "Add action" }).click();
+    await ines.synced();
+    await maya.journal.open();
+    await maya.journal.newEntry();
+    await maya.journal.write("What I learned from the pitch");
+    await maya.page.getByRole("button", { name: "Share with Inès" }).click();
+    await maya.synced();
+
+    await ines.page.goto("/");
+    const list = ines.page.getByTestId("coachees");
+    const names = list.locator(".coachee-card .title");
+    await expect(list.getByRole("link", { name: /Maya/ }).getByTestId("unread")).toHaveText("1 new shared entry", { timeout: 20_000 });
+    await expect(list.getByRole("link", { name: /Sam/ })).toContainText("1 action overdue");
+    // Needing attention first: new material to read, then overdue actions.
+    await expect(names).toHaveText(["Maya", "Sam"]);
+    await ines.page.getByLabel("Show").selectOption({ label: "Actions overdue" });
+    await expect(names).toHaveText(["Sam"]);
+    await expect(ines.page.getByRole("status").filter({ hasText: "coachees" })).toHaveText("1 of 2 coachees");
+    await ines.page.getByLabel("Show").selectOption({ label: "New shared entries" });
+    await expect(names).toHaveText(["Maya"]);
+    await ines.page.getByLabel("Show").selectOption({ label: "Stalled (two weeks quiet)" });
+    await expect(names).toHaveCount(0);
+    await ines.page.getByLabel("Show").selectOption({ label: "Everyone" });
+    await ines.page.getByLabel("Order").selectOption({ label: "By name" });
+    await expect(names).toHaveText(["Maya", "Sam"]);
+    await ines.page.setViewportSize({ width: 390, height: 844 });
+    await ines.page.screenshot({ path: `${ARTIFACTS}/coachees-390.png`, fullPage: true });
+  } finally {
+    await Promise.all([team.close(), ines.close(), maya.close(), sam.close()]);
   }
 });
