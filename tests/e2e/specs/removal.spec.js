@@ -187,6 +187,7 @@ test("one executive's access ends without touching the other's", async ({ browse
 
     await maya.page.goto("/profile");
     await maya.page.getByLabel("Statement").fill("Fans first, always.");
+    await maya.page.getByLabel("Include me in the Little Black Book").check();
     await maya.synced();
     await ed.page.goto("/book");
     await expect(ed.page.getByText("Fans first, always.")).toBeVisible(SLOW);
