@@ -31,7 +31,7 @@ pub fn SaveStatus() -> impl IntoView {
     }
 }
 
-/// Where sync stands: "Synced", "3 changes waiting", "Offline — saved on this device", or
+/// Where sync stands: "Synced", "3 changes waiting", "Offline", or
 /// "Can't reach the relay: …".
 #[component]
 pub fn SyncBadge() -> impl IntoView {

@@ -57,13 +57,15 @@ pub fn save_message(state: &SaveState) -> String {
     }
 }
 
-/// The sync badge: "Synced", "3 changes waiting", "Offline — saved on this device", or
-/// "Can't reach the relay: <reason>".
+/// The sync badge: "Synced", "3 changes waiting", "Offline", "Offline · 3 changes waiting",
+/// or "Can't reach the relay: <reason>". Where things are saved is the save status's to say,
+/// beside it: the two lines never repeat each other.
 pub fn badge(phase: &Phase, waiting: u32) -> String {
     let changes =
         |n: u32| if n == 1 { "1 change waiting".to_owned() } else { format!("{n} changes waiting") };
     match phase {
-        Phase::Offline => "Offline — saved on this device".to_owned(),
+        Phase::Offline if waiting > 0 => format!("Offline · {}", changes(waiting)),
+        Phase::Offline => "Offline".to_owned(),
         Phase::Unreachable(reason) => format!("Can't reach the relay: {reason}"),
         _ if waiting > 0 => changes(waiting),
         Phase::Connected { caught_up: true } => "Synced".to_owned(),
@@ -152,7 +154,8 @@ mod tests {
         assert_eq!(badge(&connected, 0), "Synced");
         assert_eq!(badge(&connected, 1), "1 change waiting");
         assert_eq!(badge(&Phase::Connected { caught_up: false }, 3), "3 changes waiting");
-        assert_eq!(badge(&Phase::Offline, 3), "Offline — saved on this device");
+        assert_eq!(badge(&Phase::Offline, 3), "Offline · 3 changes waiting");
+        assert_eq!(badge(&Phase::Offline, 0), "Offline");
         assert_eq!(badge(&Phase::Unreachable("no route".into()), 2), "Can't reach the relay: no route");
         assert_eq!(badge(&Phase::Connected { caught_up: false }, 0), "Syncing…");
     }

@@ -26,12 +26,14 @@ test("two members edit the same notes offline; after reconnecting both see both 
 
     await maya.offline(true);
     await sam.offline(true);
-    await expect(maya.badge).toHaveText("Offline — saved on this device");
-    await expect(sam.badge).toHaveText("Offline — saved on this device");
+    await expect(maya.badge).toHaveText("Offline");
+    await expect(sam.badge).toHaveText("Offline");
     await maya.notes.fill("Agenda: pitch practice");
     await sam.notes.fill("Monday. Agenda: pitch");
     await maya.journal.saved();
     await sam.journal.saved();
+    // The header says each thing once: saved here, offline, and what waits to be sent.
+    await expect(maya.badge).toHaveText(/^Offline · \d+ changes? waiting$/);
 
     await maya.offline(false);
     await sam.offline(false);
