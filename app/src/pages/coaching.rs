@@ -528,6 +528,30 @@ pub fn CoacheesPage() -> impl IntoView {
     }
 }
 
+/// Buttons that bring each section of a long page into view, for a phone's short screen.
+#[component]
+fn SectionLinks(sections: Vec<(String, &'static str)>) -> impl IntoView {
+    let go = |id: &str| {
+        if let Some(heading) = document().get_element_by_id(id) {
+            heading.scroll_into_view();
+        }
+    };
+    view! {
+        <nav class="section-links" aria-label="On this page">
+            {sections
+                .into_iter()
+                .map(|(id, label)| {
+                    view! {
+                        <button type="button" class="chip" on:click=move |_| go(&id)>
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
 /// One coachee on the coach's list.
 #[derive(Debug, Clone, PartialEq)]
 struct CoacheeRow {
@@ -650,6 +674,13 @@ pub fn CoacheePage() -> impl IntoView {
                 let notes = repo.handle::<amplify::Notes>(amplify::DocId::CoachNotes(space));
                 let shared = move || { repo.shared_entries(space) };
                 view! {
+                    <SectionLinks sections=vec![
+                        ("shared-heading".to_owned(), "Shared entries"),
+                        (format!("actions-{space}"), "Actions"),
+                        (format!("goals-{space}"), "Goals"),
+                        (format!("sessions-{space}"), "Sessions"),
+                        ("private-heading".to_owned(), "Private notes"),
+                    ] />
                     <section class="card" aria-labelledby="shared-heading">
                         <h2 id="shared-heading">"Entries shared with you"</h2>
                         <ul class="shared-list" data-testid="shared-with-coach">

@@ -161,6 +161,13 @@ test("a coach with several coachees filters and orders them: new material, overd
     await expect(names).toHaveText(["Maya", "Sam"]);
     await ines.page.setViewportSize({ width: 390, height: 844 });
     await ines.page.screenshot({ path: `${ARTIFACTS}/coachees-390.png`, fullPage: true });
+
+    // A coachee's page is long on a phone: its sections are a tap away.
+    await list.getByRole("link", { name: /Sam/ }).click();
+    const notesHeading = ines.page.getByRole("heading", { name: "Your private notes" });
+    await expect(notesHeading).not.toBeInViewport();
+    await ines.page.getByRole("navigation", { name: "On this page" }).getByRole("button", { name: "Private notes" }).click();
+    await expect(notesHeading).toBeInViewport();
   } finally {
     await Promise.all([team.close(), ines.close(), maya.close(), sam.close()]);
   }
