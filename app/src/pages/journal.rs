@@ -149,6 +149,8 @@ pub fn JournalPage() -> impl IntoView {
                 </div>
             </section>
 
+            <MonthGlance />
+
             <search class="search">
                 <label for="search">"Search entries"</label>
                 <input
@@ -283,6 +285,65 @@ pub fn JournalPage() -> impl IntoView {
                     {move || format!("Show older entries ({} more)", total() - shown.get())}
                 </button>
             </Show>
+        </section>
+    }
+}
+
+/// This month at a glance: on which days something was written, and a run of days if there is
+/// one. It says what is, never what is missing.
+#[component]
+fn MonthGlance() -> impl IntoView {
+    let journal = expect_context::<Repo>().journal;
+    let today = platform::now().local_date();
+    let month = today.month();
+    let written = Memo::new(move |_| {
+        let mut days: Vec<u8> = journal
+            .days(&Query::default(), Some(month))
+            .iter()
+            .map(|d| d.date.day)
+            .filter(|&d| d <= today.day)
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        days
+    });
+    let summary = move || {
+        written.with(|days| {
+            if days.is_empty() {
+                return format!("A new page for {}.", platform::month_label(month));
+            }
+            let mut line = format!(
+                "You wrote on {} in {}",
+                words::count(days.len(), "day", "days"),
+                platform::month_label(month)
+            );
+            // A run that reaches today, or yesterday (today is not over yet).
+            let mut run = 0;
+            let mut day = if days.contains(&today.day) { today.day } else { today.day.saturating_sub(1) };
+            while day > 0 && days.contains(&day) {
+                run += 1;
+                day -= 1;
+            }
+            if run >= 2 {
+                line.push_str(&format!(" · {run} days in a row"));
+            }
+            line.push('.');
+            line
+        })
+    };
+    view! {
+        <section class="glance" aria-label="This month">
+            <p data-testid="month-glance">{summary}</p>
+            <ol class="glance-days" aria-hidden="true">
+                {move || {
+                    (1..=today.day)
+                        .map(|d| {
+                            let done = written.with(|w| w.contains(&d));
+                            view! { <li class:written=done class:today=d == today.day></li> }
+                        })
+                        .collect_view()
+                }}
+            </ol>
         </section>
     }
 }

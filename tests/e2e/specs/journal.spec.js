@@ -157,3 +157,17 @@ test("jump to a month: the list shows that month alone, and every month again", 
   await jump.selectOption({ label: "All months" });
   await journal.expectTitles(["October, back home", "A September evening in Tokyo"]);
 });
+
+test("this month at a glance: the days written and a run of days, never a reproach", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await page.clock.setFixedTime(new Date("2026-10-01T09:00:00"));
+  await journal.open();
+  await expect(page.getByTestId("month-glance")).toHaveText("A new page for October 2026.");
+  await journal.writeEntry("First of the month");
+  await page.clock.setFixedTime(new Date("2026-10-02T09:00:00"));
+  await journal.open();
+  await expect(page.getByTestId("month-glance")).toHaveText("You wrote on 1 day in October 2026.");
+  await journal.writeEntry("Second day");
+  await journal.open();
+  await expect(page.getByTestId("month-glance")).toHaveText("You wrote on 2 days in October 2026 · 2 days in a row.");
+});
