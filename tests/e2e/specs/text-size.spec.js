@@ -39,3 +39,20 @@ test("at 200% text size everything scales and the tab labels do not run together
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.screenshot({ path: join(ARTIFACTS, "journal-200-percent-text-390x844.png"), fullPage: true });
 });
+
+test("at 200% text size the profile (with the book's choice) and the book fit a 390 px phone", async ({ page }) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Page.enable");
+  await cdp.send("Page.setFontSizes", { fontSizes: { standard: 32, fixed: 26 } });
+  const journal = new JournalPage(page);
+  await journal.open();
+  for (const [path, ready] of [
+    ["/profile", () => page.getByLabel("Include me in the Little Black Book")],
+    ["/book", () => page.getByRole("heading", { name: "The Little Black Book of Talent" })],
+  ]) {
+    await page.goto(path);
+    await expect(ready()).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits`).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(ARTIFACTS, `${path.slice(1)}-200-percent-text-390x844.png`), fullPage: true });
+  }
+});
