@@ -95,16 +95,17 @@ pub(super) fn writable_cohort(repo: &Repo) -> Option<DocHandle<amplify::Cohort>>
     repo.handle(DocId::Cohort(space))
 }
 
+/// This person's card in their cohort, if they may write it and it is on this device.
+fn my_card(repo: &Repo) -> Option<DocHandle<Profile>> {
+    let cohort =
+        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))?;
+    repo.handle::<Profile>(DocId::PersonCard(cohort, person_id(repo)?))
+}
+
 /// Copies this person's profile into their card in the cohort, where the Little Black Book and
 /// the cohort's members read it.
 pub fn mirror_profile(repo: Repo) {
-    let Some(cohort) =
-        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))
-    else {
-        return;
-    };
-    let Some(person) = person_id(&repo) else { return };
-    let Some(card) = repo.handle::<Profile>(DocId::PersonCard(cohort, person)) else { return };
+    let Some(card) = my_card(&repo) else { return };
     let differs = repo.profile.with_untracked(|mine| {
         card.with_untracked(|theirs| {
             mine.fields() != theirs.fields()
@@ -122,13 +123,7 @@ pub fn mirror_profile(repo: Repo) {
 /// arrived, which may be long after joining; the card then follows, and every device of the
 /// cohort reads it there.
 pub fn place_me(repo: Repo) {
-    let Some(cohort) =
-        repo.with_account(|a| a.and_then(|a| a.cohort()).filter(|c| c.can_write()).map(|c| c.id()))
-    else {
-        return;
-    };
-    let Some(person) = person_id(&repo) else { return };
-    let Some(card) = repo.handle::<Profile>(DocId::PersonCard(cohort, person)) else { return };
+    let Some(card) = my_card(&repo) else { return };
     let (groups, pairs): (Vec<(SpaceId, String)>, Vec<SpaceId>) = repo.with_account(|a| {
         let Some(a) = a else { return Default::default() };
         let live = |kind| a.of_kind(kind).filter(|s| !s.removed);

@@ -401,30 +401,8 @@ pub fn CoacheesPage() -> impl IntoView {
         <section class="page coachees">
             <h1>"Your coachees"</h1>
             <div class="coachee-controls">
-                <div>
-                    <label for="coachees-show">"Show"</label>
-                    <select
-                        id="coachees-show"
-                        on:change=move |ev| show.set(Only::from_key(&event_target_value(&ev)))
-                    >
-                        {Only::ALL
-                            .iter()
-                            .map(|o| view! { <option value=o.key()>{o.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div>
-                    <label for="coachees-order">"Order"</label>
-                    <select
-                        id="coachees-order"
-                        on:change=move |ev| order.set(Order::from_key(&event_target_value(&ev)))
-                    >
-                        {Order::ALL
-                            .iter()
-                            .map(|o| view! { <option value=o.key()>{o.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </div>
+                <ChoiceSelect id="coachees-show" label="Show" value=show />
+                <ChoiceSelect id="coachees-order" label="Order" value=order />
             </div>
             <p class="count" role="status">
                 {move || {
@@ -565,6 +543,31 @@ struct CoacheeRow {
     stalled: bool,
 }
 
+/// One of a few ways to see a list, offered in a select.
+trait Choice: Copy + Send + Sync + 'static {
+    /// Every choice, the default first.
+    const ALL: &'static [Self];
+    fn key(self) -> &'static str;
+    fn label(self) -> &'static str;
+
+    fn from_key(key: &str) -> Self {
+        Self::ALL.iter().copied().find(|c| c.key() == key).unwrap_or(Self::ALL[0])
+    }
+}
+
+/// A labelled select that sets `value` to the choice picked.
+#[component]
+fn ChoiceSelect<C: Choice>(id: &'static str, label: &'static str, value: RwSignal<C>) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| value.set(C::from_key(&event_target_value(&ev)))>
+                {C::ALL.iter().map(|c| view! { <option value=c.key()>{c.label()}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// Which coachees the list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Only {
@@ -574,8 +577,8 @@ enum Only {
     Stalled,
 }
 
-impl Only {
-    const ALL: [Only; 4] = [Only::Everyone, Only::NewShared, Only::Overdue, Only::Stalled];
+impl Choice for Only {
+    const ALL: &'static [Only] = &[Only::Everyone, Only::NewShared, Only::Overdue, Only::Stalled];
 
     fn key(self) -> &'static str {
         match self {
@@ -586,10 +589,6 @@ impl Only {
         }
     }
 
-    fn from_key(key: &str) -> Only {
-        Only::ALL.into_iter().find(|o| o.key() == key).unwrap_or(Only::Everyone)
-    }
-
     fn label(self) -> &'static str {
         match self {
             Only::Everyone => "Everyone",
@@ -598,7 +597,9 @@ impl Only {
             Only::Stalled => "Stalled (two weeks quiet)",
         }
     }
+}
 
+impl Only {
     fn keeps(self, row: &CoacheeRow) -> bool {
         match self {
             Only::Everyone => true,
@@ -617,8 +618,8 @@ enum Order {
     Recent,
 }
 
-impl Order {
-    const ALL: [Order; 3] = [Order::Attention, Order::Name, Order::Recent];
+impl Choice for Order {
+    const ALL: &'static [Order] = &[Order::Attention, Order::Name, Order::Recent];
 
     fn key(self) -> &'static str {
         match self {
@@ -628,10 +629,6 @@ impl Order {
         }
     }
 
-    fn from_key(key: &str) -> Order {
-        Order::ALL.into_iter().find(|o| o.key() == key).unwrap_or(Order::Attention)
-    }
-
     fn label(self) -> &'static str {
         match self {
             Order::Attention => "Needing attention first",
@@ -639,7 +636,9 @@ impl Order {
             Order::Recent => "Most recent activity first",
         }
     }
+}
 
+impl Order {
     /// Sorts `rows`; ties go by name, so the order is the same on every run.
     fn sort(self, rows: &mut [CoacheeRow]) {
         let name = |r: &CoacheeRow| r.name.to_lowercase();
