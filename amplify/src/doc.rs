@@ -204,6 +204,23 @@ impl Doc {
         }
     }
 
+    /// Every string value `key` holds: more than one when devices wrote it concurrently (the
+    /// merge keeps them all; `get_str` reads the one automerge picks).
+    pub(crate) fn get_all_str(&self, obj: &ObjId, key: &str) -> Vec<String> {
+        self.inner
+            .get_all(obj, key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(value, _)| match value {
+                Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn get_i64(&self, obj: &ObjId, key: &str) -> Option<i64> {
         match self.inner.get(obj, key) {
             Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {

@@ -51,6 +51,21 @@ impl Keyring {
         self.doc.get_str(&automerge::ROOT, "recovery")
     }
 
+    /// Every recovery code written without seeing the others: two devices that each wrote
+    /// their own before one was linked to the other leave two here after the merge. The
+    /// person's code is the one whose key is a member of their space; the reader decides.
+    pub fn recoveries(&self) -> Vec<String> {
+        self.doc.get_all_str(&automerge::ROOT, "recovery")
+    }
+
+    /// Forgets the recovery code this keyring holds (a device being linked drops its own before
+    /// its keyring merges with the person's).
+    pub fn forget_recovery(&mut self) {
+        if self.recovery().is_some() {
+            self.doc.delete(&automerge::ROOT, "recovery");
+        }
+    }
+
     /// Keeps the recovery code (a new one replaces the old).
     pub fn set_recovery(&mut self, code: &str) {
         if self.recovery().as_deref() != Some(code) {
@@ -98,5 +113,25 @@ mod tests {
         keyring.put("aa", "record");
         assert_eq!(keyring.doc_mut().heads(), heads);
         assert_eq!(keyring.get("aa").as_deref(), Some("record"));
+    }
+
+    #[test]
+    fn a_linked_device_that_forgets_its_own_code_leaves_only_the_persons() {
+        let merged = |forget: bool| {
+            let mut phone = Keyring::new();
+            let mut laptop = Keyring::new();
+            phone.set_recovery("PHONE-CODE");
+            laptop.set_recovery("LAPTOP-CODE");
+            if forget {
+                laptop.forget_recovery();
+            }
+            let mut laptop_doc = laptop.doc_mut().fork();
+            phone.doc_mut().merge(&mut laptop_doc).unwrap();
+            let mut codes = phone.recoveries();
+            codes.sort();
+            codes
+        };
+        assert_eq!(merged(false), vec!["LAPTOP-CODE".to_owned(), "PHONE-CODE".to_owned()], "both are kept");
+        assert_eq!(merged(true), vec!["PHONE-CODE".to_owned()]);
     }
 }

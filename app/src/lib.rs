@@ -77,8 +77,12 @@ pub fn App() -> impl IntoView {
         }
     });
     // The person's recovery code reaches their other devices.
+    // It follows the keyring: a linked device's own code arriving in a merge is replaced.
     Effect::new(move |_| {
-        if repo.loaded.get() && repo.keyring().is_some() {
+        if repo.loaded.get()
+            && let Some(keyring) = repo.keyring()
+        {
+            keyring.with(|_| ()); // runs again when the keyring changes
             spawn_local(async move { actions::keep_recovery_in_keyring(&repo).await });
         }
     });

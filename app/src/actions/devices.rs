@@ -84,6 +84,11 @@ async fn take_personal(repo: Repo, sync: SyncHandle, access: Access) -> Result<(
     repo.flush_all().await;
     let old = repo.update_account(|a| a.link_personal(access, "Your journal")).await?;
     if let Some(old) = old {
+        // The code this device named for itself leaves its keyring before the keyring merges
+        // with the person's, which names theirs.
+        if let Some(keyring) = repo.keyring() {
+            keyring.edit(amplify::Keyring::forget_recovery);
+        }
         storage.dequeue_space(&old.to_string()).await?;
         let new = repo.with_account(|a| a.map(|a| a.personal().id())).expect("the account is loaded");
         for target in repo.targets_in(new) {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use amplify::{
-    Invite, InviteKey, InviteKind, PersonId, SpaceId,
+    Invite, InviteKey, InviteKind, Keyring, PersonId, SpaceId,
     members::{Action, InviteId, MemberRole, Op, Recipient, RecoveryKey, State},
 };
 
@@ -193,41 +193,66 @@ pub async fn remove_device(
 }
 
 /// A new recovery code: the new recovery key joins the person's own space (and, through the
-/// upkeep, every other), and the old one leaves.
+/// upkeep, every other), and the old one leaves. The keyring then names the new code, for every
+/// device of the person's.
 pub async fn replace_recovery(repo: Repo, sync: SyncHandle) -> Result<(), ActionError> {
     let now = platform::now().utc_ms;
-    // A linked device does not hold the recovery key itself: the keyring names it.
-    let named = repo
-        .keyring()
-        .and_then(|k| k.with_untracked(|k| k.recovery()))
+    let old = current_recovery(&repo, false)
         .and_then(|code| amplify::parse_recovery_code(&code).ok())
         .map(|seed| RecoveryKey::from_seed(seed).device().id());
+    let fresh = RecoveryKey::generate();
+    let code = amplify::recovery_code(&fresh.seed());
     let ops = repo
         .update_account(|a| {
-            let old = a.recovery.replace(RecoveryKey::generate()).map(|r| r.device().id()).or(named);
-            let fresh = a.recovery.clone().expect("just set");
             let mut ops = a.add_own_device(fresh.device().id(), fresh.agreement().public(), now);
             if let Some(old) = old {
                 ops.extend(a.remove_device(old, now));
             }
+            a.recovery = Some(fresh);
             ops
         })
         .await?;
     sync.publish(ops);
-    keep_recovery_in_keyring(&repo).await;
+    if let Some(keyring) = repo.keyring() {
+        keyring.edit(|k| k.set_recovery(&code));
+        keyring.flush().await;
+    }
     Ok(())
 }
 
-/// The person's other devices show the same recovery code: it travels in the keyring.
-pub async fn keep_recovery_in_keyring(repo: &Repo) {
-    let Some(code) =
-        repo.with_account(|a| a.and_then(|a| a.recovery.as_ref()).map(|r| amplify::recovery_code(&r.seed())))
-    else {
-        return;
+/// The person's recovery code: of the one this device holds and those its keyring names
+/// (`Keyring::recoveries`), the one whose key is a member of their own space now. A code
+/// replaced on another device, or one a device wrote for itself before it was linked, is not,
+/// and is never shown as the way back in. Reactive when `tracked`.
+pub fn current_recovery(repo: &Repo, tracked: bool) -> Option<String> {
+    let codes = repo
+        .keyring()
+        .map(|k| if tracked { k.with(Keyring::recoveries) } else { k.with_untracked(Keyring::recoveries) })
+        .unwrap_or_default();
+    let pick = |a: Option<&crate::account::Account>| {
+        let a = a?;
+        let own = a.personal().governed()?.state();
+        a.recovery.as_ref().map(|r| amplify::recovery_code(&r.seed())).into_iter().chain(codes).find(|code| {
+            amplify::parse_recovery_code(code)
+                .is_ok_and(|seed| own.member(RecoveryKey::from_seed(seed).device().id()).is_some())
+        })
     };
-    if let Some(keyring) = repo.keyring()
-        && keyring.with_untracked(|k| k.recovery()) != Some(code.clone())
-    {
+    if tracked { repo.with_account(pick) } else { repo.account_untracked(pick) }
+}
+
+/// The person's other devices learn the recovery code through the keyring: the device that
+/// holds the key names it there when the keyring names none. (A code is replaced only by
+/// `replace_recovery`, so two devices never take turns writing their own.)
+pub async fn keep_recovery_in_keyring(repo: &Repo) {
+    let Some(keyring) = repo.keyring() else { return };
+    if !keyring.with_untracked(Keyring::recoveries).is_empty() {
+        return;
+    }
+    let held = repo.account_untracked(|a| a.and_then(|a| a.recovery.as_ref()).map(|r| r.device().id()));
+    let Some(code) = current_recovery(repo, false) else { return };
+    let is_held = amplify::parse_recovery_code(&code)
+        .is_ok_and(|seed| Some(RecoveryKey::from_seed(seed).device().id()) == held);
+    if is_held {
         keyring.edit(|k| k.set_recovery(&code));
         keyring.flush().await;
     }

@@ -29,14 +29,14 @@ pub fn DevicesSection() -> impl IntoView {
     let showing_code = RwSignal::new(false);
     let governed = move || repo.with_account(|a| a.is_some_and(|a| a.personal().governed().is_some()));
     let devices = Memo::new(move |_| {
+        let recovery = recovery_device(&repo);
         repo.with_account(|a| {
             let Some(a) = a else { return Vec::new() };
             let Some(g) = a.personal().governed() else { return Vec::new() };
-            let recovery = a.recovery.as_ref().map(|r| r.device().id());
             let mut devices: Vec<Device> = g
                 .state()
                 .members()
-                .filter(|m| Some(m.device) != recovery && !is_recovery(&repo, m.device))
+                .filter(|m| Some(m.device) != recovery)
                 .map(|m| Device { id: m.device, since_ms: m.since_ms, this: m.device == a.device.id() })
                 .collect();
             devices.sort_by_key(|d| (!d.this, d.since_ms));
@@ -44,14 +44,9 @@ pub fn DevicesSection() -> impl IntoView {
         })
     });
     let code = move || {
-        repo.with_account(|a| {
-            let a = a?;
-            match (&a.recovery, a.personal().secret()) {
-                (Some(recovery), _) => Some(recovery_code(&recovery.seed())),
-                (None, Some(secret)) => Some(recovery_code(&secret.to_bytes())),
-                // A linked device shows the code the person's other devices keep.
-                (None, None) => repo.keyring().and_then(|k| k.with(|k| k.recovery())),
-            }
+        actions::current_recovery(&repo, true).or_else(|| {
+            // An account from before governed spaces: the code is its own space's secret.
+            repo.with_account(|a| a?.personal().secret().map(|secret| recovery_code(&secret.to_bytes())))
         })
     };
     let notices = expect_context::<Notices>();
@@ -112,12 +107,11 @@ pub fn DevicesSection() -> impl IntoView {
     }
 }
 
-/// Whether `device` is the person's recovery key as the keyring knows it (a linked device does
-/// not hold the key itself).
-fn is_recovery(repo: &Repo, device: amplify::DeviceId) -> bool {
-    let Some(code) = repo.keyring().and_then(|k| k.with(|k| k.recovery())) else { return false };
-    amplify::parse_recovery_code(&code)
-        .is_ok_and(|seed| amplify::members::RecoveryKey::from_seed(seed).device().id() == device)
+/// The person's recovery key among their space's members, not a device to list (a linked
+/// device does not hold the key itself; the keyring names it).
+fn recovery_device(repo: &Repo) -> Option<amplify::DeviceId> {
+    let seed = amplify::parse_recovery_code(&actions::current_recovery(repo, true)?).ok()?;
+    Some(amplify::members::RecoveryKey::from_seed(seed).device().id())
 }
 
 #[component]

@@ -31,6 +31,24 @@ test("a linked laptop gets the journal written on the phone, and edits flow back
     // What the laptop had before linking reaches the phone too: nothing is lost by linking.
     await phone.journal.open();
     await expect(phone.journal.entries).toContainText("Written on the laptop before linking.", { timeout: 20_000 });
+
+    // Both show the person's one recovery code (never the one the laptop made for itself before
+    // it was linked), and list the two devices, not the code's key.
+    const shownCode = async (device) => {
+      await device.page.goto("/settings");
+      await device.page.getByRole("button", { name: "Show recovery code" }).click();
+      return (await device.page.getByTestId("recovery-code").textContent()).trim();
+    };
+    const phoneCode = await shownCode(phone);
+    await expect.poll(() => shownCode(laptop), { timeout: 20_000 }).toBe(phoneCode);
+    await expect(laptop.page.getByTestId("devices").getByRole("listitem")).toHaveCount(2);
+    // Replaced on the laptop, the new code is the one the phone shows from then on.
+    await laptop.page.getByRole("button", { name: "Replace the recovery code" }).click();
+    await expect(laptop.page.getByTestId("recovery-code")).not.toHaveText(phoneCode);
+    const newCode = (await laptop.page.getByTestId("recovery-code").textContent()).trim();
+    await laptop.synced();
+    await expect.poll(() => shownCode(phone), { timeout: 20_000 }).toBe(newCode);
+    await expect(phone.page.getByTestId("devices").getByRole("listitem")).toHaveCount(2);
   } finally {
     await phone.close();
     await laptop.close();
