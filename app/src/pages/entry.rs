@@ -252,83 +252,89 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
 #[component]
 fn ShareWithCoach(id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
     let repo = expect_context::<Repo>();
-    let coaches = move || actions::my_coaches(&repo);
-    move || {
-        coaches()
-            .into_iter()
-            .map(|space| {
-                let coach = move || {
-                    repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))
-                        .map(|c| c.with(|c| c.pair().coach_name))
-                        .unwrap_or_default()
-                };
-                let shared = move || actions::shared_copy(&repo, space, &id).is_some();
-                let confirming = RwSignal::new(false);
-                let share = move |_| {
-                    if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
-                        spawn_local(async move { actions::share_entry(&repo, space, &entry).await });
+    // A memo, so that the account changing for other reasons (sync, upkeep) leaves each card and
+    // its confirmation as they are.
+    let coaches = Memo::new(move |_| actions::my_coaches(&repo));
+    view! {
+        <For each=move || coaches.get() key=|space| *space let:space>
+            <ShareWith space id journal />
+        </For>
+    }
+}
+
+/// Sharing with the coach of one coaching pair.
+#[component]
+fn ShareWith(space: amplify::SpaceId, id: EntryId, journal: DocHandle<Journal>) -> impl IntoView {
+    let repo = expect_context::<Repo>();
+    let coach = move || {
+        repo.handle::<amplify::Coaching>(amplify::DocId::Coaching(space))
+            .map(|c| c.with(|c| c.pair().coach_name))
+            .unwrap_or_default()
+    };
+    let shared = move || actions::shared_copy(&repo, space, &id).is_some();
+    let confirming = RwSignal::new(false);
+    let share = move |_| {
+        if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
+            spawn_local(async move { actions::share_entry(&repo, space, &entry).await });
+        }
+    };
+    let unshare = move |_| {
+        confirming.set(false);
+        spawn_local(async move { actions::unshare_entry(&repo, space, &id).await });
+    };
+    view! {
+        <section class="card share" aria-label=move || format!("Sharing with {}", coach())>
+            {move || match (shared(), confirming.get()) {
+                (false, _) => {
+                    view! {
+                        <p>
+                            {move || {
+                                format!(
+                                    "Only you can read this entry. You can share it with your coach, {}.",
+                                    coach(),
+                                )
+                            }}
+                        </p>
+                        <button class="secondary" on:click=share>
+                            {move || format!("Share with {}", coach())}
+                        </button>
                     }
-                };
-                let unshare = move |_| {
-                    confirming.set(false);
-                    spawn_local(async move { actions::unshare_entry(&repo, space, &id).await });
-                };
-                view! {
-                    <section class="card share" aria-label=move || format!("Sharing with {}", coach())>
-                        {move || match (shared(), confirming.get()) {
-                            (false, _) => {
-                                view! {
-                                    <p>
-                                        {move || {
-                                            format!(
-                                                "Only you can read this entry. You can share it with your coach, {}.",
-                                                coach(),
-                                            )
-                                        }}
-                                    </p>
-                                    <button class="secondary" on:click=share>
-                                        {move || format!("Share with {}", coach())}
-                                    </button>
-                                }
-                                    .into_any()
-                            }
-                            (true, false) => {
-                                view! {
-                                    <p role="status">{move || format!("Shared with {}.", coach())}</p>
-                                    <button class="secondary" on:click=move |_| confirming.set(true)>
-                                        "Stop sharing"
-                                    </button>
-                                }
-                                    .into_any()
-                            }
-                            (true, true) => {
-                                view! {
-                                    <p role="alert">
-                                        {move || {
-                                            format!(
-                                                concat!(
-                                                    "{} may already have read this entry. If you stop sharing, it disappears from ",
-                                                    "their devices the next time they sync.",
-                                                ),
-                                                coach(),
-                                            )
-                                        }}
-                                    </p>
-                                    <div class="actions">
-                                        <button class="danger" on:click=unshare>
-                                            "Stop sharing"
-                                        </button>
-                                        <button class="secondary" on:click=move |_| confirming.set(false)>
-                                            "Keep sharing"
-                                        </button>
-                                    </div>
-                                }
-                                    .into_any()
-                            }
-                        }}
-                    </section>
+                        .into_any()
                 }
-            })
-            .collect_view()
+                (true, false) => {
+                    view! {
+                        <p role="status">{move || format!("Shared with {}.", coach())}</p>
+                        <button class="secondary" on:click=move |_| confirming.set(true)>
+                            "Stop sharing"
+                        </button>
+                    }
+                        .into_any()
+                }
+                (true, true) => {
+                    view! {
+                        <p role="alert">
+                            {move || {
+                                format!(
+                                    concat!(
+                                        "{} may already have read this entry. If you stop sharing, it disappears from ",
+                                        "their devices the next time they sync.",
+                                    ),
+                                    coach(),
+                                )
+                            }}
+                        </p>
+                        <div class="actions">
+                            <button class="danger" on:click=unshare>
+                                "Stop sharing"
+                            </button>
+                            <button class="secondary" on:click=move |_| confirming.set(false)>
+                                "Keep sharing"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }
