@@ -74,6 +74,11 @@ pub struct Config {
     /// Where the relay keeps its database. Created if missing.
     #[arg(long, env = "AMPLIFY_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
+    /// Keep the relay's data in PostgreSQL instead of the data directory's SQLite file
+    /// (`postgres://user:password@host:5432/amplify`): for two or more instances behind one
+    /// address. The schema is created or migrated at start.
+    #[arg(long, env = "AMPLIFY_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Let any space store without a registration (counted under the open registration's
     /// quota). For trying Amplify on one machine; never on a server others can reach.
     #[arg(long, env = "AMPLIFY_OPEN_ADMISSION", global = true)]

@@ -33,7 +33,7 @@ pub use crate::{
     config::{Cli, Command, Config, RegistrationCommand, parse_bytes},
     net::{Gate, NetLimits},
     relay::{Hub, Inbound, Limits, Outbound},
-    store::{Admission, Quotas, SqliteStore, Store, StoreConfig, StoreError},
+    store::{Admission, PgStore, Quotas, SqliteStore, Store, StoreConfig, StoreError},
 };
 
 /// What every request handler can reach.
@@ -54,12 +54,28 @@ impl AppState {
     /// # Errors
     /// If the data directory or the database cannot be opened.
     pub fn open(config: &Config) -> Result<(AppState, watch::Sender<bool>), StoreError> {
-        let store = open_store(config)?;
+        AppState::open_with(config, config.limits())
+    }
+
+    /// [`AppState::open`] with relay limits of its own (tests, benchmarks). Call it inside the
+    /// runtime: with a shared store, the hub follows the other instances from then on.
+    ///
+    /// # Errors
+    /// If the data directory or the database cannot be opened.
+    pub fn open_with(config: &Config, limits: Limits) -> Result<(AppState, watch::Sender<bool>), StoreError> {
         let (stop, shutdown) = watch::channel(false);
-        let hub = Hub::new(Arc::new(store), config.limits(), shutdown);
+        // Opening reads the database with blocking calls: off the async workers.
+        let hub = std::thread::scope(|scope| {
+            scope
+                .spawn(|| Ok::<_, StoreError>(Hub::new(open_store(config)?, limits, shutdown)))
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Interrupted("opening the store panicked".to_owned())))
+        })?;
+        let hub = Arc::new(hub);
+        relay::follow_instances(&hub);
         let state = AppState {
             dist: config.dist.clone(),
-            hub: Arc::new(hub),
+            hub,
             metrics_token: config.metrics_token.clone(),
             allowed_origins: config.allowed_origins.clone(),
         };
@@ -67,13 +83,17 @@ impl AppState {
     }
 }
 
-/// The relay's store in `config`'s data directory (created if missing).
+/// The relay's store: PostgreSQL at `config.database_url` if there is one, else SQLite in the
+/// data directory (created if missing). Blocking: call it off the async workers.
 ///
 /// # Errors
 /// If the directory or the database cannot be opened.
-pub fn open_store(config: &Config) -> Result<SqliteStore, StoreError> {
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(url) = &config.database_url {
+        return Ok(Arc::new(PgStore::open(url, config.store())?));
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| StoreError::Interrupted(e.to_string()))?;
-    SqliteStore::open(&config.data_dir.join("relay.sqlite3"), config.store())
+    Ok(Arc::new(SqliteStore::open(&config.data_dir.join("relay.sqlite3"), config.store())?))
 }
 
 /// The whole server as a router.

@@ -2,7 +2,7 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use amplify::{RegistrationId, RegistrationKey};
 use clap::Parser;
-use server::{AppState, Cli, Command, Config, RegistrationCommand, Store, admin_app, app, net, open_store};
+use server::{AppState, Cli, Command, Config, RegistrationCommand, admin_app, app, net, open_store};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,7 +14,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         None => serve(cli.config).await,
-        Some(Command::Registration(command)) => registration(&cli.config, command),
+        // The stores' calls block: off the async workers.
+        Some(Command::Registration(command)) => {
+            tokio::task::block_in_place(|| registration(&cli.config, command))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,8 +67,8 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The operator's registration commands, on the data directory's database (safe while the
-/// server runs: SQLite lets both at once).
+/// The operator's registration commands, on the relay's database (safe while the server runs:
+/// SQLite and PostgreSQL both let them).
 fn registration(config: &Config, command: RegistrationCommand) -> Result<(), Box<dyn std::error::Error>> {
     let store = open_store(config)?;
     let parse =

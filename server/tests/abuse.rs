@@ -4,14 +4,14 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use amplify::{
     ClientFrame, DocRef, Fatal, MAX_AUTH_CERTS, Payload, PayloadKind, RegistrationKey, Reject, RelayFrame,
     Sealed, SpaceSecret,
 };
-use server::{Admission, Limits, NetLimits, Quotas, SqliteStore, Store, StoreConfig};
-use support::{Client, Member, RawSocket, Relay, RelayProcess, eventually, http_get};
+use server::{Limits, NetLimits, Store};
+use support::{Client, Member, RawSocket, Relay, RelayProcess, blocking, eventually, http_get, store_beside};
 use tokio::io::AsyncWriteExt;
 
 const MIB: u64 = 1024 * 1024;
@@ -247,11 +247,10 @@ async fn quotas_refuse_in_bytes_and_a_snapshot_makes_room() {
 
 /// A relay that needs registrations, and its store opened beside it (as the operator's
 /// subcommands open it).
-async fn registered_relay(flags: &[&str]) -> (tempfile::TempDir, Relay, SqliteStore) {
+async fn registered_relay(flags: &[&str]) -> (tempfile::TempDir, Relay, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start_with(dir.path(), Limits::default(), NetLimits::default(), flags).await;
-    let config = StoreConfig { admission: Admission::Registered, quotas: Quotas::default() };
-    let store = SqliteStore::open(&dir.path().join("relay.sqlite3"), config).unwrap();
+    let store = store_beside(dir.path(), flags);
     (dir, relay, store)
 }
 
@@ -278,7 +277,7 @@ async fn only_registered_spaces_store_and_the_client_is_told_before_its_welcome(
     assert!(matches!(client.recv().await, RelayFrame::Reject { code: Reject::NotRegistered, .. }));
     // Nor does a forged one.
     let issued = RegistrationKey::generate();
-    store.issue_registration(issued.id(), "Cohort 2027", 10 * MIB).unwrap();
+    blocking(|| store.issue_registration(issued.id(), "Cohort 2027", 10 * MIB)).unwrap();
     let mut forged = stranger.register(space.id);
     forged.registration = issued.id();
     client.send(&ClientFrame::Register { registration: forged }).await;
@@ -287,7 +286,7 @@ async fn only_registered_spaces_store_and_the_client_is_told_before_its_welcome(
     client.send(&ClientFrame::Register { registration: issued.register(space.id) }).await;
     assert!(matches!(client.put(2, &blob).await, RelayFrame::Ack { .. }));
 
-    assert!(store.revoke_registration(issued.id()).unwrap());
+    assert!(blocking(|| store.revoke_registration(issued.id())).unwrap());
     let after = member.seal(&space, "profile", b"after the revocation");
     assert!(matches!(client.put(3, &after).await, RelayFrame::Reject { code: Reject::NotRegistered, .. }));
     // What was stored stays readable.
@@ -299,7 +298,7 @@ async fn only_registered_spaces_store_and_the_client_is_told_before_its_welcome(
 async fn a_programme_and_a_device_each_have_a_quota_of_their_own() {
     let (_dir, relay, store) = registered_relay(&["--device-quota", "30KiB"]).await;
     let programme = RegistrationKey::generate();
-    store.issue_registration(programme.id(), "Small cohort", 20 * 1024).unwrap();
+    blocking(|| store.issue_registration(programme.id(), "Small cohort", 20 * 1024)).unwrap();
     let (a, b) = (SpaceSecret::generate().keys(), SpaceSecret::generate().keys());
     let member = Member::of(&[&a, &b]);
     let mut client = Client::connect(relay.addr, &member).await;
@@ -315,7 +314,7 @@ async fn a_programme_and_a_device_each_have_a_quota_of_their_own() {
     }
     assert!(matches!(answers[3], RelayFrame::Reject { code: Reject::ProgrammeFull, .. }), "{answers:?}");
     // More room for the programme; now this device's own 30 KiB runs out.
-    store.set_registration_quota(programme.id(), 10 * MIB).unwrap();
+    blocking(|| store.set_registration_quota(programme.id(), 10 * MIB)).unwrap();
     let mut last = None;
     for i in 10..20 {
         match client.put(i, &put(&a, i)).await {

@@ -4,7 +4,7 @@
 mod support;
 
 use amplify::{Journal, Model, Moment, RelayFrame, SpaceSecret};
-use support::{Client, Member, RelayProcess, opened};
+use support::{Client, Member, RelayProcess, database_bytes, opened};
 
 const MARKER: &str = "AMPLIFY-CANARY-7f3a9c";
 
@@ -39,20 +39,20 @@ async fn no_plaintext_reaches_the_relay_s_disk_or_logs() {
     relay.kill_hard();
 
     let mut scanned = 0;
-    for entry in
-        std::fs::read_dir(data.path().join("store")).unwrap().chain(std::fs::read_dir(data.path()).unwrap())
-    {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let bytes = std::fs::read(&path).unwrap();
-            scanned += bytes.len();
-            for needle in [MARKER, "private reflection", "What do I stand for", "journal/2026-11"] {
-                assert!(
-                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                    "{needle:?} found in {}",
-                    path.display()
-                );
-            }
+    // (On PostgreSQL the store directory is never made: the database is read below.)
+    let store_files = std::fs::read_dir(data.path().join("store")).into_iter().flatten();
+    let files = store_files.chain(std::fs::read_dir(data.path()).unwrap());
+    let files = files.map(|entry| entry.unwrap().path()).filter(|path| path.is_file());
+    let stored = files
+        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .chain([("the PostgreSQL database".to_owned(), database_bytes(&data.path().join("store")))]);
+    for (place, bytes) in stored {
+        scanned += bytes.len();
+        for needle in [MARKER, "private reflection", "What do I stand for", "journal/2026-11"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle:?} found in {place}"
+            );
         }
     }
     assert!(scanned > 10_000, "the database and log were scanned ({scanned} bytes)");

@@ -68,6 +68,15 @@ impl Hub {
         state
     }
 
+    /// Drops what is cached about `space` (another instance changed it).
+    pub(super) fn forget(&self, space: SpaceId) {
+        self.governed.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&space);
+    }
+
+    pub(super) fn forget_all(&self) {
+        self.governed.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+
     fn remember(&self, space: SpaceId, state: Option<Arc<State>>) {
         let mut states = self.governed.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if states.len() >= CACHED {
@@ -85,6 +94,10 @@ impl Hub {
     /// ones, and tells every session following the space. Returns the state after them.
     pub(super) async fn add_membership(&self, space: SpaceId, ops: Vec<Op>) -> Result<Arc<State>, Refusal> {
         let _turn = self.governed.writing.lock().await;
+        if self.shared.load(std::sync::atomic::Ordering::Relaxed) {
+            // Another instance may have added operations since this one cached the log.
+            self.forget(space);
+        }
         let current = self.membership(space).await;
         let base = current.map_or_else(|| State::new(space), |s| (*s).clone());
         // A join signs its own time; the relay holds it to the relay's clock too.

@@ -13,6 +13,7 @@
 //! dropped. ARCHITECTURE.md states the resulting budget.
 
 mod governed;
+mod instances;
 mod session;
 
 use std::{
@@ -28,7 +29,10 @@ use std::{
 use amplify::{DocRef, SpaceId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
-pub use self::session::{Inbound, Outbound, session};
+pub use self::{
+    instances::follow_instances,
+    session::{Inbound, Outbound, session},
+};
 use crate::store::{Append, Store, StoreError};
 
 /// What the relay allows one connection, and how much it holds for all of them.
@@ -130,6 +134,10 @@ enum EventKind {
     Members,
     /// The space was erased: every session stops following it.
     Erased,
+    /// Stored by another instance and not passed on here: the session reads the document.
+    Missed,
+    /// Anything in the space may have been missed: the session reads all of it again.
+    MissedAll,
 }
 
 /// A live event in a session's queue, with the share of the send budget it holds.
@@ -176,6 +184,9 @@ pub struct Hub {
     governed: governed::Governed,
     /// Something was written or dropped since the store last tidied up (see [`Store::maintain`]).
     untidy: Arc<AtomicBool>,
+    /// Other instances write to the same store (see [`follow_instances`]): what is cached
+    /// about a space may be out of date.
+    shared: AtomicBool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -251,6 +262,7 @@ impl Hub {
             readers: Arc::new(Semaphore::new(8)),
             governed: governed::Governed::default(),
             untidy,
+            shared: AtomicBool::new(false),
             limits,
             metrics,
             shutdown,

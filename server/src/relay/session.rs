@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use super::{Event, EventKind, Follower, Hub, Queued, governed::Refusal, permits};
 use crate::{
     net::Gate,
-    store::{Append, Item, Scope, Snapshot, StoreError},
+    store::{Append, Change, Item, Scope, Snapshot, StoreError},
 };
 
 /// A message from the client, as the session sees it.
@@ -487,6 +487,7 @@ impl Session {
                 }
                 let (space, doc) = (blob.space, blob.doc);
                 let frame = Arc::new(RelayFrame::Presence { blob }.encode());
+                self.hub.store.announce(&Change::Presence { space, doc, frame: frame.to_vec() });
                 self.hub.publish(&Event { space, doc, seq: 0, frame, kind: EventKind::Presence });
                 Ok(())
             }
@@ -797,6 +798,19 @@ impl Session {
                 self.admitted.remove(&space);
                 self.following.remove(&space);
                 return self.send((*event.frame).clone()).await;
+            }
+            EventKind::Missed => {
+                let (space, doc, seq) = (event.space, event.doc, event.seq);
+                drop(queued);
+                if seq <= self.sent.get(&(space, doc)).copied().unwrap_or(0) {
+                    return Ok(());
+                }
+                return self.catch_up_doc(space, doc).await;
+            }
+            EventKind::MissedAll => {
+                let space = event.space;
+                drop(queued);
+                return self.catch_up(space, None).await;
             }
         }
         let sent = self.sent.get(&(event.space, event.doc)).copied().unwrap_or(0);

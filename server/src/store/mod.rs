@@ -5,15 +5,17 @@
 //! Every space belongs to a registration (see `amplify::RegistrationKey`), and every stored
 //! byte counts against four quotas: its space's, its registration's, its author device's and
 //! the relay's. [`Store`] is what the relay needs; [`SqliteStore`] is the default, one file in
-//! the data directory.
+//! the data directory; [`PgStore`] keeps everything in PostgreSQL, for several relay instances
+//! behind one address (it also carries their [`Change`]s to each other).
 
+mod postgres;
 mod sqlite;
 
 use amplify::{DeviceId, DocRef, RegistrationId, SpaceId};
 use thiserror::Error;
 
-pub use self::sqlite::SqliteStore;
 pub(crate) use self::sqlite::now_ms;
+pub use self::{postgres::PgStore, sqlite::SqliteStore};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -29,6 +31,11 @@ pub enum StoreError {
     Full(Scope),
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The database cannot be reached now: nothing was written; try again.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("the store call did not finish: {0}")]
     Interrupted(String),
 }
@@ -154,6 +161,22 @@ pub struct Snapshot {
     pub blob: Vec<u8>,
 }
 
+/// Something another relay instance sharing the store did, for this instance's sessions (see
+/// [`Store::changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A blob was stored: followers read it from the store.
+    Blob { space: SpaceId, doc: DocRef, seq: u64 },
+    /// A governed space's membership changed.
+    Members { space: SpaceId },
+    /// A space was erased.
+    Erased { space: SpaceId },
+    /// Presence, never stored: the frame itself.
+    Presence { space: SpaceId, doc: DocRef, frame: Vec<u8> },
+    /// The feed was interrupted: changes may have been missed, read the store again.
+    Lost,
+}
+
 /// A registration as the operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
@@ -252,4 +275,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Changes a registration's quota. Returns whether it existed.
     fn set_registration_quota(&self, id: RegistrationId, quota: u64) -> Result<bool, StoreError>;
+
+    /// For a store several relay instances share: what the others do, in the order their
+    /// writes committed (taken once; `None` for a store only this process writes).
+    fn changes(&self) -> Option<tokio::sync::mpsc::Receiver<Change>> {
+        None
+    }
+
+    /// Tells the other instances sharing the store about something never stored (presence).
+    /// Never blocks: a change that cannot go at once is dropped.
+    fn announce(&self, _change: &Change) {}
 }

@@ -16,7 +16,7 @@ use amplify::{
 };
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use server::{AppState, Cli, Limits, NetLimits, app, net};
+use server::{AppState, Cli, Config, Limits, NetLimits, Store, app, net, open_store};
 use tokio::{net::TcpStream, sync::watch, task::JoinHandle};
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
@@ -38,12 +38,8 @@ impl Relay {
 
     /// A relay with more flags (`--space-quota 1KiB`…) and listener limits of its own.
     pub async fn start_with(data_dir: &Path, limits: Limits, net_limits: NetLimits, flags: &[&str]) -> Relay {
-        let mut args = vec!["server", "--data-dir", data_dir.to_str().unwrap(), "--dist", "/nonexistent"];
-        args.extend_from_slice(flags);
-        let config = Cli::parse_from(args).config;
-        let (mut state, stop) = AppState::open(&config).expect("the relay opens its store");
-        let hub = Arc::get_mut(&mut state.hub).expect("nobody else holds the hub yet");
-        hub.limits = limits;
+        let config = config(data_dir, flags);
+        let (state, stop) = AppState::open_with(&config, limits).expect("the relay opens its store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut stopped = stop.subscribe();
@@ -65,6 +61,104 @@ impl Relay {
     }
 }
 
+/// The store the relay tests run against: SQLite in the data directory, or with
+/// `AMPLIFY_TEST_STORE=postgres` PostgreSQL at `AMPLIFY_TEST_DATABASE_URL` (`./x test` runs the
+/// suite both ways, against a throwaway cluster).
+pub fn on_postgres() -> bool {
+    std::env::var("AMPLIFY_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// The PostgreSQL cluster `./x test` started, as an administrator's URL.
+pub fn postgres_url() -> String {
+    std::env::var("AMPLIFY_TEST_DATABASE_URL")
+        .expect("AMPLIFY_TEST_DATABASE_URL names a PostgreSQL cluster (./x test starts a throwaway one)")
+}
+
+/// A database of its own for the relay on `data_dir` (the same one each time for the same
+/// directory, so a relay restarted on it finds what it stored), created if missing.
+pub fn database_for(data_dir: &Path) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(data_dir.to_string_lossy().as_bytes());
+    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = format!("relay_{name}");
+    let admin = postgres_url();
+    let url = format!("{}/{name}", admin.rsplit_once('/').expect("a URL with a database").0);
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let mut client =
+                    postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
+                let exists =
+                    client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).unwrap();
+                if exists.is_none() {
+                    client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                }
+            })
+            .join()
+            .unwrap();
+    });
+    url
+}
+
+/// The flags that put a relay on `data_dir` on the store under test.
+pub fn store_flags(data_dir: &Path) -> Vec<String> {
+    if on_postgres() { vec!["--database-url".to_owned(), database_for(data_dir)] } else { Vec::new() }
+}
+
+/// The server's settings for a relay on `data_dir` with `flags`, on the store under test.
+pub fn config(data_dir: &Path, flags: &[&str]) -> Config {
+    let mut args: Vec<String> =
+        ["server", "--data-dir", data_dir.to_str().unwrap(), "--dist", "/nonexistent"]
+            .map(str::to_owned)
+            .to_vec();
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    args.extend(store_flags(data_dir));
+    Cli::parse_from(args).config
+}
+
+/// The relay's store opened beside it, as the operator's subcommands open it. Its calls block:
+/// make them through [`blocking`].
+pub fn store_beside(data_dir: &Path, flags: &[&str]) -> Arc<dyn Store> {
+    let config = config(data_dir, flags);
+    blocking(|| open_store(&config)).expect("the store opens beside the relay")
+}
+
+/// Runs a blocking store call from a test's async code, on a thread of its own.
+pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(f).join().expect("the call did not panic"))
+}
+
+/// Every byte the relay's database holds for `data_dir` besides files in it (PostgreSQL: each
+/// stored value, as stored); empty for SQLite, whose file is in the directory.
+pub fn database_bytes(data_dir: &Path) -> Vec<u8> {
+    if !on_postgres() {
+        return Vec::new();
+    }
+    let url = database_for(data_dir);
+    blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let columns = client
+            .query(
+                "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND data_type IN ('bytea', 'text')",
+                &[],
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        for column in columns {
+            let (table, name, kind): (String, String, String) = (column.get(0), column.get(1), column.get(2));
+            for row in client.query(&format!("SELECT \"{name}\" FROM \"{table}\""), &[]).unwrap() {
+                if kind == "bytea" {
+                    out.extend(row.get::<_, Option<Vec<u8>>>(0).unwrap_or_default());
+                } else {
+                    out.extend(row.get::<_, Option<String>>(0).unwrap_or_default().into_bytes());
+                }
+            }
+        }
+        out
+    })
+}
+
 /// The relay as its own process, for killing it hard and for reading its logs.
 pub struct RelayProcess {
     pub addr: SocketAddr,
@@ -83,6 +177,7 @@ impl RelayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["--port", "0", "--dist", "/nonexistent"])
             .args(flags)
+            .args(store_flags(data_dir))
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", level)
