@@ -101,8 +101,13 @@ pub fn database_for(data_dir: &Path) -> String {
 }
 
 /// The flags that put a relay on `data_dir` on the store under test.
-pub fn store_flags(data_dir: &Path) -> Vec<String> {
-    if on_postgres() { vec!["--database-url".to_owned(), database_for(data_dir)] } else { Vec::new() }
+pub fn store_flags(data_dir: &Path, flags: &[&str]) -> Vec<String> {
+    // A test that names its database keeps it.
+    if on_postgres() && !flags.contains(&"--database-url") {
+        vec!["--database-url".to_owned(), database_for(data_dir)]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The server's settings for a relay on `data_dir` with `flags`, on the store under test.
@@ -112,7 +117,7 @@ pub fn config(data_dir: &Path, flags: &[&str]) -> Config {
             .map(str::to_owned)
             .to_vec();
     args.extend(flags.iter().map(|f| (*f).to_owned()));
-    args.extend(store_flags(data_dir));
+    args.extend(store_flags(data_dir, flags));
     Cli::parse_from(args).config
 }
 
@@ -177,7 +182,7 @@ impl RelayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["--port", "0", "--dist", "/nonexistent"])
             .args(flags)
-            .args(store_flags(data_dir))
+            .args(store_flags(data_dir, flags))
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", level)
