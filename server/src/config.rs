@@ -30,6 +30,13 @@ pub enum Command {
     /// Issue, list and revoke registrations: who may store spaces on this relay.
     #[command(subcommand)]
     Registration(RegistrationCommand),
+    /// Copies the relay's SQLite database (in --data-dir) into an empty PostgreSQL database,
+    /// then verifies the copy table by table. Stop the relay first.
+    CopyToPostgres {
+        /// The PostgreSQL database to copy into (`postgres://user:password@host/amplify`).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

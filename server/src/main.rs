@@ -18,6 +18,9 @@ async fn main() -> ExitCode {
         Some(Command::Registration(command)) => {
             tokio::task::block_in_place(|| registration(&cli.config, command))
         }
+        Some(Command::CopyToPostgres { to }) => {
+            tokio::task::block_in_place(|| copy_to_postgres(&cli.config, &to))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +116,19 @@ fn registration(config: &Config, command: RegistrationCommand) -> Result<(), Box
             println!("The quota is now {}.", human(quota));
         }
     }
+    Ok(())
+}
+
+/// `server copy-to-postgres --to URL`: the SQLite file into PostgreSQL, verified.
+fn copy_to_postgres(config: &Config, to: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let sqlite = config.data_dir.join("relay.sqlite3");
+    println!("Copying {} into PostgreSQL…", sqlite.display());
+    let copied = server::store::copy::sqlite_to_postgres(&sqlite, to, config.store(), &mut |line| {
+        println!("  {line}")
+    })?;
+    let rows: u64 = copied.tables.iter().map(|(_, rows, _)| rows).sum();
+    println!("Done: {rows} rows in {} tables, verified identical.", copied.tables.len());
+    println!("Start the relay instances with --database-url (or AMPLIFY_DATABASE_URL) set to it.");
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 mod support;
 
 use amplify::{ClientFrame, Payload, PayloadKind, Reject, RelayFrame, Sealed, SpaceSecret};
-use server::{Limits, NetLimits};
+use server::{Limits, NetLimits, Store as _};
 use support::{Client, Member, Relay, RelayProcess, blocking, database_for, opened, postgres_url, seqs};
 
 /// Flags for an instance on the database of `dir`.
@@ -129,5 +129,82 @@ async fn the_database_going_away_refuses_writes_as_unavailable_and_loses_nothing
     let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
     let all = opened(&space, &fresh.subscribe(space.id, vec![]).await);
     assert_eq!(all, vec![b"before".to_vec(), b"while the database was away".to_vec()]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_relay_moves_from_sqlite_to_postgres_verified_and_clients_read_the_same() {
+    use sha2::Digest as _;
+    let data = tempfile::tempdir().unwrap();
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    // A relay's SQLite file: two documents, one of them with a snapshot over its first blobs.
+    let config =
+        server::StoreConfig { admission: server::Admission::Open, quotas: server::Quotas::default() };
+    let sqlite = server::SqliteStore::open(&data.path().join("relay.sqlite3"), config).unwrap();
+    let mut appends = Vec::new();
+    for (doc, text) in [
+        ("journal/2026-12", "one"),
+        ("journal/2026-12", "two"),
+        ("profile", "Maya"),
+        ("journal/2026-12", "three"),
+    ] {
+        let raw = amplify::encode_sealed(&maya.seal(&space, doc, text.as_bytes()));
+        let hash: [u8; 32] = sha2::Sha256::digest(&raw).into();
+        let sealed = maya.seal(&space, doc, b"");
+        appends.push(server::store::Append {
+            space: space.id,
+            doc: sealed.doc,
+            author: maya.device.id(),
+            hash,
+            blob: raw,
+            max_docs: 100,
+        });
+    }
+    assert!(sqlite.append_many(&appends).iter().all(Result::is_ok));
+    let snapshot =
+        Payload { doc: "journal/2026-12".into(), kind: PayloadKind::Snapshot, bytes: b"one+two".to_vec() };
+    let snapshot = amplify::encode_sealed(&Sealed::seal(&space, &maya.device, &maya.certs[0], &snapshot));
+    let journal = appends[0].doc;
+    let covering = server::store::Snapshot {
+        space: space.id,
+        doc: journal,
+        author: maya.device.id(),
+        covers: 2,
+        blob: snapshot,
+    };
+    sqlite.snapshot(&covering).unwrap();
+    sqlite.issue_registration(amplify::RegistrationKey::generate().id(), "Programme 2027", 1 << 30).unwrap();
+    drop(sqlite);
+
+    let url = database_for(&data.path().join("postgres"));
+    let copy = |data: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["copy-to-postgres", "--to", &url])
+            .output()
+            .unwrap()
+    };
+    let done = copy(data.path());
+    let said = String::from_utf8_lossy(&done.stdout);
+    assert!(done.status.success(), "{said}{}", String::from_utf8_lossy(&done.stderr));
+    assert!(said.contains("verified blobs: 2 rows identical"), "{said}");
+    assert!(said.contains("verified identical"), "{said}");
+    // Copying again into a database that holds a relay's data is refused, plainly.
+    let again = copy(data.path());
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a relay's data"));
+
+    // A relay on PostgreSQL serves what the SQLite one did: the snapshot, then the rest.
+    let relay = instance(&data.path().join("postgres"), &url).await;
+    let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    let frames = fresh.subscribe(space.id, vec![]).await;
+    let mut texts: Vec<Vec<u8>> = opened(&space, &frames);
+    texts.sort();
+    assert_eq!(texts, vec![b"Maya".to_vec(), b"one+two".to_vec(), b"three".to_vec()]);
+    let writer = maya.seal(&space, "journal/2026-12", b"four");
+    let mut client = Client::connect(relay.addr, &maya).await;
+    assert!(matches!(client.put(1, &writer).await, RelayFrame::Ack { seq: 4, .. }), "numbering goes on");
     relay.stop().await;
 }

@@ -8,6 +8,7 @@
 //! the data directory; [`PgStore`] keeps everything in PostgreSQL, for several relay instances
 //! behind one address (it also carries their [`Change`]s to each other).
 
+pub mod copy;
 mod postgres;
 mod sqlite;
 
