@@ -19,8 +19,11 @@ enum Kind {
     Text,
 }
 
-/// Every table the relay keeps, its columns, and its key (the order rows are compared in).
-const TABLES: &[(&str, &[(&str, Kind)], &str)] = &[
+/// A table's name, its columns, and its key (the order rows are compared in).
+type Table = (&'static str, &'static [(&'static str, Kind)], &'static str);
+
+/// Every table the relay keeps.
+const TABLES: &[Table] = &[
     (
         "registrations",
         &[
