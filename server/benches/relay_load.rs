@@ -1,7 +1,10 @@
 //! Relay load: N simulated clients over loopback, in home groups of five, each writing to the
 //! group's M documents. Reports blobs stored per second, end-to-end fan-out latency (from
-//! sealing on one client to opening on another) at p50/p99, and the relay's resident memory.
-//! The relay runs as its own process, the release binary, with its SQLite file in a temp dir.
+//! sealing on one client to opening on another) at p50/p99, and each relay's resident memory
+//! and CPU. The relays run as their own processes, the release binary: one on SQLite (its file
+//! in a temp dir), and, when `AMPLIFY_TEST_DATABASE_URL` names a PostgreSQL cluster (`./x bench`
+//! starts a throwaway one), one and then two on PostgreSQL. With two, a group's members are
+//! spread over both, and what crosses from one instance to the other is timed on its own.
 //!
 //! `cargo bench -p server --bench relay_load [-- N ...]` (default: 100 1000 3000).
 
@@ -15,7 +18,7 @@ use std::{
 
 use amplify::{ClientFrame, RelayFrame, SpaceKeys, SpaceSecret};
 use futures_util::{SinkExt, StreamExt};
-use support::{Client, Member, RelayProcess};
+use support::{Client, Member, RelayProcess, database_for};
 use tokio::sync::Barrier;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -45,21 +48,68 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// Where the clients' relays keep their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Sqlite,
+    Postgres { instances: usize },
+}
+
+impl Setup {
+    fn name(self) -> String {
+        match self {
+            Setup::Sqlite => "1 x SQLite".to_owned(),
+            Setup::Postgres { instances } => format!("{instances} x Postgres"),
+        }
+    }
+}
+
 struct Run {
     clients: usize,
     stored: usize,
     elapsed: Duration,
     latencies_us: Vec<u64>,
-    rss_kib: u64,
-    peak_kib: u64,
-    relay_cpu: f64,
+    /// Of those, blobs written through one instance and read through another.
+    crossing_us: Vec<u64>,
+    /// Per instance.
+    rss_kib: Vec<u64>,
+    relay_cpu: Vec<f64>,
+    /// The database's processes, together (PostgreSQL only).
+    database_cpu: f64,
 }
 
-async fn run(clients: usize) -> Run {
+/// CPU seconds used by every PostgreSQL server process on the machine.
+fn postgres_cpu() -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_seconds)
+        .sum()
+}
+
+async fn run(setup: Setup, clients: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let relay = RelayProcess::start(&dir.path().join("store"), &dir.path().join("relay.log"));
-    let addr = relay.addr;
-    let pid = relay.child.id();
+    let log = dir.path().join("relay.log");
+    let relays: Vec<RelayProcess> = match setup {
+        Setup::Sqlite => {
+            vec![RelayProcess::start_with(&dir.path().join("store"), &log, &["--open-admission"], "info")]
+        }
+        Setup::Postgres { instances } => {
+            let url = database_for(&dir.path().join("store"));
+            (0..instances)
+                .map(|i| {
+                    let flags = ["--open-admission", "--database-url", url.as_str()];
+                    RelayProcess::start_with(&dir.path().join(format!("store-{i}")), &log, &flags, "info")
+                })
+                .collect()
+        }
+    };
+    let addrs: Vec<_> = relays.iter().map(|r| r.addr).collect();
+    let pids: Vec<u32> = relays.iter().map(|r| r.child.id()).collect();
     let start = Instant::now();
     let spaces: Vec<Arc<SpaceKeys>> =
         (0..clients.div_ceil(GROUP)).map(|_| Arc::new(SpaceSecret::generate().keys())).collect();
@@ -70,6 +120,9 @@ async fn run(clients: usize) -> Run {
     for i in 0..clients {
         let space = spaces[i / GROUP].clone();
         let (latencies, ready, done) = (latencies.clone(), ready.clone(), done.clone());
+        // Members of a group take turns between the instances.
+        let instance = i % addrs.len();
+        let addr = addrs[instance];
         tasks.push(tokio::spawn(async move {
             let member = Member::of(&[&space]);
             let mut client = Client::connect(addr, &member).await;
@@ -99,7 +152,8 @@ async fn run(clients: usize) -> Run {
                             if let Ok(payload) = blob.open(&reader_space) {
                                 let sent = u64::from_le_bytes(payload.bytes[..8].try_into().unwrap());
                                 let now = start.elapsed().as_micros() as u64;
-                                reader_latencies.lock().unwrap().push(now.saturating_sub(sent));
+                                let crossed = usize::from(payload.bytes[8]) != instance;
+                                reader_latencies.lock().unwrap().push((now.saturating_sub(sent), crossed));
                             }
                         }
                         Ok(RelayFrame::Ack { .. }) => acks += 1,
@@ -112,6 +166,7 @@ async fn run(clients: usize) -> Run {
             for n in 0..BLOBS_PER_CLIENT {
                 tick.tick().await;
                 let mut bytes = (start.elapsed().as_micros() as u64).to_le_bytes().to_vec();
+                bytes.push(instance as u8);
                 bytes.resize(300, b'x');
                 let blob = member.seal(&space, &format!("doc-{}", n % DOCS), &bytes);
                 let frame = ClientFrame::Put { request: n as u32, blob }.encode();
@@ -129,21 +184,31 @@ async fn run(clients: usize) -> Run {
         }
     }
     ready.wait().await;
-    let cpu_before = cpu_seconds(pid);
+    let cpu_before: Vec<f64> = pids.iter().map(|pid| cpu_seconds(*pid)).collect();
+    let database_before = postgres_cpu();
     let writing = Instant::now();
     done.wait().await;
     let elapsed = writing.elapsed();
-    let relay_cpu = (cpu_seconds(pid) - cpu_before) / elapsed.as_secs_f64();
-    let rss_kib = proc_kib(pid, "VmRSS:");
-    let peak_kib = proc_kib(pid, "VmHWM:");
+    let seconds = elapsed.as_secs_f64();
+    let relay_cpu =
+        pids.iter().zip(cpu_before).map(|(pid, before)| (cpu_seconds(*pid) - before) / seconds).collect();
+    let database_cpu =
+        if setup == Setup::Sqlite { 0.0 } else { (postgres_cpu() - database_before) / seconds };
+    let rss_kib = pids.iter().map(|pid| proc_kib(*pid, "VmRSS:")).collect();
     let mut stored = 0;
     for task in tasks {
         stored += task.await.unwrap_or(0);
     }
-    relay.kill_hard();
-    let mut latencies_us = latencies.lock().unwrap().clone();
+    for relay in relays {
+        relay.kill_hard();
+    }
+    let measured = latencies.lock().unwrap().clone();
+    let mut latencies_us: Vec<u64> = measured.iter().map(|(us, _)| *us).collect();
+    let mut crossing_us: Vec<u64> =
+        measured.iter().filter(|(_, crossed)| *crossed).map(|(us, _)| *us).collect();
     latencies_us.sort_unstable();
-    Run { clients, stored, elapsed, latencies_us, rss_kib, peak_kib, relay_cpu }
+    crossing_us.sort_unstable();
+    Run { clients, stored, elapsed, latencies_us, crossing_us, rss_kib, relay_cpu, database_cpu }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -161,20 +226,48 @@ fn main() {
         "relay load: clients in groups of {GROUP}, {DOCS} documents per group, {BLOBS_PER_CLIENT} blobs of 300 bytes \
          per client, one every {INTERVAL:?}"
     );
-    let header = ["clients", "stored", "blobs/s", "p50 ms", "p99 ms", "RSS MiB", "peak MiB", "relay CPU"];
-    println!("{}", header.map(|h| format!("{h:>10}")).join(" "));
-    for clients in counts {
-        let r = runtime.block_on(run(clients));
-        let row = [
-            r.clients.to_string(),
-            r.stored.to_string(),
-            format!("{:.0}", r.stored as f64 / r.elapsed.as_secs_f64()),
-            format!("{:.1}", percentile(&r.latencies_us, 0.50)),
-            format!("{:.1}", percentile(&r.latencies_us, 0.99)),
-            format!("{:.1}", r.rss_kib as f64 / 1024.0),
-            format!("{:.1}", r.peak_kib as f64 / 1024.0),
-            format!("{:.0}%", r.relay_cpu * 100.0),
-        ];
-        println!("{}", row.map(|c| format!("{c:>10}")).join(" "));
+    let mut setups = vec![Setup::Sqlite];
+    if std::env::var("AMPLIFY_TEST_DATABASE_URL").is_ok() {
+        setups.extend([Setup::Postgres { instances: 1 }, Setup::Postgres { instances: 2 }]);
+    } else {
+        println!("(PostgreSQL skipped: AMPLIFY_TEST_DATABASE_URL is not set; ./x bench starts a cluster)");
+    }
+    let header = [
+        "setup",
+        "clients",
+        "stored",
+        "blobs/s",
+        "p50 ms",
+        "p99 ms",
+        "cross p50",
+        "cross p99",
+        "RSS MiB",
+        "relay CPU",
+        "db CPU",
+    ];
+    println!("{}", header.map(|h| format!("{h:>11}")).join(" "));
+    for setup in setups {
+        for &clients in &counts {
+            let r = runtime.block_on(run(setup, clients));
+            let each = |values: Vec<String>| values.join("+");
+            let row = [
+                setup.name(),
+                r.clients.to_string(),
+                r.stored.to_string(),
+                format!("{:.0}", r.stored as f64 / r.elapsed.as_secs_f64()),
+                format!("{:.1}", percentile(&r.latencies_us, 0.50)),
+                format!("{:.1}", percentile(&r.latencies_us, 0.99)),
+                format!("{:.1}", percentile(&r.crossing_us, 0.50)),
+                format!("{:.1}", percentile(&r.crossing_us, 0.99)),
+                each(r.rss_kib.iter().map(|kib| format!("{:.0}", *kib as f64 / 1024.0)).collect()),
+                each(r.relay_cpu.iter().map(|cpu| format!("{:.0}%", cpu * 100.0)).collect()),
+                if setup == Setup::Sqlite {
+                    "-".to_owned()
+                } else {
+                    format!("{:.0}%", r.database_cpu * 100.0)
+                },
+            ];
+            println!("{}", row.map(|c| format!("{c:>11}")).join(" "));
+        }
     }
 }
