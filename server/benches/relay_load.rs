@@ -94,15 +94,16 @@ fn postgres_cpu() -> f64 {
 async fn run(setup: Setup, clients: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("relay.log");
+    // Every client comes from 127.0.0.1: the per-address cap is lifted for the benchmark.
+    let open = ["--open-admission", "--max-connections", "20000", "--max-connections-per-address", "20000"];
     let relays: Vec<RelayProcess> = match setup {
-        Setup::Sqlite => {
-            vec![RelayProcess::start_with(&dir.path().join("store"), &log, &["--open-admission"], "info")]
-        }
+        Setup::Sqlite => vec![RelayProcess::start_with(&dir.path().join("store"), &log, &open, "info")],
         Setup::Postgres { instances } => {
             let url = database_for(&dir.path().join("store"));
             (0..instances)
                 .map(|i| {
-                    let flags = ["--open-admission", "--database-url", url.as_str()];
+                    let mut flags = open.to_vec();
+                    flags.extend(["--database-url", url.as_str()]);
                     RelayProcess::start_with(&dir.path().join(format!("store-{i}")), &log, &flags, "info")
                 })
                 .collect()

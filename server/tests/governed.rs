@@ -96,13 +96,35 @@ fn invite_and_join(state: &mut State, maya: &Device, sam: &Device, role: MemberR
 async fn a_removed_device_is_served_nothing_more_and_its_writes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), Limits::default()).await;
+    removal_between(&relay, &relay).await;
+    relay.stop().await;
+}
+
+/// The same with Maya on one relay instance and Sam on another, on one PostgreSQL database:
+/// Sam's join made through one is known to the other, and Maya's removal through hers reaches
+/// Sam's session on his.
+#[tokio::test]
+async fn a_removal_made_through_one_instance_reaches_the_device_on_another() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let url = support::database_for(a_dir.path());
+    let flags = ["--open-admission", "--database-url", url.as_str()];
+    let start = |dir| Relay::start_with(dir, Limits::default(), server::NetLimits::default(), &flags);
+    let (a, b) = (start(a_dir.path()).await, start(b_dir.path()).await);
+    removal_between(&a, &b).await;
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Maya (connected to `maya_at`) invites Sam (connected to `sam_at`), then removes him.
+async fn removal_between(maya_at: &Relay, sam_at: &Relay) {
+    let relay = sam_at;
     let (maya, sam) = (Device::new(), Device::new());
-    let (mut state, key, mut maya_client) = create(&relay, &maya).await;
+    let (mut state, key, mut maya_client) = create(maya_at, &maya).await;
     let space = state.space();
     let (open, join) = invite_and_join(&mut state, &maya, &sam, MemberRole::Writer, DAY);
     assert!(matches!(send(&mut maya_client, space, vec![open]).await, RelayFrame::Ack { .. }));
     // Sam is not admitted before joining.
-    let mut sam_client = sam.connect(&relay, &[space]).await;
+    let mut sam_client = sam.connect(relay, &[space]).await;
     sam_client.send(&ClientFrame::Subscribe { space, cursors: vec![] }).await;
     assert!(matches!(sam_client.recv().await, RelayFrame::Reject { code: Reject::NotAdmitted, .. }));
     assert!(matches!(send(&mut sam_client, space, vec![join.clone()]).await, RelayFrame::Ack { .. }));
@@ -151,10 +173,9 @@ async fn a_removed_device_is_served_nothing_more_and_its_writes_are_refused() {
     assert!(matches!(maya_client.put(3, &stale).await, RelayFrame::Reject { code: Reject::StaleEpoch, .. }));
     assert!(matches!(maya_client.put(4, &maya.seal(&state, &second, b"fine")).await, RelayFrame::Ack { .. }));
     // Reconnecting changes nothing for Sam.
-    let mut again = sam.connect(&relay, &[space]).await;
+    let mut again = sam.connect(relay, &[space]).await;
     again.send(&ClientFrame::Subscribe { space, cursors: vec![] }).await;
     assert_eq!(again.recv().await, RelayFrame::Removed { space }, "told it was removed, and nothing else");
-    relay.stop().await;
 }
 
 #[tokio::test]
