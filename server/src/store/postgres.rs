@@ -28,7 +28,11 @@ use std::{
 
 use amplify::{DeviceId, DocRef, RegistrationId, SpaceId};
 use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD as BASE64};
-use postgres::{Client, GenericClient, NoTls, Transaction, fallible_iterator::FallibleIterator};
+use std::collections::HashMap;
+
+use postgres::{
+    Client, NoTls, Row, Statement, Transaction, fallible_iterator::FallibleIterator, types::ToSql,
+};
 
 use super::{
     Admission, Append, Change, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot, Store,
@@ -128,24 +132,32 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX member_devices_by_space ON member_devices (space);",
 ];
 
-/// A connection made again when it was lost (the database restarted, a network blip).
+/// A connection made again when it was lost (the database restarted, a network blip), with the
+/// statements prepared on it (preparing costs a round trip and the server's parsing; the hot
+/// path's statements are prepared once per connection).
 struct Conn {
     url: String,
     client: Mutex<Option<Client>>,
+    statements: Mutex<HashMap<&'static str, Statement>>,
 }
 
 impl Conn {
     fn new(url: &str) -> Conn {
-        Conn { url: url.to_owned(), client: Mutex::new(None) }
+        Conn { url: url.to_owned(), client: Mutex::new(None), statements: Mutex::default() }
     }
 
     /// The live connection, connecting first if there is none (or it was lost).
     fn get(&self) -> Result<ClientGuard<'_>, StoreError> {
-        let mut guard = self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.live(guard)
+    }
+
+    fn live<'a>(&'a self, mut guard: MutexGuard<'a, Option<Client>>) -> Result<ClientGuard<'a>, StoreError> {
         if guard.as_ref().is_none_or(Client::is_closed) {
+            self.statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
             *guard = Some(connect(&self.url)?);
         }
-        Ok(ClientGuard(guard))
+        Ok(ClientGuard { client: guard, statements: &self.statements })
     }
 }
 
@@ -160,18 +172,92 @@ impl Drop for Conn {
     }
 }
 
-struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
+struct ClientGuard<'a> {
+    client: MutexGuard<'a, Option<Client>>,
+    statements: &'a Mutex<HashMap<&'static str, Statement>>,
+}
+
+impl ClientGuard<'_> {
+    /// `sql` prepared on this connection, once.
+    fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        let statements = self.statements;
+        prepare_once(statements, sql, |sql| self.prepare(sql))
+    }
+}
+
+fn prepare_once(
+    statements: &Mutex<HashMap<&'static str, Statement>>,
+    sql: &'static str,
+    prepare: impl FnOnce(&str) -> Result<Statement, postgres::Error>,
+) -> Result<Statement, StoreError> {
+    let mut cache = statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(statement) = cache.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = prepare(sql)?;
+    cache.insert(sql, statement.clone());
+    Ok(statement)
+}
 
 impl std::ops::Deref for ClientGuard<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.0.as_ref().expect("connected in Conn::get")
+        self.client.as_ref().expect("connected in Conn::get")
     }
 }
 
 impl std::ops::DerefMut for ClientGuard<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.0.as_mut().expect("connected in Conn::get")
+        self.client.as_mut().expect("connected in Conn::get")
+    }
+}
+
+/// A write transaction (or a savepoint in one) whose statements are prepared once per
+/// connection.
+struct Tx<'a> {
+    tx: Transaction<'a>,
+    statements: &'a Mutex<HashMap<&'static str, Statement>>,
+}
+
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+impl Tx<'_> {
+    fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        let statements = self.statements;
+        prepare_once(statements, sql, |sql| self.tx.prepare(sql))
+    }
+
+    fn execute(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.tx.execute(&statement, params)?)
+    }
+
+    fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.tx.query(&statement, params)?)
+    }
+
+    fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.tx.query_opt(&statement, params)?)
+    }
+
+    fn query_one(&mut self, sql: &'static str, params: Params<'_>) -> Result<Row, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.tx.query_one(&statement, params)?)
+    }
+
+    /// A savepoint: its writes go if it is rolled back (or dropped), and only then.
+    fn savepoint(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx { tx: self.tx.transaction()?, statements: self.statements })
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit()?)
+    }
+
+    fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback()?)
     }
 }
 
@@ -310,11 +396,8 @@ impl PgStore {
     /// A free reader if there is one, else the next in turn.
     fn reader(&self) -> Result<ClientGuard<'_>, StoreError> {
         for conn in &self.readers {
-            if let Ok(mut guard) = conn.client.try_lock() {
-                if guard.as_ref().is_none_or(Client::is_closed) {
-                    *guard = Some(connect(&conn.url)?);
-                }
-                return Ok(ClientGuard(guard));
+            if let Ok(guard) = conn.client.try_lock() {
+                return conn.live(guard);
             }
         }
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
@@ -322,12 +405,10 @@ impl PgStore {
     }
 
     /// A write transaction: it holds the relay's write lock until it ends.
-    fn write<R>(
-        &self,
-        f: impl FnOnce(&mut Transaction<'_>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
+    fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
         let mut client = self.writer.get()?;
-        let mut tx = client.transaction()?;
+        let statements = client.statements;
+        let mut tx = Tx { tx: client.transaction()?, statements };
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let result = f(&mut tx)?;
         tx.commit()?;
@@ -335,7 +416,7 @@ impl PgStore {
     }
 
     /// Notifies every instance when `tx` commits.
-    fn notify(&self, tx: &mut impl GenericClient, change: &Change) -> Result<(), StoreError> {
+    fn notify(&self, tx: &mut Tx<'_>, change: &Change) -> Result<(), StoreError> {
         if let Some(payload) = encode_change(self.origin, change) {
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])?;
         }
@@ -343,11 +424,7 @@ impl PgStore {
     }
 
     /// The registration `space` counts under, if it may store anything (see the SQLite store).
-    fn admitted(
-        &self,
-        tx: &mut Transaction<'_>,
-        space: SpaceId,
-    ) -> Result<Option<RegistrationId>, StoreError> {
+    fn admitted(&self, tx: &mut Tx<'_>, space: SpaceId) -> Result<Option<RegistrationId>, StoreError> {
         let key = space.0.as_slice();
         if tx.query_opt("SELECT 1 FROM erased WHERE space = $1", &[&key])?.is_some() {
             return Ok(None);
@@ -380,7 +457,7 @@ impl PgStore {
 
     fn check_quotas(
         &self,
-        tx: &mut Transaction<'_>,
+        tx: &mut Tx<'_>,
         space: SpaceId,
         registration: RegistrationId,
         device: DeviceId,
@@ -390,7 +467,7 @@ impl PgStore {
             return Ok(());
         }
         let quotas = &self.config.quotas;
-        let mut one = |sql: &str, key: &[u8]| -> Result<u64, StoreError> {
+        let mut one = |sql: &'static str, key: &[u8]| -> Result<u64, StoreError> {
             Ok(tx.query_opt(sql, &[&key])?.map_or(0, |row| u(row.get(0))))
         };
         if one("SELECT bytes FROM spaces WHERE space = $1", &space.0)? + grow > quotas.space {
@@ -403,7 +480,7 @@ impl PgStore {
         if u(row.get(0)) + grow > u(row.get(1)) {
             return Err(StoreError::Full(Scope::Registration));
         }
-        let mut one = |sql: &str, key: &[u8]| -> Result<u64, StoreError> {
+        let mut one = |sql: &'static str, key: &[u8]| -> Result<u64, StoreError> {
             Ok(tx.query_opt(sql, &[&key])?.map_or(0, |row| u(row.get(0))))
         };
         if one("SELECT bytes FROM devices WHERE device = $1", &device.0)? + grow > quotas.device {
@@ -418,7 +495,7 @@ impl PgStore {
 
     /// Adds `delta` bytes to the space's, its registration's and the relay's usage.
     fn account(
-        tx: &mut Transaction<'_>,
+        tx: &mut Tx<'_>,
         space: SpaceId,
         registration: RegistrationId,
         delta: i64,
@@ -432,7 +509,7 @@ impl PgStore {
         Ok(())
     }
 
-    fn account_device(tx: &mut Transaction<'_>, device: &[u8], delta: i64) -> Result<(), StoreError> {
+    fn account_device(tx: &mut Tx<'_>, device: &[u8], delta: i64) -> Result<(), StoreError> {
         tx.execute(
             "INSERT INTO devices (device, bytes) VALUES ($1, GREATEST($2::BIGINT, 0))
              ON CONFLICT (device) DO UPDATE SET bytes = GREATEST(devices.bytes + $2::BIGINT, 0)",
@@ -443,7 +520,7 @@ impl PgStore {
 
     /// One append inside the open transaction. Refusals write nothing (the caller rolls back to
     /// its savepoint).
-    fn append_in(&self, tx: &mut Transaction<'_>, item: &Append) -> Result<(u64, bool), StoreError> {
+    fn append_in(&self, tx: &mut Tx<'_>, item: &Append) -> Result<(u64, bool), StoreError> {
         let Append { space, doc, author, hash, blob, max_docs } = item;
         let (s, d, h) = (space.0.as_slice(), doc.0.as_slice(), hash.as_slice());
         let existing = tx.query_opt(
@@ -491,7 +568,7 @@ impl PgStore {
         Ok((seq, true))
     }
 
-    fn snapshot_in(&self, tx: &mut Transaction<'_>, snap: &Snapshot) -> Result<(), StoreError> {
+    fn snapshot_in(&self, tx: &mut Tx<'_>, snap: &Snapshot) -> Result<(), StoreError> {
         let (s, d) = (snap.space.0.as_slice(), snap.doc.0.as_slice());
         let row = tx.query_opt(
             "SELECT last_seq, covers, LENGTH(snapshot)::BIGINT, snapshot_author FROM documents
@@ -557,7 +634,7 @@ impl Store for PgStore {
             let mut results = Vec::with_capacity(items.len());
             for item in items {
                 // Each item is its own savepoint: a refusal rolls back only its writes.
-                let mut savepoint = tx.transaction()?;
+                let mut savepoint = tx.savepoint()?;
                 let result = self.append_in(&mut savepoint, item);
                 match &result {
                     Ok(_) => savepoint.commit()?,
@@ -661,8 +738,9 @@ impl Store for PgStore {
         let mut items = Vec::new();
         let mut bytes = 0;
         let mut from = after;
-        let snapshot = client
-            .query_opt("SELECT covers, snapshot FROM documents WHERE space = $1 AND doc = $2", &[&s, &d])?;
+        let statement =
+            client.prepared("SELECT covers, snapshot FROM documents WHERE space = $1 AND doc = $2")?;
+        let snapshot = client.query_opt(&statement, &[&s, &d])?;
         if let Some(row) = snapshot {
             let covers = u(row.get(0));
             if let Some(blob) = row.get::<_, Option<Vec<u8>>>(1)
@@ -676,11 +754,11 @@ impl Store for PgStore {
         // The sizes first, so that a page reads only the bodies that fit its byte budget (but
         // at least one).
         let limit = i64::try_from(max_items).unwrap_or(i64::MAX);
-        let sizes = client.query(
+        let statement = client.prepared(
             "SELECT seq, LENGTH(body)::BIGINT FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3
              ORDER BY seq LIMIT $4",
-            &[&s, &d, &n(from), &limit],
         )?;
+        let sizes = client.query(&statement, &[&s, &d, &n(from), &limit])?;
         let mut upto = None;
         for row in sizes {
             if (upto.is_some() || !items.is_empty()) && bytes >= max_bytes {
@@ -690,10 +768,10 @@ impl Store for PgStore {
             upto = Some(row.get::<_, i64>(0));
         }
         let Some(upto) = upto else { return Ok(items) };
-        let rows = client.query(
+        let statement = client.prepared(
             "SELECT seq, body FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3 AND seq <= $4 ORDER BY seq",
-            &[&s, &d, &n(from), &upto],
         )?;
+        let rows = client.query(&statement, &[&s, &d, &n(from), &upto])?;
         items.extend(rows.into_iter().map(|row| Item::Blob { doc, seq: u(row.get(0)), blob: row.get(1) }));
         Ok(items)
     }
@@ -792,7 +870,7 @@ impl Store for PgStore {
                 }
             }
             for table in ["blobs", "covered", "documents", "membership", "member_devices"] {
-                tx.execute(&format!("DELETE FROM {table} WHERE space = $1"), &[&s])?;
+                tx.tx.execute(&format!("DELETE FROM {table} WHERE space = $1"), &[&s])?;
             }
             if let Some(row) = row {
                 let (registration, bytes, documents): (Vec<u8>, i64, i64) =
