@@ -247,17 +247,8 @@ impl Tx<'_> {
         Ok(self.tx.query_one(&statement, params)?)
     }
 
-    /// A savepoint: its writes go if it is rolled back (or dropped), and only then.
-    fn savepoint(&mut self) -> Result<Tx<'_>, StoreError> {
-        Ok(Tx { tx: self.tx.transaction()?, statements: self.statements })
-    }
-
     fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit()?)
-    }
-
-    fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.tx.rollback()?)
     }
 }
 
@@ -518,53 +509,90 @@ impl PgStore {
         Ok(())
     }
 
-    /// One append inside the open transaction. Refusals write nothing (the caller rolls back to
-    /// its savepoint).
+    /// One append inside the open transaction, in two round trips: one read of everything it is
+    /// checked against, one statement for every write (the database is across a network; each
+    /// round trip is the cost that counts). A refusal writes nothing (but a space admitted
+    /// openly stays admitted).
     fn append_in(&self, tx: &mut Tx<'_>, item: &Append) -> Result<(u64, bool), StoreError> {
         let Append { space, doc, author, hash, blob, max_docs } = item;
-        let (s, d, h) = (space.0.as_slice(), doc.0.as_slice(), hash.as_slice());
-        let existing = tx.query_opt(
-            "SELECT seq FROM blobs WHERE space = $1 AND doc = $2 AND hash = $3
-             UNION ALL SELECT seq FROM covered WHERE space = $1 AND doc = $2 AND hash = $3 LIMIT 1",
-            &[&s, &d, &h],
-        )?;
-        if let Some(row) = existing {
-            return Ok((u(row.get(0)), false));
-        }
-        let Some(registration) = self.admitted(tx, *space)? else {
-            return Err(StoreError::NotRegistered);
+        let (s, d, h, a) = (space.0.as_slice(), doc.0.as_slice(), hash.as_slice(), author.0.as_slice());
+        let read = |tx: &mut Tx<'_>| {
+            tx.query_one(
+                "SELECT
+                     (SELECT seq FROM blobs WHERE space = $1 AND doc = $2 AND hash = $3
+                      UNION ALL SELECT seq FROM covered WHERE space = $1 AND doc = $2 AND hash = $3 LIMIT 1),
+                     EXISTS (SELECT 1 FROM erased WHERE space = $1),
+                     s.registration, r.revoked_ms, s.bytes, s.documents, r.bytes, r.quota,
+                     (SELECT last_seq FROM documents WHERE space = $1 AND doc = $2),
+                     (SELECT bytes FROM devices WHERE device = $4),
+                     (SELECT bytes FROM totals WHERE id = 1)
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN spaces s ON s.space = $1
+                 LEFT JOIN registrations r ON r.id = s.registration",
+                &[&s, &d, &h, &a],
+            )
         };
-        let last = tx.query_opt("SELECT last_seq FROM documents WHERE space = $1 AND doc = $2", &[&s, &d])?;
-        let seq = match last {
-            Some(row) => u(row.get(0)) + 1,
-            None => {
-                let count: i64 = tx.query_one("SELECT documents FROM spaces WHERE space = $1", &[&s])?.get(0);
-                if u(count) >= *max_docs {
-                    return Err(StoreError::TooManyDocuments(*max_docs));
-                }
-                1
+        let mut row = read(tx)?;
+        if let Some(seq) = row.get::<_, Option<i64>>(0) {
+            return Ok((u(seq), false));
+        }
+        if row.get::<_, Option<Vec<u8>>>(2).is_none() && !row.get::<_, bool>(1) {
+            // A space not seen before: admitted under open admission (or refused below).
+            if self.admitted(tx, *space)?.is_none() {
+                return Err(StoreError::NotRegistered);
             }
+            row = read(tx)?;
+        }
+        let registration =
+            match (row.get::<_, bool>(1), row.get::<_, Option<Vec<u8>>>(2), row.get::<_, Option<i64>>(3)) {
+                (false, Some(registration), None) => registration,
+                _ => return Err(StoreError::NotRegistered),
+            };
+        let (space_bytes, documents, registration_bytes, registration_quota): (i64, i64, i64, i64) =
+            (row.get(4), row.get(5), row.get(6), row.get(7));
+        let (last, device_bytes, relay_bytes): (Option<i64>, Option<i64>, i64) =
+            (row.get(8), row.get(9), row.get(10));
+        let seq = match last {
+            Some(last) => u(last) + 1,
+            None if u(documents) >= *max_docs => return Err(StoreError::TooManyDocuments(*max_docs)),
+            None => 1,
         };
         let size = blob.len() as u64;
-        self.check_quotas(tx, *space, registration, *author, size)?;
-        if seq == 1 {
-            tx.execute("INSERT INTO documents (space, doc, last_seq) VALUES ($1, $2, 1)", &[&s, &d])?;
-            tx.execute("UPDATE spaces SET documents = documents + 1 WHERE space = $1", &[&s])?;
-            tx.execute("UPDATE totals SET documents = documents + 1 WHERE id = 1", &[])?;
-        } else {
-            tx.execute(
-                "UPDATE documents SET last_seq = $3 WHERE space = $1 AND doc = $2",
-                &[&s, &d, &n(seq)],
-            )?;
+        let quotas = &self.config.quotas;
+        if u(space_bytes) + size > quotas.space {
+            return Err(StoreError::Full(Scope::Space));
         }
+        if u(registration_bytes) + size > u(registration_quota) {
+            return Err(StoreError::Full(Scope::Registration));
+        }
+        if u(device_bytes.unwrap_or(0)) + size > quotas.device {
+            return Err(StoreError::Full(Scope::Device));
+        }
+        if u(relay_bytes) + size > quotas.relay {
+            return Err(StoreError::Full(Scope::Relay));
+        }
+        let new_doc: i64 = i64::from(seq == 1);
+        let payload =
+            encode_change(self.origin, &Change::Blob { space: *space, doc: *doc, seq }).unwrap_or_default();
         tx.execute(
-            "INSERT INTO blobs (space, doc, seq, hash, body, author) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&s, &d, &n(seq), &h, &blob.as_slice(), &author.0.as_slice()],
+            "WITH document AS (
+                 INSERT INTO documents (space, doc, last_seq) VALUES ($1, $2, $3)
+                 ON CONFLICT (space, doc) DO UPDATE SET last_seq = EXCLUDED.last_seq
+             ), blob AS (
+                 INSERT INTO blobs (space, doc, seq, hash, body, author) VALUES ($1, $2, $3, $4, $5, $6)
+             ), in_space AS (
+                 UPDATE spaces SET bytes = bytes + $7, documents = documents + $8 WHERE space = $1
+             ), in_registration AS (
+                 UPDATE registrations SET bytes = bytes + $7 WHERE id = $9
+             ), in_relay AS (
+                 UPDATE totals SET bytes = bytes + $7, blobs = blobs + 1, documents = documents + $8 WHERE id = 1
+             ), by_device AS (
+                 INSERT INTO devices (device, bytes) VALUES ($6, $7)
+                 ON CONFLICT (device) DO UPDATE SET bytes = GREATEST(devices.bytes + $7, 0)
+             )
+             SELECT pg_notify($10, $11)",
+            &[&s, &d, &n(seq), &h, &blob.as_slice(), &a, &(size as i64), &new_doc, &registration, &CHANNEL, &payload],
         )?;
-        tx.execute("UPDATE totals SET blobs = blobs + 1 WHERE id = 1", &[])?;
-        PgStore::account(tx, *space, registration, size as i64)?;
-        PgStore::account_device(tx, &author.0, size as i64)?;
-        self.notify(tx, &Change::Blob { space: *space, doc: *doc, seq })?;
         Ok((seq, true))
     }
 
@@ -633,18 +661,15 @@ impl Store for PgStore {
         let outcome = self.write(|tx| {
             let mut results = Vec::with_capacity(items.len());
             for item in items {
-                // Each item is its own savepoint: a refusal rolls back only its writes.
-                let mut savepoint = tx.savepoint()?;
-                let result = self.append_in(&mut savepoint, item);
-                match &result {
-                    Ok(_) => savepoint.commit()?,
-                    Err(StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Unavailable(_)) => {
-                        return Err(StoreError::Interrupted(format!(
-                            "a write in the batch failed: {}",
-                            result.expect_err("matched an error")
-                        )));
-                    }
-                    Err(_) => savepoint.rollback()?,
+                // A refusal writes nothing (see `append_in`): no savepoint needed.
+                let result = self.append_in(tx, item);
+                if let Err(StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Unavailable(_)) =
+                    &result
+                {
+                    return Err(StoreError::Interrupted(format!(
+                        "a write in the batch failed: {}",
+                        result.expect_err("matched an error")
+                    )));
                 }
                 results.push(result);
             }
