@@ -75,6 +75,8 @@ test("a showcased experiment reaches executives, and the Little Black Book print
     await expect(eve.page.getByTestId("book-page")).toHaveCount(2, { timeout: 20_000 });
     await expect(eve.page.getByTestId("book-contents")).toHaveText(/APAC\s*Sam\s*3\s*Nordics\s*Maya\s*4/);
     await expect(eve.page.getByText("Experiment not published yet.")).toHaveCount(0);
+    // The cover names the cohort once its document is here (it may arrive after the cards).
+    await expect(eve.page.locator(".book-cover .cohort-name")).toHaveText("Amplify 2026", { timeout: 20_000 });
     const pdf = await eve.page.pdf({ format: "A4", printBackground: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, "little-black-book.pdf"), pdf);
