@@ -92,6 +92,35 @@ impl Default for Quotas {
     }
 }
 
+/// What is stored now in each scope a write counts against, as a store reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub space: u64,
+    pub registration: u64,
+    /// The registration's own quota (the others are the relay's settings).
+    pub registration_quota: u64,
+    pub device: u64,
+    pub relay: u64,
+}
+
+impl Quotas {
+    /// Refuses `grow` more bytes if any scope would pass its quota (naming the first that would,
+    /// in the order space, registration, device, relay): the one rule both stores apply.
+    pub(crate) fn admit(&self, usage: &Usage, grow: u64) -> Result<(), StoreError> {
+        let over = |used: u64, quota: u64| grow > 0 && used.saturating_add(grow) > quota;
+        let full = [
+            (usage.space, self.space, Scope::Space),
+            (usage.registration, usage.registration_quota, Scope::Registration),
+            (usage.device, self.device, Scope::Device),
+            (usage.relay, self.relay, Scope::Relay),
+        ];
+        match full.into_iter().find(|(used, quota, _)| over(*used, *quota)) {
+            Some((_, _, scope)) => Err(StoreError::Full(scope)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// How a store is set up.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreConfig {

@@ -36,7 +36,7 @@ use postgres::{
 
 use super::{
     Admission, Append, Change, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot, Store,
-    StoreConfig, StoreError, Totals, now_ms,
+    StoreConfig, StoreError, Totals, Usage, now_ms,
 };
 
 /// Readers kept open per instance.
@@ -446,6 +446,7 @@ impl PgStore {
         }
     }
 
+    /// Refuses `grow` more bytes if any scope would pass its quota.
     fn check_quotas(
         &self,
         tx: &mut Tx<'_>,
@@ -454,34 +455,20 @@ impl PgStore {
         device: DeviceId,
         grow: u64,
     ) -> Result<(), StoreError> {
-        if grow == 0 {
-            return Ok(());
-        }
-        let quotas = &self.config.quotas;
-        let mut one = |sql: &'static str, key: &[u8]| -> Result<u64, StoreError> {
-            Ok(tx.query_opt(sql, &[&key])?.map_or(0, |row| u(row.get(0))))
-        };
-        if one("SELECT bytes FROM spaces WHERE space = $1", &space.0)? + grow > quotas.space {
-            return Err(StoreError::Full(Scope::Space));
-        }
         let row = tx.query_one(
-            "SELECT bytes, quota FROM registrations WHERE id = $1",
-            &[&registration.0.as_slice()],
+            "SELECT (SELECT bytes FROM spaces WHERE space = $1), r.bytes, r.quota,
+                    (SELECT bytes FROM devices WHERE device = $3), (SELECT bytes FROM totals WHERE id = 1)
+             FROM registrations r WHERE r.id = $2",
+            &[&space.0.as_slice(), &registration.0.as_slice(), &device.0.as_slice()],
         )?;
-        if u(row.get(0)) + grow > u(row.get(1)) {
-            return Err(StoreError::Full(Scope::Registration));
-        }
-        let mut one = |sql: &'static str, key: &[u8]| -> Result<u64, StoreError> {
-            Ok(tx.query_opt(sql, &[&key])?.map_or(0, |row| u(row.get(0))))
+        let usage = Usage {
+            space: u(row.get::<_, Option<i64>>(0).unwrap_or(0)),
+            registration: u(row.get(1)),
+            registration_quota: u(row.get(2)),
+            device: u(row.get::<_, Option<i64>>(3).unwrap_or(0)),
+            relay: u(row.get(4)),
         };
-        if one("SELECT bytes FROM devices WHERE device = $1", &device.0)? + grow > quotas.device {
-            return Err(StoreError::Full(Scope::Device));
-        }
-        let relay: i64 = tx.query_one("SELECT bytes FROM totals WHERE id = 1", &[])?.get(0);
-        if u(relay) + grow > quotas.relay {
-            return Err(StoreError::Full(Scope::Relay));
-        }
-        Ok(())
+        self.config.quotas.admit(&usage, grow)
     }
 
     /// Adds `delta` bytes to the space's, its registration's and the relay's usage.
@@ -558,19 +545,14 @@ impl PgStore {
             None => 1,
         };
         let size = blob.len() as u64;
-        let quotas = &self.config.quotas;
-        if u(space_bytes) + size > quotas.space {
-            return Err(StoreError::Full(Scope::Space));
-        }
-        if u(registration_bytes) + size > u(registration_quota) {
-            return Err(StoreError::Full(Scope::Registration));
-        }
-        if u(device_bytes.unwrap_or(0)) + size > quotas.device {
-            return Err(StoreError::Full(Scope::Device));
-        }
-        if u(relay_bytes) + size > quotas.relay {
-            return Err(StoreError::Full(Scope::Relay));
-        }
+        let usage = Usage {
+            space: u(space_bytes),
+            registration: u(registration_bytes),
+            registration_quota: u(registration_quota),
+            device: u(device_bytes.unwrap_or(0)),
+            relay: u(relay_bytes),
+        };
+        self.config.quotas.admit(&usage, size)?;
         let new_doc: i64 = i64::from(seq == 1);
         let payload =
             encode_change(self.origin, &Change::Blob { space: *space, doc: *doc, seq }).unwrap_or_default();

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     Admission, Append, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot, Store, StoreConfig,
-    StoreError, Totals,
+    StoreError, Totals, Usage,
 };
 
 /// Readers kept open: enough for a few catch-ups at once on a small machine.
@@ -239,32 +239,22 @@ impl SqliteStore {
         device: DeviceId,
         grow: u64,
     ) -> Result<(), StoreError> {
-        if grow == 0 {
-            return Ok(());
-        }
-        let quotas = &self.config.quotas;
-        let one = |sql: &str, key: &[u8]| -> Result<u64, StoreError> {
-            Ok(tx.prepare_cached(sql)?.query_row(params![key], |row| row.get(0)).optional()?.unwrap_or(0))
-        };
-        let space_bytes = one("SELECT bytes FROM spaces WHERE space = ?1", &space.0)?;
-        if space_bytes + grow > quotas.space {
-            return Err(StoreError::Full(Scope::Space));
-        }
-        let (registration_bytes, registration_quota): (u64, u64) = tx
-            .prepare_cached("SELECT bytes, quota FROM registrations WHERE id = ?1")?
-            .query_row(params![&registration.0], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        if registration_bytes + grow > registration_quota {
-            return Err(StoreError::Full(Scope::Registration));
-        }
-        if one("SELECT bytes FROM devices WHERE device = ?1", &device.0)? + grow > quotas.device {
-            return Err(StoreError::Full(Scope::Device));
-        }
-        let relay: u64 =
-            tx.prepare_cached("SELECT bytes FROM totals WHERE id = 1")?.query_row([], |row| row.get(0))?;
-        if relay + grow > quotas.relay {
-            return Err(StoreError::Full(Scope::Relay));
-        }
-        Ok(())
+        let usage = tx
+            .prepare_cached(
+                "SELECT (SELECT bytes FROM spaces WHERE space = ?1), r.bytes, r.quota,
+                        (SELECT bytes FROM devices WHERE device = ?3), (SELECT bytes FROM totals WHERE id = 1)
+                 FROM registrations r WHERE r.id = ?2",
+            )?
+            .query_row(params![&space.0, &registration.0, &device.0], |row| {
+                Ok(Usage {
+                    space: row.get::<_, Option<u64>>(0)?.unwrap_or(0),
+                    registration: row.get(1)?,
+                    registration_quota: row.get(2)?,
+                    device: row.get::<_, Option<u64>>(3)?.unwrap_or(0),
+                    relay: row.get(4)?,
+                })
+            })?;
+        self.config.quotas.admit(&usage, grow)
     }
 
     /// Adds `delta` bytes to every scope's usage (negative when a snapshot drops more than it
