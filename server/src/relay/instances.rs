@@ -58,13 +58,7 @@ impl Hub {
                 self.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
             }
             Change::Presence { space, doc, frame } => {
-                self.publish(&Event {
-                    space,
-                    doc,
-                    seq: 0,
-                    frame: Arc::new(frame),
-                    kind: EventKind::Presence,
-                });
+                self.publish(&Event { space, doc, seq: 0, frame, kind: EventKind::Presence });
             }
             Change::Members { space } => {
                 self.forget(space);

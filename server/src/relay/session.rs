@@ -487,7 +487,7 @@ impl Session {
                 }
                 let (space, doc) = (blob.space, blob.doc);
                 let frame = Arc::new(RelayFrame::Presence { blob }.encode());
-                self.hub.store.announce(&Change::Presence { space, doc, frame: frame.to_vec() });
+                self.hub.store.announce(&Change::Presence { space, doc, frame: frame.clone() });
                 self.hub.publish(&Event { space, doc, seq: 0, frame, kind: EventKind::Presence });
                 Ok(())
             }

@@ -201,8 +201,8 @@ pub enum Change {
     Members { space: SpaceId },
     /// A space was erased.
     Erased { space: SpaceId },
-    /// Presence, never stored: the frame itself.
-    Presence { space: SpaceId, doc: DocRef, frame: Vec<u8> },
+    /// Presence, never stored: the frame itself (shared with this instance's followers).
+    Presence { space: SpaceId, doc: DocRef, frame: std::sync::Arc<Vec<u8>> },
     /// The feed was interrupted: changes may have been missed, read the store again.
     Lost,
 }

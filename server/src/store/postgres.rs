@@ -974,7 +974,7 @@ fn encode_change(origin: u64, change: &Change) -> Option<String> {
         Change::Members { space } => format!("{origin:x} m {}", hex(&space.0)),
         Change::Erased { space } => format!("{origin:x} e {}", hex(&space.0)),
         Change::Presence { space, doc, frame } => {
-            format!("{origin:x} p {} {} {}", hex(&space.0), hex(&doc.0), BASE64.encode(frame))
+            format!("{origin:x} p {} {} {}", hex(&space.0), hex(&doc.0), BASE64.encode(frame.as_slice()))
         }
         Change::Lost => return None,
     };
@@ -1006,7 +1006,7 @@ fn decode_change(payload: &str) -> Option<(u64, Change)> {
         "p" => Change::Presence {
             space,
             doc: DocRef(bytes(parts.next()?)?),
-            frame: BASE64.decode(parts.next()?).ok()?,
+            frame: Arc::new(BASE64.decode(parts.next()?).ok()?),
         },
         _ => return None,
     };
@@ -1083,14 +1083,14 @@ mod tests {
             Change::Blob { space, doc, seq: 42 },
             Change::Members { space },
             Change::Erased { space },
-            Change::Presence { space, doc, frame: vec![1, 2, 3, 255] },
+            Change::Presence { space, doc, frame: Arc::new(vec![1, 2, 3, 255]) },
         ] {
             let payload = encode_change(0xabc, &change).unwrap();
             assert_eq!(decode_change(&payload), Some((0xabc, change)));
         }
         assert_eq!(decode_change("not ours"), None);
         assert_eq!(decode_change("1 b 00"), None);
-        let big = Change::Presence { space, doc, frame: vec![0; MAX_PAYLOAD] };
+        let big = Change::Presence { space, doc, frame: Arc::new(vec![0; MAX_PAYLOAD]) };
         assert_eq!(encode_change(1, &big), None, "too large to pass on: dropped");
     }
 }
