@@ -197,9 +197,7 @@ pub async fn remove_device(
 /// device of the person's.
 pub async fn replace_recovery(repo: Repo, sync: SyncHandle) -> Result<(), ActionError> {
     let now = platform::now().utc_ms;
-    let old = current_recovery(&repo, false)
-        .and_then(|code| amplify::parse_recovery_code(&code).ok())
-        .map(|seed| RecoveryKey::from_seed(seed).device().id());
+    let old = current_recovery(&repo, false).and_then(|code| recovery_device(&code));
     let fresh = RecoveryKey::generate();
     let code = amplify::recovery_code(&fresh.seed());
     let ops = repo
@@ -232,10 +230,10 @@ pub fn current_recovery(repo: &Repo, tracked: bool) -> Option<String> {
     let pick = |a: Option<&crate::account::Account>| {
         let a = a?;
         let own = a.personal().governed()?.state();
-        a.recovery.as_ref().map(|r| amplify::recovery_code(&r.seed())).into_iter().chain(codes).find(|code| {
-            amplify::parse_recovery_code(code)
-                .is_ok_and(|seed| own.member(RecoveryKey::from_seed(seed).device().id()).is_some())
-        })
+        let held = a.recovery.as_ref().map(|r| amplify::recovery_code(&r.seed()));
+        held.into_iter()
+            .chain(codes)
+            .find(|code| recovery_device(code).is_some_and(|d| own.member(d).is_some()))
     };
     if tracked { repo.with_account(pick) } else { repo.account_untracked(pick) }
 }
@@ -248,14 +246,22 @@ pub async fn keep_recovery_in_keyring(repo: &Repo) {
     if !keyring.with_untracked(Keyring::recoveries).is_empty() {
         return;
     }
-    let held = repo.account_untracked(|a| a.and_then(|a| a.recovery.as_ref()).map(|r| r.device().id()));
-    let Some(code) = current_recovery(repo, false) else { return };
-    let is_held = amplify::parse_recovery_code(&code)
-        .is_ok_and(|seed| Some(RecoveryKey::from_seed(seed).device().id()) == held);
-    if is_held {
+    let held = repo.account_untracked(|a| {
+        a.and_then(|a| a.recovery.as_ref()).map(|r| amplify::recovery_code(&r.seed()))
+    });
+    // Only the code this device holds, and only while it is the person's.
+    if let Some(code) = held
+        && current_recovery(repo, false).as_ref() == Some(&code)
+    {
         keyring.edit(|k| k.set_recovery(&code));
         keyring.flush().await;
     }
+}
+
+/// The device a recovery code's key is among a space's members, if the code reads.
+pub fn recovery_device(code: &str) -> Option<amplify::DeviceId> {
+    let seed = amplify::parse_recovery_code(code).ok()?;
+    Some(RecoveryKey::from_seed(seed).device().id())
 }
 
 /// Restores this device from a recovery code: as the recovery key, it finds the person's

@@ -110,8 +110,7 @@ pub fn DevicesSection() -> impl IntoView {
 /// The person's recovery key among their space's members, not a device to list (a linked
 /// device does not hold the key itself; the keyring names it).
 fn recovery_device(repo: &Repo) -> Option<amplify::DeviceId> {
-    let seed = amplify::parse_recovery_code(&actions::current_recovery(repo, true)?).ok()?;
-    Some(amplify::members::RecoveryKey::from_seed(seed).device().id())
+    actions::recovery_device(&actions::current_recovery(repo, true)?)
 }
 
 #[component]
