@@ -222,6 +222,17 @@ impl RelayProcess {
     }
 }
 
+impl Drop for RelayProcess {
+    /// A test that fails before `kill_hard` leaves no relay running (nor its database
+    /// connections and port): it is killed the same way.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// One member device of one or more spaces.
 pub struct Member {
     pub device: DeviceKey,
