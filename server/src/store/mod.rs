@@ -169,6 +169,9 @@ pub struct Totals {
     pub bytes: u64,
 }
 
+/// One append's answer: its sequence number and whether it is new (see [`Store::append_many`]).
+pub type Appended = Result<(u64, bool), StoreError>;
+
 /// One blob to append (see [`Store::append_many`]).
 #[derive(Debug, Clone)]
 pub struct Append {
@@ -227,7 +230,7 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// # Errors (per item)
     /// [`StoreError::NotRegistered`], [`StoreError::TooManyDocuments`], [`StoreError::Full`].
-    fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>>;
+    fn append_many(&self, items: &[Append]) -> Vec<Appended>;
 
     /// Housekeeping while no writes are waiting: gives the space freed by snapshots and
     /// erasures back to the file system. Nothing stored changes.

@@ -35,8 +35,8 @@ use postgres::{
 };
 
 use super::{
-    Admission, Append, Change, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot, Store,
-    StoreConfig, StoreError, Totals, Usage, now_ms,
+    Admission, Append, Appended, Change, DocInfo, Item, OPEN_REGISTRATION, Registration, Scope, Snapshot,
+    Store, StoreConfig, StoreError, Totals, Usage, now_ms,
 };
 
 /// Readers kept open per instance.
@@ -288,6 +288,41 @@ impl Drop for PgStore {
     }
 }
 
+/// What the items of a batch decided so far take, and the rows they write (see
+/// [`PgStore::append_batch`]).
+#[derive(Default)]
+struct Batch<'i> {
+    /// Blobs the batch stores, by hash: the same blob twice in a batch is stored once.
+    hashes: HashMap<(SpaceId, DocRef, [u8; 32]), u64>,
+    /// Each document's last sequence number now.
+    documents: HashMap<(SpaceId, DocRef), u64>,
+    /// Bytes and documents each space grows by.
+    spaces: HashMap<SpaceId, (i64, i64)>,
+    registrations: HashMap<[u8; 32], i64>,
+    devices: HashMap<DeviceId, i64>,
+    relay: Growth,
+    blobs: NewBlobs<'i>,
+}
+
+#[derive(Default)]
+struct Growth {
+    bytes: i64,
+    blobs: i64,
+    documents: i64,
+}
+
+/// The batch's new blobs, column by column (sent as arrays), and their notifications.
+#[derive(Default)]
+struct NewBlobs<'i> {
+    space: Vec<&'i [u8]>,
+    doc: Vec<&'i [u8]>,
+    seq: Vec<i64>,
+    hash: Vec<&'i [u8]>,
+    body: Vec<&'i [u8]>,
+    author: Vec<&'i [u8]>,
+    notices: Vec<String>,
+}
+
 fn n(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -496,85 +531,202 @@ impl PgStore {
         Ok(())
     }
 
-    /// One append inside the open transaction, in two round trips: one read of everything it is
-    /// checked against, one statement for every write (the database is across a network; each
-    /// round trip is the cost that counts). A refusal writes nothing (but a space admitted
-    /// openly stays admitted).
-    fn append_in(&self, tx: &mut Tx<'_>, item: &Append) -> Result<(u64, bool), StoreError> {
-        let Append { space, doc, author, hash, blob, max_docs } = item;
-        let (s, d, h, a) = (space.0.as_slice(), doc.0.as_slice(), hash.as_slice(), author.0.as_slice());
+    /// A whole batch inside the open transaction, in two round trips whatever its size (the
+    /// database is across a network: round trips are the cost that counts): one read of
+    /// everything every item is checked against, one statement for every write and every
+    /// notification. Items are decided in order against what the items before them took, as
+    /// if appended one by one; a refused item writes nothing (a space admitted openly stays
+    /// admitted).
+    fn append_batch(&self, tx: &mut Tx<'_>, items: &[Append]) -> Result<Vec<Appended>, StoreError> {
+        let column = |f: fn(&Append) -> &[u8]| items.iter().map(f).collect::<Vec<&[u8]>>();
+        let (spaces, docs, hashes, authors) = (
+            column(|a| a.space.0.as_slice()),
+            column(|a| a.doc.0.as_slice()),
+            column(|a| a.hash.as_slice()),
+            column(|a| a.author.0.as_slice()),
+        );
         let read = |tx: &mut Tx<'_>| {
-            tx.query_one(
+            tx.query(
                 "SELECT
-                     (SELECT seq FROM blobs WHERE space = $1 AND doc = $2 AND hash = $3
-                      UNION ALL SELECT seq FROM covered WHERE space = $1 AND doc = $2 AND hash = $3 LIMIT 1),
-                     EXISTS (SELECT 1 FROM erased WHERE space = $1),
+                     (SELECT seq FROM blobs b WHERE b.space = q.space AND b.doc = q.doc AND b.hash = q.hash
+                      UNION ALL SELECT seq FROM covered c
+                      WHERE c.space = q.space AND c.doc = q.doc AND c.hash = q.hash LIMIT 1),
+                     EXISTS (SELECT 1 FROM erased e WHERE e.space = q.space),
                      s.registration, r.revoked_ms, s.bytes, s.documents, r.bytes, r.quota,
-                     (SELECT last_seq FROM documents WHERE space = $1 AND doc = $2),
-                     (SELECT bytes FROM devices WHERE device = $4),
+                     (SELECT last_seq FROM documents d WHERE d.space = q.space AND d.doc = q.doc),
+                     (SELECT bytes FROM devices v WHERE v.device = q.author),
                      (SELECT bytes FROM totals WHERE id = 1)
-                 FROM (SELECT 1) AS one
-                 LEFT JOIN spaces s ON s.space = $1
-                 LEFT JOIN registrations r ON r.id = s.registration",
-                &[&s, &d, &h, &a],
+                 FROM unnest($1::BYTEA[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[]) WITH ORDINALITY
+                      AS q(space, doc, hash, author, i)
+                 LEFT JOIN spaces s ON s.space = q.space
+                 LEFT JOIN registrations r ON r.id = s.registration
+                 ORDER BY q.i",
+                &[&spaces, &docs, &hashes, &authors],
             )
         };
-        let mut row = read(tx)?;
+        let mut rows = read(tx)?;
+        // Spaces not seen before are admitted under open admission (or refused below).
+        let unseen: Vec<&[u8]> = rows
+            .iter()
+            .zip(&spaces)
+            .filter(|(row, _)| row.get::<_, Option<Vec<u8>>>(2).is_none() && !row.get::<_, bool>(1))
+            .map(|(_, space)| *space)
+            .collect();
+        if !unseen.is_empty() && self.config.admission == Admission::Open {
+            tx.execute(
+                "WITH added AS (
+                     INSERT INTO spaces (space, registration) SELECT DISTINCT unnest($1::BYTEA[]), $2::BYTEA
+                     ON CONFLICT DO NOTHING RETURNING 1
+                 )
+                 UPDATE totals SET spaces = spaces + (SELECT COUNT(*) FROM added) WHERE id = 1",
+                &[&unseen, &OPEN_REGISTRATION.0.as_slice()],
+            )?;
+            rows = read(tx)?;
+        }
+
+        let mut batch = Batch::default();
+        let mut results = Vec::with_capacity(items.len());
+        for (item, row) in items.iter().zip(&rows) {
+            results.push(self.decide(&mut batch, item, row));
+        }
+        if batch.blobs.space.is_empty() {
+            return Ok(results);
+        }
+        let Batch { blobs, documents, spaces, registrations, devices, relay, .. } = batch;
+        let (document_keys, document_seqs): (Vec<_>, Vec<i64>) =
+            documents.into_iter().map(|(key, seq)| (key, n(seq))).unzip();
+        let (space_keys, space_counts): (Vec<_>, Vec<_>) = spaces.into_iter().unzip();
+        let (registration_keys, registration_bytes): (Vec<_>, Vec<_>) = registrations.into_iter().unzip();
+        let (device_keys, device_bytes): (Vec<_>, Vec<_>) = devices.into_iter().unzip();
+        let (document_spaces, document_docs): (Vec<&[u8]>, Vec<&[u8]>) =
+            document_keys.iter().map(|(s, d)| (s.0.as_slice(), d.0.as_slice())).unzip();
+        let (space_bytes, space_documents): (Vec<i64>, Vec<i64>) = space_counts.into_iter().unzip();
+        let space_keys: Vec<[u8; 32]> = space_keys.into_iter().map(|s| s.0).collect();
+        let device_keys: Vec<[u8; 32]> = device_keys.into_iter().map(|d| d.0).collect();
+        fn bytes(keys: &[[u8; 32]]) -> Vec<&[u8]> {
+            keys.iter().map(|k| k.as_slice()).collect()
+        }
+        tx.execute(
+            "WITH blob AS (
+                 INSERT INTO blobs (space, doc, seq, hash, body, author)
+                 SELECT * FROM unnest($1::BYTEA[], $2::BYTEA[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::BYTEA[])
+             ), document AS (
+                 INSERT INTO documents (space, doc, last_seq)
+                 SELECT * FROM unnest($7::BYTEA[], $8::BYTEA[], $9::BIGINT[])
+                 ON CONFLICT (space, doc) DO UPDATE SET last_seq = EXCLUDED.last_seq
+             ), in_space AS (
+                 UPDATE spaces s SET bytes = s.bytes + q.bytes, documents = s.documents + q.documents
+                 FROM unnest($10::BYTEA[], $11::BIGINT[], $12::BIGINT[]) AS q(space, bytes, documents)
+                 WHERE s.space = q.space
+             ), in_registration AS (
+                 UPDATE registrations r SET bytes = r.bytes + q.bytes
+                 FROM unnest($13::BYTEA[], $14::BIGINT[]) AS q(id, bytes) WHERE r.id = q.id
+             ), in_relay AS (
+                 UPDATE totals SET bytes = bytes + $15, blobs = blobs + $16, documents = documents + $17
+                 WHERE id = 1
+             ), by_device AS (
+                 INSERT INTO devices (device, bytes) SELECT * FROM unnest($18::BYTEA[], $19::BIGINT[])
+                 ON CONFLICT (device) DO UPDATE SET bytes = GREATEST(devices.bytes + EXCLUDED.bytes, 0)
+             )
+             SELECT pg_notify($20, payload) FROM unnest($21::TEXT[]) AS q(payload)",
+            &[
+                &blobs.space,
+                &blobs.doc,
+                &blobs.seq,
+                &blobs.hash,
+                &blobs.body,
+                &blobs.author,
+                &document_spaces,
+                &document_docs,
+                &document_seqs,
+                &bytes(&space_keys),
+                &space_bytes,
+                &space_documents,
+                &bytes(&registration_keys),
+                &registration_bytes,
+                &relay.bytes,
+                &relay.blobs,
+                &relay.documents,
+                &bytes(&device_keys),
+                &device_bytes,
+                &CHANNEL,
+                &blobs.notices,
+            ],
+        )?;
+        Ok(results)
+    }
+
+    /// One item of [`PgStore::append_batch`], against the stored state (`row`) and what the
+    /// items before it in the batch took (`batch`).
+    fn decide<'i>(
+        &self,
+        batch: &mut Batch<'i>,
+        item: &'i Append,
+        row: &Row,
+    ) -> Result<(u64, bool), StoreError> {
+        let Append { space, doc, author, hash, blob, max_docs } = item;
+        if let Some(seq) = batch.hashes.get(&(*space, *doc, *hash)) {
+            return Ok((*seq, false));
+        }
         if let Some(seq) = row.get::<_, Option<i64>>(0) {
             return Ok((u(seq), false));
         }
-        if row.get::<_, Option<Vec<u8>>>(2).is_none() && !row.get::<_, bool>(1) {
-            // A space not seen before: admitted under open admission (or refused below).
-            if self.admitted(tx, *space)?.is_none() {
-                return Err(StoreError::NotRegistered);
-            }
-            row = read(tx)?;
-        }
         let registration =
             match (row.get::<_, bool>(1), row.get::<_, Option<Vec<u8>>>(2), row.get::<_, Option<i64>>(3)) {
-                (false, Some(registration), None) => registration,
+                (false, Some(registration), None) => {
+                    <[u8; 32]>::try_from(registration).map_err(|_| StoreError::NotRegistered)?
+                }
                 _ => return Err(StoreError::NotRegistered),
             };
-        let (space_bytes, documents, registration_bytes, registration_quota): (i64, i64, i64, i64) =
-            (row.get(4), row.get(5), row.get(6), row.get(7));
-        let (last, device_bytes, relay_bytes): (Option<i64>, Option<i64>, i64) =
-            (row.get(8), row.get(9), row.get(10));
+        let (Some(space_bytes), Some(documents), Some(registration_bytes), Some(quota)) = (
+            row.get::<_, Option<i64>>(4),
+            row.get::<_, Option<i64>>(5),
+            row.get::<_, Option<i64>>(6),
+            row.get::<_, Option<i64>>(7),
+        ) else {
+            return Err(StoreError::NotRegistered);
+        };
+        let last = batch.documents.get(&(*space, *doc)).copied().or(row.get::<_, Option<i64>>(8).map(u));
+        let (space_grown, space_new_docs) = batch.spaces.get(space).copied().unwrap_or((0, 0));
         let seq = match last {
-            Some(last) => u(last) + 1,
-            None if u(documents) >= *max_docs => return Err(StoreError::TooManyDocuments(*max_docs)),
+            Some(last) => last + 1,
+            None if u(documents + space_new_docs) >= *max_docs => {
+                return Err(StoreError::TooManyDocuments(*max_docs));
+            }
             None => 1,
         };
-        let size = blob.len() as u64;
+        let size = blob.len() as i64;
         let usage = Usage {
-            space: u(space_bytes),
-            registration: u(registration_bytes),
-            registration_quota: u(registration_quota),
-            device: u(device_bytes.unwrap_or(0)),
-            relay: u(relay_bytes),
+            space: u(space_bytes + space_grown),
+            registration: u(registration_bytes + batch.registrations.get(&registration).copied().unwrap_or(0)),
+            registration_quota: u(quota),
+            device: u(
+                row.get::<_, Option<i64>>(9).unwrap_or(0) + batch.devices.get(author).copied().unwrap_or(0)
+            ),
+            relay: u(row.get::<_, i64>(10) + batch.relay.bytes),
         };
-        self.config.quotas.admit(&usage, size)?;
-        let new_doc: i64 = i64::from(seq == 1);
-        let payload =
-            encode_change(self.origin, &Change::Blob { space: *space, doc: *doc, seq }).unwrap_or_default();
-        tx.execute(
-            "WITH document AS (
-                 INSERT INTO documents (space, doc, last_seq) VALUES ($1, $2, $3)
-                 ON CONFLICT (space, doc) DO UPDATE SET last_seq = EXCLUDED.last_seq
-             ), blob AS (
-                 INSERT INTO blobs (space, doc, seq, hash, body, author) VALUES ($1, $2, $3, $4, $5, $6)
-             ), in_space AS (
-                 UPDATE spaces SET bytes = bytes + $7, documents = documents + $8 WHERE space = $1
-             ), in_registration AS (
-                 UPDATE registrations SET bytes = bytes + $7 WHERE id = $9
-             ), in_relay AS (
-                 UPDATE totals SET bytes = bytes + $7, blobs = blobs + 1, documents = documents + $8 WHERE id = 1
-             ), by_device AS (
-                 INSERT INTO devices (device, bytes) VALUES ($6, $7)
-                 ON CONFLICT (device) DO UPDATE SET bytes = GREATEST(devices.bytes + $7, 0)
-             )
-             SELECT pg_notify($10, $11)",
-            &[&s, &d, &n(seq), &h, &blob.as_slice(), &a, &(size as i64), &new_doc, &registration, &CHANNEL, &payload],
-        )?;
+        self.config.quotas.admit(&usage, size as u64)?;
+
+        let new_doc = i64::from(seq == 1);
+        batch.hashes.insert((*space, *doc, *hash), seq);
+        batch.documents.insert((*space, *doc), seq);
+        let grown = batch.spaces.entry(*space).or_default();
+        *grown = (grown.0 + size, grown.1 + new_doc);
+        *batch.registrations.entry(registration).or_default() += size;
+        *batch.devices.entry(*author).or_default() += size;
+        batch.relay.bytes += size;
+        batch.relay.blobs += 1;
+        batch.relay.documents += new_doc;
+        let blobs = &mut batch.blobs;
+        blobs.space.push(&space.0);
+        blobs.doc.push(&doc.0);
+        blobs.seq.push(n(seq));
+        blobs.hash.push(hash);
+        blobs.body.push(blob);
+        blobs.author.push(&author.0);
+        blobs.notices.push(
+            encode_change(self.origin, &Change::Blob { space: *space, doc: *doc, seq }).unwrap_or_default(),
+        );
         Ok((seq, true))
     }
 
@@ -639,24 +791,8 @@ impl PgStore {
 }
 
 impl Store for PgStore {
-    fn append_many(&self, items: &[Append]) -> Vec<Result<(u64, bool), StoreError>> {
-        let outcome = self.write(|tx| {
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                // A refusal writes nothing (see `append_in`): no savepoint needed.
-                let result = self.append_in(tx, item);
-                if let Err(StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Unavailable(_)) =
-                    &result
-                {
-                    return Err(StoreError::Interrupted(format!(
-                        "a write in the batch failed: {}",
-                        result.expect_err("matched an error")
-                    )));
-                }
-                results.push(result);
-            }
-            Ok(results)
-        });
+    fn append_many(&self, items: &[Append]) -> Vec<Appended> {
+        let outcome = self.write(|tx| self.append_batch(tx, items));
         match outcome {
             Ok(results) => results,
             Err(e) => {
