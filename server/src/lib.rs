@@ -45,6 +45,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Origins besides the server's own that may open sync connections.
     pub allowed_origins: Vec<String>,
+    /// The store's last answer to `/healthz`, and when (see [`healthz`]).
+    health: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             hub,
             metrics_token: config.metrics_token.clone(),
             allowed_origins: config.allowed_origins.clone(),
+            health: tokio::sync::Mutex::default(),
         };
         Ok((state, stop))
     }
@@ -184,14 +187,54 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 #[derive(Debug, Serialize)]
 struct Health {
+    /// `ok`, or `unavailable` when the store does not answer (then the status is 503, so a
+    /// load balancer sends clients to another instance).
     status: &'static str,
     version: &'static str,
     connections: i64,
+    /// Why the store does not answer, if it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    store: Option<String>,
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
+/// How long one answer of the store stands: a probe every second from every load balancer (or
+/// anyone on the public address) asks the database at most once a second.
+const HEALTH_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long `/healthz` waits for the store before calling it unavailable.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let connections = state.hub.metrics.connections.load(Ordering::Relaxed);
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), connections })
+    let store = {
+        let mut last = state.health.lock().await;
+        match &*last {
+            Some((at, answer)) if at.elapsed() < HEALTH_FRESH => answer.clone(),
+            _ => {
+                let store = state.hub.store().clone();
+                let asked = tokio::task::spawn_blocking(move || store.health().map_err(|e| e.to_string()));
+                let answer = match tokio::time::timeout(HEALTH_WAIT, asked).await {
+                    Ok(Ok(answer)) => answer,
+                    Ok(Err(e)) => Err(format!("the check did not finish: {e}")),
+                    Err(_) => Err(format!("no answer within {} s", HEALTH_WAIT.as_secs())),
+                };
+                if let Err(e) = &answer {
+                    tracing::warn!(error = %e, "the store does not answer: /healthz says unavailable");
+                }
+                *last = Some((std::time::Instant::now(), answer.clone()));
+                answer
+            }
+        }
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    match store {
+        Ok(()) => Json(Health { status: "ok", version, connections, store: None }).into_response(),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health { status: "unavailable", version, connections, store: Some(why) }),
+        )
+            .into_response(),
+    }
 }
 
 /// `/metrics` on the public address: only with the configured bearer token.

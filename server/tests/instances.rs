@@ -8,7 +8,10 @@ mod support;
 
 use amplify::{ClientFrame, Payload, PayloadKind, Reject, RelayFrame, Sealed, SpaceSecret};
 use server::{Limits, NetLimits, Store as _};
-use support::{Client, Member, Relay, RelayProcess, blocking, database_for, opened, postgres_url, seqs};
+use support::{
+    Client, Member, Relay, RelayProcess, blocking, database_for, eventually, http_get, opened, postgres_url,
+    seqs,
+};
 
 /// Flags for an instance on the database of `dir`.
 fn shared(url: &str) -> Vec<&str> {
@@ -122,9 +125,22 @@ async fn the_database_going_away_refuses_writes_as_unavailable_and_loses_nothing
         RelayFrame::Reject { code: Reject::Unavailable, .. } => {}
         other => panic!("expected Unavailable, got {other:?}"),
     }
+    // The load balancer is told, so it sends clients to another instance.
+    let health = || async { http_get(relay.addr, "/healthz").await };
+    assert!(
+        eventually(100, || async { health().await.starts_with("HTTP/1.1 503") }).await,
+        "healthz reports the database gone: {}",
+        health().await
+    );
+    assert!(health().await.contains(r#""status":"unavailable""#));
 
     // Back: the same change sent again is stored, and what was acknowledged before is there.
     admin(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;"));
+    assert!(
+        eventually(100, || async { health().await.starts_with("HTTP/1.1 200") }).await,
+        "healthz reports the database back: {}",
+        health().await
+    );
     assert!(matches!(client.put(3, &second).await, RelayFrame::Ack { seq: 2, .. }));
     let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
     let all = opened(&space, &fresh.subscribe(space.id, vec![]).await);

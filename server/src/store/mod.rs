@@ -275,6 +275,15 @@ pub trait Store: Send + Sync + 'static {
 
     fn totals(&self) -> Result<Totals, StoreError>;
 
+    /// Whether the store answers now (for `/healthz`): a small read, so a database that went
+    /// away shows here before any write is refused.
+    ///
+    /// # Errors
+    /// Why it does not answer.
+    fn health(&self) -> Result<(), StoreError> {
+        self.totals().map(|_| ())
+    }
+
     /// A governed space's membership operations, in the order they were stored (parents first).
     fn membership(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, StoreError>;
 
