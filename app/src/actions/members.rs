@@ -238,6 +238,14 @@ pub fn current_recovery(repo: &Repo, tracked: bool) -> Option<String> {
     if tracked { repo.with_account(pick) } else { repo.account_untracked(pick) }
 }
 
+/// The recovery code to show the person (reactive): [`current_recovery`], or for an account
+/// from before governed spaces, its own space's secret written as a code.
+pub fn recovery_to_show(repo: &Repo) -> Option<String> {
+    current_recovery(repo, true).or_else(|| {
+        repo.with_account(|a| a?.personal().secret().map(|secret| amplify::recovery_code(&secret.to_bytes())))
+    })
+}
+
 /// The person's other devices learn the recovery code through the keyring: the device that
 /// holds the key names it there when the keyring names none. (A code is replaced only by
 /// `replace_recovery`, so two devices never take turns writing their own.)

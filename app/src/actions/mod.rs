@@ -26,8 +26,8 @@ pub use self::{
     groups::{Preview, create_group, join_group, preview},
     members::{
         DEFAULT_INVITE_DAYS, current_recovery, enter, erase_account, invite_defaults, joined_with,
-        keep_recovery_in_keyring, leave, make_invite, recovery_device, remove_device, remove_person,
-        replace_recovery, restore, revoke_invite,
+        keep_recovery_in_keyring, leave, make_invite, recovery_device, recovery_to_show, remove_device,
+        remove_person, replace_recovery, restore, revoke_invite,
     },
 };
 use crate::{documents::Repo, storage::StorageError};

@@ -400,6 +400,7 @@ pub fn CoacheesPage() -> impl IntoView {
     view! {
         <section class="page coachees">
             <h1>"Your coachees"</h1>
+            <crate::pages::welcome::GettingStarted />
             <div class="coachee-controls">
                 <ChoiceSelect id="coachees-show" label="Show" value=show />
                 <ChoiceSelect id="coachees-order" label="Order" value=order />

@@ -2,7 +2,7 @@
 //! spaces (with Remove), linking another, the recovery code; and leaving and erasing the
 //! account.
 
-use amplify::{Invite, InviteKey, InviteKind, ProfileField, recovery_code};
+use amplify::{Invite, InviteKey, InviteKind, ProfileField};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
@@ -43,12 +43,7 @@ pub fn DevicesSection() -> impl IntoView {
             devices
         })
     });
-    let code = move || {
-        actions::current_recovery(&repo, true).or_else(|| {
-            // An account from before governed spaces: the code is its own space's secret.
-            repo.with_account(|a| a?.personal().secret().map(|secret| recovery_code(&secret.to_bytes())))
-        })
-    };
+    let code = move || actions::recovery_to_show(&repo);
     let notices = expect_context::<Notices>();
     let replace_code = move |_| {
         spawn_local(async move {

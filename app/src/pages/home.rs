@@ -9,7 +9,7 @@ use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 use crate::{
     actions,
     documents::Repo,
-    pages::{CoacheesPage, CohortPage, ShowcasePage},
+    pages::{CoacheesPage, CohortPage, ShowcasePage, welcome::GettingStarted},
     platform,
     roles::AppRole,
 };
@@ -79,6 +79,7 @@ fn ParticipantHome() -> impl IntoView {
                     n => format!("Hello, {n}"),
                 }}
             </h1>
+            <GettingStarted />
             <section class="card today" aria-labelledby="home-prompt">
                 <h2 id="home-prompt">"Today's prompt"</h2>
                 <p class="prompt">{daily}</p>

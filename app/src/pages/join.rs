@@ -346,7 +346,14 @@ fn LinkButton(linking: Linking, label: &'static str) -> impl IntoView {
         spawn_local(async move {
             let outcome = match linking.get_value() {
                 Linking::Invite(invite) => actions::link_device(repo, sync, &invite).await,
-                Linking::Code(seed) => actions::restore_device(repo, sync, seed).await,
+                Linking::Code(seed) => {
+                    let restored = actions::restore_device(repo, sync, seed).await;
+                    if restored.is_ok() {
+                        // The person had the code at hand: no need to ask them to keep it.
+                        crate::pages::welcome::code_kept(&amplify::recovery_code(&seed));
+                    }
+                    restored
+                }
             };
             match outcome {
                 Ok(()) => {

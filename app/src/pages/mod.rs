@@ -16,6 +16,7 @@ pub mod not_found;
 pub mod profile;
 pub mod settings;
 pub mod showcase;
+pub mod welcome;
 
 pub use self::{
     book::BookPage,

@@ -214,6 +214,114 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
     web_sys::Url::revoke_object_url(&url)
 }
 
+/// Whether Amplify runs as an installed app (from the home screen), not in a browser tab.
+pub fn installed() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let standalone =
+        window.match_media("(display-mode: standalone)").ok().flatten().is_some_and(|m| m.matches());
+    // iOS Safari says so on the navigator instead.
+    standalone
+        || Reflect::get(&window.navigator(), &"standalone".into()).ok().and_then(|v| v.as_bool())
+            == Some(true)
+}
+
+/// How this browser installs a web app to the home screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installing {
+    /// The browser offered its own invitation (`beforeinstallprompt`, kept by index.html).
+    Prompt,
+    /// iOS and iPadOS: only by hand, from the Share menu.
+    ShareMenu,
+    /// Somewhere in the browser's own menu, if at all.
+    BrowserMenu,
+}
+
+pub fn installing() -> Installing {
+    let Some(window) = web_sys::window() else { return Installing::BrowserMenu };
+    let offered = Reflect::get(&window, &"amplifyInstall".into()).is_ok_and(|e| e.is_object());
+    let agent = window.navigator().user_agent().unwrap_or_default();
+    // iPadOS presents itself as a Mac, with touch.
+    let ios = agent.contains("iPhone")
+        || agent.contains("iPad")
+        || (agent.contains("Macintosh") && window.navigator().max_touch_points() > 1);
+    if offered {
+        Installing::Prompt
+    } else if ios {
+        Installing::ShareMenu
+    } else {
+        Installing::BrowserMenu
+    }
+}
+
+/// Shows the browser's own install invitation; whether the person accepted (`None` if there is
+/// no invitation to show).
+pub async fn prompt_install() -> Option<bool> {
+    let window = web_sys::window()?;
+    let event = Reflect::get(&window, &"amplifyInstall".into()).ok().filter(JsValue::is_object)?;
+    let prompt: js_sys::Function = Reflect::get(&event, &"prompt".into()).ok()?.dyn_into().ok()?;
+    let shown = prompt.call0(&event).ok()?;
+    if let Ok(promise) = shown.dyn_into::<js_sys::Promise>() {
+        let _shown = JsFuture::from(promise).await;
+    }
+    // An invitation is good for one prompt only.
+    let _forgotten = Reflect::delete_property(&window, &"amplifyInstall".into());
+    let choice =
+        JsFuture::from(Reflect::get(&event, &"userChoice".into()).ok()?.dyn_into::<js_sys::Promise>().ok()?)
+            .await
+            .ok()?;
+    let outcome = Reflect::get(&choice, &"outcome".into()).ok()?.as_string()?;
+    Some(outcome == "accepted")
+}
+
+/// Calls `then` with the event's name when the browser offers to install the app
+/// (`amplify-installable`), or says it was installed (`appinstalled`).
+pub fn on_install_change(then: impl Fn(&str) + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let then = std::rc::Rc::new(then);
+    for event in ["amplify-installable", "appinstalled"] {
+        let then = then.clone();
+        let listener = Closure::<dyn Fn()>::new(move || then(event));
+        if window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref()).is_ok() {
+            // Lives as long as the page.
+            listener.forget();
+        }
+    }
+}
+
+/// Opens the system's share sheet with `text`; `Some(shared)` once the person chose (or
+/// closed it), `None` where there is no share sheet.
+pub async fn share_text(title: &str, text: &str) -> Option<bool> {
+    let navigator = web_sys::window()?.navigator();
+    let share: js_sys::Function = Reflect::get(&navigator, &"share".into()).ok()?.dyn_into().ok()?;
+    let data = js_object(&[("title", title.into()), ("text", text.into())]);
+    let promise: js_sys::Promise = share.call1(&navigator, &data).ok()?.dyn_into().ok()?;
+    Some(JsFuture::from(promise).await.is_ok())
+}
+
+/// Whether this browser has a share sheet.
+pub fn can_share() -> bool {
+    web_sys::window()
+        .is_some_and(|w| Reflect::get(&w.navigator(), &"share".into()).is_ok_and(|s| s.is_function()))
+}
+
+/// Puts `text` on the clipboard; whether it got there.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    JsFuture::from(window.navigator().clipboard().write_text(text)).await.is_ok()
+}
+
+/// A small value of the app's own in localStorage (`None` if missing or unreadable).
+pub fn remembered<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    LocalStorage::get(key).ok()
+}
+
+/// Keeps a small value in localStorage; a full or refused storage only costs the reminder.
+pub fn remember<T: Serialize>(key: &str, value: &T) {
+    if let Err(e) = LocalStorage::set(key, value) {
+        warn(&format!("could not remember {key}: {e}"));
+    }
+}
+
 /// Resolves after `duration`, on the browser's event loop.
 pub async fn sleep(duration: std::time::Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
