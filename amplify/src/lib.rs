@@ -46,7 +46,7 @@ mod wire;
 pub use automerge::ChangeHash;
 
 pub use crate::{
-    canvas::{Assumption, Canvas, Comment, Decision, Evidence, Field, Risk, Section, Stage, Story},
+    canvas::{Assumption, Canvas, Comment, Decision, Edit, Evidence, Field, Risk, Section, Stage, Story},
     coaching::{Action, Coaching, Goal, Notes, Owner, Pair, Session, SharedEntry, SharedView},
     codec::WireError,
     cohort::{Cohort, CohortMember, CohortRole, Event, GroupInfo, Milestone},

@@ -2,7 +2,8 @@
 //! group. It lives in the group's space, so only the group (and nobody else) can read it.
 //!
 //! Layout: `fields` (map of text: the problem, the test card, the learning card, the decision's
-//! reason, the business impact), `meta` (owner, stage, decision, decision date), `assumptions`
+//! reason, the business impact), `meta` (owner, stage, decision, decision date, and
+//! `edited.<part>`: who last wrote a part and when, see [`Canvas::edited`]), `assumptions`
 //! (id → {text, risk, importance, evidence}), `evidence` (id → {at, by, text}), `comments`
 //! (id → {on, person, name, text, at, resolved_by}: `on` is the field's key).
 
@@ -56,6 +57,18 @@ pub struct Comment {
     pub resolved_by: Option<String>,
 }
 
+/// Who last wrote a part of the canvas, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    pub person: String,
+    pub name: String,
+    pub at_ms: i64,
+}
+
+/// A person's run of edits to one part counts as one edit for this long: typing does not write
+/// who-and-when at every keystroke.
+const EDIT_RUN_MS: i64 = 60_000;
+
 /// What the showcase publishes of an experiment: the story, not the workings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Story {
@@ -96,6 +109,33 @@ impl Canvas {
         if self.doc.get_text(&fields, field.key()) != text {
             self.doc.set_text(&fields, field.key(), text);
         }
+    }
+
+    /// Who last wrote `part` (a [`Field::key`], or `assumptions`, `decision`), and when. Two
+    /// people writing at once: automerge keeps one of them, the same on every device.
+    pub fn edited(&self, part: &str) -> Option<Edit> {
+        let value = self.doc.get_str(&self.doc.root_obj("meta"), &format!("edited.{part}"))?;
+        let mut parts = value.splitn(3, '\t');
+        let at_ms = parts.next()?.parse().ok()?;
+        Some(Edit {
+            at_ms,
+            person: parts.next()?.to_owned(),
+            name: parts.next().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Notes that `person` (`name`) wrote `part` at `at_ms`; a run of their edits within a minute
+    /// of the last one noted is one edit (the time stays the run's first).
+    pub fn note_edit(&mut self, part: &str, person: &str, name: &str, at_ms: i64) {
+        if let Some(last) = self.edited(part)
+            && last.person == person
+            && last.name == name
+            && (0..EDIT_RUN_MS).contains(&(at_ms - last.at_ms))
+        {
+            return;
+        }
+        let meta = self.doc.root_obj("meta");
+        self.doc.put(&meta, &format!("edited.{part}"), format!("{at_ms}\t{person}\t{name}"));
     }
 
     /// The person whose experiment this is (their id), set once.

@@ -72,3 +72,34 @@ fn two_group_members_editing_one_field_offline_keep_both_edits() {
     maya.doc_mut().apply(&from_sam).unwrap();
     assert_eq!(maya.get(Field::WeBelieve), "young fans will pay for early access");
 }
+
+#[test]
+fn who_wrote_a_part_is_kept_and_a_run_of_typing_is_one_edit() {
+    let mut canvas = Canvas::new();
+    assert_eq!(canvas.edited("problem"), None);
+    canvas.note_edit("problem", "maya-id", "Maya", 1_000);
+    let heads = canvas.doc_mut().heads();
+    // Typing on: within the minute, nothing more is written.
+    canvas.note_edit("problem", "maya-id", "Maya", 30_000);
+    assert_eq!(canvas.doc_mut().heads(), heads);
+    assert_eq!(
+        canvas.edited("problem"),
+        Some(Edit { person: "maya-id".into(), name: "Maya".into(), at_ms: 1_000 })
+    );
+    // Later, or someone else: a new edit.
+    canvas.note_edit("problem", "maya-id", "Maya", 200_000);
+    assert_eq!(canvas.edited("problem").map(|e| e.at_ms), Some(200_000));
+    canvas.note_edit("problem", "sam-id", "Sam", 200_500);
+    assert_eq!(canvas.edited("problem").map(|e| e.name), Some("Sam".to_owned()));
+    assert_eq!(canvas.edited("we_believe"), None, "each part its own");
+
+    // Written at once on two devices: both end up naming the same writer.
+    let mut other = Canvas::load(&canvas.doc_mut().save()).unwrap();
+    canvas.note_edit("impact", "maya-id", "Maya", 300_000);
+    other.note_edit("impact", "sam-id", "Sam", 300_001);
+    let (a, b) = (canvas.doc_mut().save(), other.doc_mut().save());
+    canvas.doc_mut().apply(&b).unwrap();
+    other.doc_mut().apply(&a).unwrap();
+    assert_eq!(canvas.edited("impact"), other.edited("impact"));
+    assert!(canvas.edited("impact").is_some());
+}

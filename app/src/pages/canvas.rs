@@ -11,7 +11,10 @@ use leptos_router::{
     hooks::{use_navigate, use_params_map},
 };
 
-use super::canvas_boxes::{BOXES, BoxView, Outline, Touched};
+use super::{
+    canvas_board::Board,
+    canvas_boxes::{BOXES, BoxView, Mode, Outline, Presence, Touched},
+};
 use crate::{
     actions,
     documents::{DocHandle, Repo, SaveState, mark_seen, seen_heads},
@@ -104,7 +107,7 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
             .and_then(|g| g.with(|g| g.members().into_iter().find(|m| m.person == person).map(|m| m.name)))
             .unwrap_or_else(|| "A member".to_owned())
     };
-    let view_mode = RwSignal::new(true); // true: one box at a time
+    let mode = RwSignal::new(Mode::OneBox);
     let current = RwSignal::new(0usize);
     let changed = RwSignal::new(Vec::<Field>::new());
     let status = RwSignal::new(String::new());
@@ -136,19 +139,28 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
         mark_seen(repo, doc_id, &handle.heads());
     });
 
-    // Presence: say we are here every ten seconds while the page is open.
+    // Presence: say we are here (and in which part) every ten seconds while the page is open,
+    // and at once when this person moves to another part.
+    let editing = RwSignal::new(None::<&'static str>);
     let announce = {
         let me = me.clone();
-        move || sync.announce(doc_id, &me, &actions::my_name(&repo))
+        move || sync.announce(doc_id, &me, &actions::my_name(&repo), editing.get_untracked())
     };
-    announce();
+    Effect::new({
+        let announce = announce.clone();
+        move |_| {
+            editing.track();
+            announce();
+        }
+    });
     let ticker = set_interval_with_handle(announce, Duration::from_secs(10)).ok();
     on_cleanup(move || {
         if let Some(t) = ticker {
             t.clear();
         }
     });
-    let others = move || sync.here(doc_id, &me);
+    let others = Memo::new(move |_| sync.here(doc_id, &me));
+    provide_context(Presence { editing, others });
 
     let stage = Memo::new(move |_| handle.with(|c| c.stage()));
     let on_stage = move |ev| {
@@ -175,9 +187,9 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
         </h1>
         <HealthAlert handle name="experiment canvas" />
         <p class="presence" role="status" data-testid="presence">
-            {move || match others() {
-                names if names.is_empty() => String::new(),
-                names => format!("Also here now: {}", names.join(", ")),
+            {move || {
+                let names: Vec<String> = others.get().into_iter().map(|(name, _)| name).collect();
+                if names.is_empty() { String::new() } else { format!("Also here now: {}", names.join(", ")) }
             }}
         </p>
         <Show when=move || !changed.with(Vec::is_empty)>
@@ -214,23 +226,23 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
             {move || status.get()}
         </p>
         <div class="view-toggle" role="group" aria-label="How to show the canvas">
-            <button
-                class="chip"
-                aria-pressed=move || view_mode.get().to_string()
-                on:click=move |_| view_mode.set(true)
-            >
-                "One box at a time"
-            </button>
-            <button
-                class="chip"
-                aria-pressed=move || (!view_mode.get()).to_string()
-                on:click=move |_| view_mode.set(false)
-            >
-                "Outline"
-            </button>
+            {[(Mode::OneBox, "One box at a time"), (Mode::Board, "Board"), (Mode::Outline, "Outline")]
+                .into_iter()
+                .map(|(m, label)| {
+                    view! {
+                        <button
+                            class="chip"
+                            aria-pressed=move || (mode.get() == m).to_string()
+                            on:click=move |_| mode.set(m)
+                        >
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()}
         </div>
-        {move || {
-            if view_mode.get() {
+        {move || match mode.get() {
+            Mode::OneBox => {
                 let index = current.get();
                 let b = BOXES[index];
                 view! {
@@ -242,7 +254,7 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
                         >
                             "← Previous"
                         </button>
-                        <span>{format!("CanvasBox {} of {}", index + 1, BOXES.len())}</span>
+                        <span>{format!("Box {} of {}", index + 1, BOXES.len())}</span>
                         <button
                             class="secondary"
                             disabled=index + 1 == BOXES.len()
@@ -254,9 +266,9 @@ fn CanvasView(handle: DocHandle<Canvas>, space: SpaceId, person: PersonId) -> im
                     <BoxView b handle changed mine />
                 }
                     .into_any()
-            } else {
-                view! { <Outline handle changed current view_mode /> }.into_any()
             }
+            Mode::Board => view! { <Board handle current mode /> }.into_any(),
+            Mode::Outline => view! { <Outline handle changed current mode /> }.into_any(),
         }}
     }
 }

@@ -1,7 +1,7 @@
 //! The boxes of a canvas: each section's fields with their comments, the assumptions, the
 //! evidence log, the decision, publishing, and the outline of the whole canvas.
 
-use amplify::{Canvas, Decision, Field, Risk, Section};
+use amplify::{Canvas, Decision, Edit, Field, Risk, Section};
 use leptos::{ev::SubmitEvent, prelude::*};
 
 use crate::{
@@ -43,6 +43,105 @@ impl CanvasBox {
             _ => Vec::new(),
         }
     }
+
+    /// The parts the box holds, as comments, presence and "who wrote it" name them.
+    pub fn parts(self) -> Vec<&'static str> {
+        match self {
+            CanvasBox::Section(Section::Decision) => {
+                std::iter::once(DECISION).chain(self.fields().into_iter().map(Field::key)).collect()
+            }
+            CanvasBox::Section(_) => self.fields().into_iter().map(Field::key).collect(),
+            CanvasBox::Assumptions => vec![ASSUMPTIONS],
+            CanvasBox::Evidence => vec![EVIDENCE],
+        }
+    }
+
+    /// Who wrote in the box last, and when.
+    pub fn last_edit(self, canvas: &Canvas) -> Option<Edit> {
+        let mut edits: Vec<Edit> = self.parts().into_iter().filter_map(|part| canvas.edited(part)).collect();
+        if self == CanvasBox::Evidence {
+            edits.extend(canvas.evidence().into_iter().map(|e| Edit {
+                person: String::new(),
+                name: e.by,
+                at_ms: e.at_ms,
+            }));
+        }
+        edits.into_iter().max_by_key(|e| e.at_ms)
+    }
+}
+
+/// Parts of the canvas that are not a text field.
+pub const ASSUMPTIONS: &str = "assumptions";
+pub const EVIDENCE: &str = "evidence";
+pub const DECISION: &str = "decision";
+
+/// How the canvas is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One box at a time, with Previous and Next: the phone's way to write.
+    OneBox,
+    /// The six boxes at a glance: what each says, who wrote last, who is in it now.
+    Board,
+    /// Every box's text, to read through.
+    Outline,
+}
+
+/// Who is on the canvas now, and where this person is editing (see [`Canvas::note_edit`] for
+/// who wrote what).
+#[derive(Clone, Copy)]
+pub struct Presence {
+    /// The part this person is in now (it is announced to the others).
+    pub editing: RwSignal<Option<&'static str>>,
+    /// The others here now: their names, and the part each is in.
+    pub others: Memo<Vec<(String, Option<String>)>>,
+}
+
+impl Presence {
+    /// The names of the others in any of `parts` now.
+    pub fn in_parts(&self, parts: &[&str]) -> Vec<String> {
+        self.others.with(|others| {
+            others
+                .iter()
+                .filter(|(_, at)| at.as_deref().is_some_and(|at| parts.contains(&at)))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+    }
+}
+
+/// "Sam is editing", "Sam and Olu are editing".
+pub fn editing_now(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!("{one} is editing"),
+        [rest @ .., last] => format!("{} and {last} are editing", rest.join(", ")),
+    }
+}
+
+/// "Maya · 2 Dec, 14:05": who wrote last and when.
+pub fn written_by(edit: &Edit) -> String {
+    let name = if edit.name.trim().is_empty() { "A member" } else { edit.name.as_str() };
+    format!("{name} · {}", platform::date_time(edit.at_ms))
+}
+
+/// Edits the canvas's `part` and notes that this person wrote it.
+pub fn edit_part<R>(
+    repo: Repo,
+    handle: DocHandle<Canvas>,
+    part: &str,
+    f: impl FnOnce(&mut Canvas) -> R,
+) -> R {
+    handle.edit(|c| {
+        let result = f(c);
+        note_edit(&repo, c, part);
+        result
+    })
+}
+
+/// Notes in the canvas that this person wrote `part` now.
+pub fn note_edit(repo: &Repo, canvas: &mut Canvas, part: &str) {
+    let person = repo.person().map(|p| p.to_string()).unwrap_or_default();
+    canvas.note_edit(part, &person, &actions::my_name(repo), platform::now().utc_ms);
 }
 
 #[component]
@@ -79,17 +178,34 @@ pub fn BoxView(
 
 #[component]
 fn FieldEditor(field: Field, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Field>>) -> impl IntoView {
+    let repo = expect_context::<Repo>();
     let Touched(touched) = expect_context::<Touched>();
+    let presence = expect_context::<Presence>();
     let id = format!("field-{}", field.key());
     let text = Memo::new(move |_| handle.with(|c| c.get(field)));
+    let written = move || handle.with(|c| c.edited(field.key())).map(|e| written_by(&e));
+    let others = move || editing_now(&presence.in_parts(&[field.key()]));
     view! {
-        <div class="field">
+        <div
+            class="field"
+            on:focusin=move |_| presence.editing.set(Some(field.key()))
+            on:focusout=move |_| presence.editing.set(None)
+        >
             <label for=id
                 .clone()>
                 {field.label()} <Show when=move || changed.with(|c| c.contains(&field))>
                     <span class="badge">" Changed"</span>
                 </Show>
             </label>
+            <p class="meta field-meta">
+                <span data-testid=format!(
+                    "written-{}",
+                    field.key(),
+                )>{move || written().map(|w| format!("Last written by {w}")).unwrap_or_default()}</span>
+                <span class="badge editing" data-testid=format!("editing-{}", field.key())>
+                    {others}
+                </span>
+            </p>
             <SyncedText
                 id=id
                 rows=3
@@ -98,7 +214,11 @@ fn FieldEditor(field: Field, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Fi
                     if !touched.with_untracked(|t| t.contains(&field)) {
                         touched.update(|t| t.push(field));
                     }
-                    handle.edit(|c| c.set(field, &value));
+                    handle
+                        .edit(|c| {
+                            c.set(field, &value);
+                            note_edit(&repo, c, field.key());
+                        });
                 }
             />
             <Comments handle on=field.key() about=field.label() />
@@ -205,6 +325,7 @@ fn Comments(handle: DocHandle<Canvas>, on: &'static str, about: &'static str) ->
 
 #[component]
 fn DecisionPicker(handle: DocHandle<Canvas>) -> impl IntoView {
+    let repo = expect_context::<Repo>();
     let decision = Memo::new(move |_| handle.with(|c| c.decision()));
     view! {
         <fieldset class="decision">
@@ -222,7 +343,11 @@ fn DecisionPicker(handle: DocHandle<Canvas>) -> impl IntoView {
                                 prop:checked=move || decision.with(|x| x.as_ref().map(|x| x.0) == Some(d))
                                 on:change=move |_| {
                                     let today = platform::now().local_date().to_string();
-                                    handle.edit(|c| c.decide(d, &today));
+                                    handle
+                                        .edit(|c| {
+                                            c.decide(d, &today);
+                                            note_edit(&repo, c, DECISION);
+                                        });
                                 }
                             />
                             <label for=id>{d.label()}</label>
@@ -234,7 +359,10 @@ fn DecisionPicker(handle: DocHandle<Canvas>) -> impl IntoView {
                 {move || {
                     decision
                         .get()
-                        .map(|(d, on)| format!("Decided: {} on {on}", d.label()))
+                        .map(|(d, on)| {
+                            let on = amplify::Date::parse(&on).map_or(on, platform::long_date);
+                            format!("Decided: {} on {on}", d.label())
+                        })
                         .unwrap_or_else(|| "Not decided yet.".to_owned())
                 }}
             </p>
@@ -273,6 +401,7 @@ fn Publish(handle: DocHandle<Canvas>) -> impl IntoView {
 
 #[component]
 fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
+    let repo = expect_context::<Repo>();
     let draft = RwSignal::new(String::new());
     let risk = RwSignal::new(Risk::Desirable);
     let list = Memo::new(move |_| handle.with(|c| c.assumptions()));
@@ -280,7 +409,7 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
         ev.prevent_default();
         let text = draft.get_untracked().trim().to_owned();
         if !text.is_empty() {
-            handle.edit(|c| c.add_assumption(&text, risk.get_untracked()));
+            edit_part(repo, handle, ASSUMPTIONS, |c| c.add_assumption(&text, risk.get_untracked()));
             draft.set(String::new());
         }
     };
@@ -308,7 +437,12 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
                             <SyncedInput
                                 id=format!("a-{id}")
                                 text
-                                on_edit=move |v: String| handle.edit(|c| c.set_assumption_text(&i2, &v))
+                                on_edit=move |v: String| edit_part(
+                                    repo,
+                                    handle,
+                                    ASSUMPTIONS,
+                                    |c| c.set_assumption_text(&i2, &v),
+                                )
                             />
                             <div class="row">
                                 <label for=format!("a-risk-{id}")>"Risk"</label>
@@ -316,7 +450,12 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
                                     id=format!("a-risk-{id}")
                                     on:change=move |ev| {
                                         if let Some(r) = Risk::from_key(&event_target_value(&ev)) {
-                                            handle.edit(|c| c.set_assumption_risk(&i3, r));
+                                            edit_part(
+                                                repo,
+                                                handle,
+                                                ASSUMPTIONS,
+                                                |c| c.set_assumption_risk(&i3, r),
+                                            );
                                         }
                                     }
                                 >
@@ -336,15 +475,19 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
                                     id=format!("a-imp-{id}")
                                     on:change=move |ev| {
                                         let v: u8 = event_target_value(&ev).parse().unwrap_or(2);
-                                        handle
-                                            .edit(|c| {
+                                        edit_part(
+                                            repo,
+                                            handle,
+                                            ASSUMPTIONS,
+                                            |c| {
                                                 let e = c
                                                     .assumptions()
                                                     .into_iter()
                                                     .find(|x| x.id == i4)
                                                     .map_or(1, |x| x.evidence);
                                                 c.place_assumption(&i4, v, e)
-                                            });
+                                            },
+                                        );
                                     }
                                 >
                                     {levels
@@ -363,15 +506,19 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
                                     id=format!("a-ev-{id}")
                                     on:change=move |ev| {
                                         let v: u8 = event_target_value(&ev).parse().unwrap_or(1);
-                                        handle
-                                            .edit(|c| {
+                                        edit_part(
+                                            repo,
+                                            handle,
+                                            ASSUMPTIONS,
+                                            |c| {
                                                 let i = c
                                                     .assumptions()
                                                     .into_iter()
                                                     .find(|x| x.id == i5)
                                                     .map_or(2, |x| x.importance);
                                                 c.place_assumption(&i5, i, v)
-                                            });
+                                            },
+                                        );
                                     }
                                 >
                                     {levels
@@ -387,7 +534,12 @@ fn Assumptions(handle: DocHandle<Canvas>) -> impl IntoView {
                                 </select>
                                 <button
                                     class="danger"
-                                    on:click=move |_| handle.edit(|c| c.remove_assumption(&id))
+                                    on:click=move |_| edit_part(
+                                        repo,
+                                        handle,
+                                        ASSUMPTIONS,
+                                        |c| c.remove_assumption(&id),
+                                    )
                                 >
                                     "Remove"
                                 </button>
@@ -484,7 +636,7 @@ pub fn Outline(
     handle: DocHandle<Canvas>,
     changed: RwSignal<Vec<Field>>,
     current: RwSignal<usize>,
-    view_mode: RwSignal<bool>,
+    mode: RwSignal<Mode>,
 ) -> impl IntoView {
     view! {
         <ol class="outline" data-testid="outline">
@@ -534,7 +686,7 @@ pub fn Outline(
                                 class="secondary"
                                 on:click=move |_| {
                                     current.set(i);
-                                    view_mode.set(true);
+                                    mode.set(Mode::OneBox);
                                 }
                             >
                                 {format!("Edit {}", b.title().to_lowercase())}

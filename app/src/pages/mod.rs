@@ -2,6 +2,7 @@
 
 pub mod book;
 pub mod canvas;
+pub mod canvas_board;
 pub mod canvas_boxes;
 pub mod coaching;
 pub mod cohort;

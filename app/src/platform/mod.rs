@@ -80,6 +80,20 @@ pub fn short_date(ms: i64) -> String {
     js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string("default", &options).into()
 }
 
+/// "2 Dec, 14:05", in the reader's language and time zone (the moment `ms` since the epoch).
+pub fn date_time(ms: i64) -> String {
+    let numeric = JsValue::from_str("numeric");
+    let two = JsValue::from_str("2-digit");
+    let options: Object = js_object(&[
+        ("day", numeric),
+        ("month", JsValue::from_str("short")),
+        ("hour", two.clone()),
+        ("minute", two),
+    ])
+    .unchecked_into();
+    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_string("default", &options).into()
+}
+
 /// "November 2026", in the reader's language.
 pub fn month_label(month: Month) -> String {
     let options: Object = js_object(&[

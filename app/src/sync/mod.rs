@@ -168,23 +168,25 @@ impl SyncHandle {
 
     /// Tells the others in `doc`'s space that this person is looking at it (for half a
     /// minute; call again to stay).
-    pub fn announce(&self, doc: DocId, person: &str, name: &str) {
+    pub fn announce(&self, doc: DocId, person: &str, name: &str, at: Option<&str>) {
         let Some(engine) = self.engine.get_value() else { return };
-        let bytes = serde_json::to_vec(&Announcement { person: person.to_owned(), name: name.to_owned() })
-            .expect("an announcement serializes");
+        let said =
+            Announcement { person: person.to_owned(), name: name.to_owned(), at: at.map(str::to_owned) };
+        let bytes = serde_json::to_vec(&said).expect("an announcement serializes");
         let Some(outgoing) = engine.seal(doc, &bytes, PayloadKind::Presence, 0) else { return };
         if let Ok(blob) = decode_sealed(&outgoing.bytes) {
             engine.send(&ClientFrame::Presence { blob });
         }
     }
 
-    /// The names of the others looking at `doc` now (not `me`).
-    pub fn here(&self, doc: DocId, me: &str) -> Vec<String> {
+    /// The others looking at `doc` now (not `me`): their names, and the part each is editing
+    /// if they said.
+    pub fn here(&self, doc: DocId, me: &str) -> Vec<(String, Option<String>)> {
         let now = js_sys::Date::now();
         self.presence.with(|all| {
             all.iter()
                 .filter(|h| h.doc == doc && h.person != me && h.until_ms > now)
-                .map(|h| h.name.clone())
+                .map(|h| (h.name.clone(), h.at.clone()))
                 .collect()
         })
     }

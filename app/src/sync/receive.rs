@@ -21,6 +21,8 @@ pub(super) struct Here {
     pub(super) doc: DocId,
     pub(super) person: String,
     pub(super) name: String,
+    /// The part of the document they are editing, if they said.
+    pub(super) at: Option<String>,
     pub(super) until_ms: f64,
 }
 
@@ -28,6 +30,9 @@ pub(super) struct Here {
 pub(super) struct Announcement {
     pub(super) person: String,
     pub(super) name: String,
+    /// Where in the document (a canvas field's key): older versions send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) at: Option<String>,
 }
 
 /// How long an announcement counts for.
@@ -46,6 +51,8 @@ impl Engine {
             },
             person: said.person,
             name: said.name,
+            // A part's key is short; anything else is not one.
+            at: said.at.filter(|at| at.len() <= 64),
             until_ms: js_sys::Date::now() + PRESENCE_MS,
         };
         self.sync.presence.update(|all| {

@@ -2,6 +2,8 @@
 // resolve, presence shows who is there, changes since the last look are marked, and another
 // group cannot open it.
 import { test, expect } from "@playwright/test";
+import { join } from "node:path";
+import { ARTIFACTS } from "../support/env.js";
 import { Person } from "../support/people.js";
 
 const believe = (person) => person.page.getByRole("textbox", { name: "We believe that…" });
@@ -73,5 +75,65 @@ test("two members edit one canvas offline; reconnected, both see both edits", as
     await expect(aiko.page.getByRole("alert")).toHaveText(/belongs to a home group you are not in/);
   } finally {
     await Promise.all([maya.close(), sam.close(), aiko.close()]);
+  }
+});
+
+test("the canvas as a board: each box says who wrote it last, its open comments and who is in it now", async ({ browser, baseURL }) => {
+  const maya = await Person.open(browser, baseURL);
+  const sam = await Person.open(browser, baseURL);
+  try {
+    await maya.createGroup("Nordics Rising", "Maya");
+    await sam.joinGroup(await maya.inviteLink(), "Sam");
+    await maya.page.goto("/experiment");
+    await maya.page.waitForURL(/\/canvas\/[0-9a-f]{64}\/[0-9a-f]{64}$/);
+    const canvasPath = new URL(maya.page.url()).pathname;
+    await maya.page.getByRole("textbox", { name: "What problem am I personally motivated to solve?" }).fill("Older fans never try streaming.");
+    await expect(maya.page.getByTestId("written-problem")).toHaveText(/^Last written by Maya · /);
+    await maya.synced();
+
+    // Sam's board: what the problem box says and who wrote it.
+    await sam.page.goto(canvasPath);
+    await sam.page.getByRole("button", { name: "Board" }).click();
+    const card = (person, title) =>
+      person.page.getByTestId("board").getByRole("listitem").filter({ has: person.page.getByRole("heading", { name: title, exact: true }) });
+    await expect(card(sam, "The problem")).toContainText("Older fans never try streaming.");
+    await expect(card(sam, "The problem")).toContainText(/Last written by Maya · /);
+    await expect(card(sam, "Test card")).toContainText("Not written yet");
+    await expect(sam.page.getByTestId("board").getByRole("listitem")).toHaveCount(6);
+    expect(await sam.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await sam.page.screenshot({ path: join(ARTIFACTS, "canvas-board-390x844.png"), fullPage: true });
+
+    // Sam opens the test card from the board and starts writing: Maya sees where Sam is.
+    await card(sam, "Test card").getByRole("button", { name: "Open test card" }).click();
+    await believe(sam).focus();
+    await maya.page.getByRole("button", { name: "Board" }).click();
+    await expect(card(maya, "Test card")).toContainText("Sam is editing", { timeout: 20_000 });
+    await expect(card(maya, "The problem")).not.toContainText("is editing");
+    await card(maya, "Test card").getByRole("button", { name: "Open test card" }).click();
+    await expect(maya.page.getByTestId("editing-we_believe")).toHaveText("Sam is editing", { timeout: 20_000 });
+    await believe(sam).fill("fans will pay for early access");
+    await expect(maya.page.getByTestId("written-we_believe")).toHaveText(/^Last written by Sam · /, { timeout: 20_000 });
+    await expect(believe(maya)).toHaveValue("fans will pay for early access");
+    // Sam moves on: Maya no longer sees Sam in that field.
+    await sam.page.getByRole("button", { name: "Board" }).click();
+    await expect(maya.page.getByTestId("editing-we_believe")).toHaveText("", { timeout: 20_000 });
+
+    // An open comment shows on the board until it is resolved.
+    await maya.page.getByRole("button", { name: "One box at a time" }).click();
+    const comments = maya.page.locator(".field", { has: believe(maya) }).locator("details.comments");
+    await comments.locator("summary").click();
+    await maya.page.getByLabel("Comment on “We believe that…”").fill("Which markets first?");
+    await maya.page.getByLabel("Comment on “We believe that…”").press("Enter");
+    await expect(card(sam, "Test card")).toContainText("1 open comment", { timeout: 20_000 });
+    await comments.getByRole("button", { name: "Resolve" }).click();
+    await expect(card(sam, "Test card")).toContainText("No open comments", { timeout: 20_000 });
+
+    // On a wide screen the board has three columns.
+    await sam.page.setViewportSize({ width: 1280, height: 900 });
+    const columns = await sam.page.getByTestId("board").evaluate((b) => getComputedStyle(b).gridTemplateColumns.split(" ").length);
+    expect(columns).toBe(3);
+    await sam.page.screenshot({ path: join(ARTIFACTS, "canvas-board-1280x900.png"), fullPage: true });
+  } finally {
+    await Promise.all([maya.close(), sam.close()]);
   }
 });
