@@ -125,7 +125,7 @@ fn PairView(space: SpaceId, handle: DocHandle<CoachingDoc>, side: Owner) -> impl
                                 let due = if a.due.is_empty() {
                                     String::new()
                                 } else {
-                                    format!(", due {}", a.due)
+                                    format!(", due {}", platform::due_day(&a.due))
                                 };
                                 view! {
                                     <li class:done=a.done>
@@ -673,7 +673,9 @@ pub fn CoacheePage() -> impl IntoView {
                 };
                 let notes = repo.handle::<amplify::Notes>(amplify::DocId::CoachNotes(space));
                 let shared = move || { repo.shared_entries(space) };
+                let name = move || handle.with(|c| c.pair().participant_name);
                 view! {
+                    <h1 dir="auto">{name}</h1>
                     <SectionLinks sections=vec![
                         ("shared-heading".to_owned(), "Shared entries"),
                         (format!("actions-{space}"), "Actions"),

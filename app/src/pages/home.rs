@@ -161,7 +161,7 @@ fn ParticipantHome() -> impl IntoView {
                                         if action.due.is_empty() {
                                             String::new()
                                         } else {
-                                            format!(" (due {})", action.due)
+                                            format!(" (due {})", platform::due_day(&action.due))
                                         },
                                     );
                                     let input_id = format!("due-{id}");

@@ -72,6 +72,30 @@ pub fn long_date(date: Date) -> String {
     js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
 }
 
+/// "Wed 2 Dec" (and the year when it is not this one), in the reader's language: a calendar
+/// date such as a due date.
+pub fn day(date: Date, today: Date) -> String {
+    let short = JsValue::from_str("short");
+    let mut fields = vec![
+        ("weekday", short.clone()),
+        ("day", JsValue::from_str("numeric")),
+        ("month", short),
+        ("timeZone", JsValue::from_str("UTC")),
+    ];
+    if date.year != today.year {
+        fields.push(("year", JsValue::from_str("numeric")));
+    }
+    let options: Object = js_object(&fields).unchecked_into();
+    // Noon UTC on that date: the same calendar day in every time zone.
+    let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
+    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
+}
+
+/// A stored `2026-12-02` as [`day`] writes it (as stored if it does not read as a date).
+pub fn due_day(stored: &str) -> String {
+    Date::parse(stored).map_or_else(|| stored.to_owned(), |date| day(date, now().local_date()))
+}
+
 /// "2 Dec", in the reader's language and time zone (the moment `ms` since the epoch).
 pub fn short_date(ms: i64) -> String {
     let options: Object =

@@ -160,7 +160,7 @@ test("at 200% text size the first steps fit a 390 px phone", async ({ page }) =>
   await expect(card(page)).toBeVisible();
   expect(await step(page, "Your name").getByLabel("Your name").evaluate((e) => parseFloat(getComputedStyle(e).fontSize))).toBe(32);
   await fitsThePhone(page);
-  await page.screenshot({ path: join(ARTIFACTS, "getting-started-200-percent-text-390x844.png"), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, "getting-started-200-percent-text-390x844.png") });
   // Only the step to do now is open; another opens from its title, with the keyboard too.
   await expect(page.getByRole("button", { name: "I have kept it" })).toBeHidden();
   await step(page, "Keep your recovery code").locator("summary").focus();
@@ -168,5 +168,5 @@ test("at 200% text size the first steps fit a 390 px phone", async ({ page }) =>
   await page.getByRole("button", { name: "I have kept it" }).click();
   await expect(page.locator("#start-group-a")).toBeVisible();
   await fitsThePhone(page);
-  await page.screenshot({ path: join(ARTIFACTS, "getting-started-check-200-percent-text-390x844.png"), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, "getting-started-check-200-percent-text-390x844.png") });
 });
