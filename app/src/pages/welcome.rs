@@ -41,12 +41,15 @@ pub fn GettingStarted() -> impl IntoView {
     });
     let installed = RwSignal::new(platform::installed() || platform::remembered::<String>(INSTALL).is_some());
     let installing = RwSignal::new(platform::installing());
-    platform::on_install_change(move |event| {
-        installing.set(platform::installing());
-        if event == "appinstalled" {
-            platform::remember(INSTALL, &"installed");
-            installed.set(true);
-        }
+    // The browser offers to install (index.html passes its invitation on), or says it did.
+    let offered = window_event_listener_untyped("amplify-installable", move |_| installing.set(platform::installing()));
+    let done_installing = window_event_listener_untyped("appinstalled", move |_| {
+        platform::remember(INSTALL, &"installed");
+        installed.set(true);
+    });
+    on_cleanup(move || {
+        offered.remove();
+        done_installing.remove();
     });
     // `None` until asked; then whether the browser keeps the data (`None` inside: it cannot
     // be asked, and the recovery code is the only backup).

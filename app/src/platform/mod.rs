@@ -311,21 +311,6 @@ pub async fn prompt_install() -> Option<bool> {
     Some(outcome == "accepted")
 }
 
-/// Calls `then` with the event's name when the browser offers to install the app
-/// (`amplify-installable`), or says it was installed (`appinstalled`).
-pub fn on_install_change(then: impl Fn(&str) + 'static) {
-    let Some(window) = web_sys::window() else { return };
-    let then = std::rc::Rc::new(then);
-    for event in ["amplify-installable", "appinstalled"] {
-        let then = then.clone();
-        let listener = Closure::<dyn Fn()>::new(move || then(event));
-        if window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref()).is_ok() {
-            // Lives as long as the page.
-            listener.forget();
-        }
-    }
-}
-
 /// Opens the system's share sheet with `text`; `Some(shared)` once the person chose (or
 /// closed it), `None` where there is no share sheet.
 pub async fn share_text(title: &str, text: &str) -> Option<bool> {
