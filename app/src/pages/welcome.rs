@@ -42,7 +42,8 @@ pub fn GettingStarted() -> impl IntoView {
     let installed = RwSignal::new(platform::installed() || platform::remembered::<String>(INSTALL).is_some());
     let installing = RwSignal::new(platform::installing());
     // The browser offers to install (index.html passes its invitation on), or says it did.
-    let offered = window_event_listener_untyped("amplify-installable", move |_| installing.set(platform::installing()));
+    let offered =
+        window_event_listener_untyped("amplify-installable", move |_| installing.set(platform::installing()));
     let done_installing = window_event_listener_untyped("appinstalled", move |_| {
         platform::remember(INSTALL, &"installed");
         installed.set(true);
