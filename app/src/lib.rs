@@ -91,10 +91,16 @@ pub fn App() -> impl IntoView {
 
     // A phone may kill a hidden tab without warning: save the moment the page is hidden.
     // Listeners for the life of the app: their handles are never used to remove them.
-    let _forever = window_event_listener(ev::pagehide, move |_| spawn_local(repo.flush_all()));
+    // The unsaved edits are also kept in localStorage at once, in case the page is gone before
+    // those writes commit; the next start stores them.
+    let _forever = window_event_listener(ev::pagehide, move |_| {
+        repo.rescue_all();
+        spawn_local(repo.flush_all());
+    });
     let _forever = window_event_listener(ev::visibilitychange, move |_| {
         let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
         if hidden {
+            repo.rescue_all();
             spawn_local(repo.flush_all());
         } else {
             update.check();

@@ -69,7 +69,13 @@ pub(super) struct State {
     /// A record of this document could not be read here (now or on an earlier start), and the
     /// relay has not yet sent everything it holds for it.
     pub(super) awaiting_relay: bool,
+    /// The heads of the edits kept in localStorage by [`Core::rescue`]: the save that stores
+    /// exactly them clears that copy.
+    pub(super) rescued: Option<Vec<ChangeHash>>,
 }
+
+/// Where [`Core::rescue`] keeps a document's unsaved edits: this prefix, then its key.
+const RESCUE: &str = "amplify.rescue.";
 
 /// A document of kind `M` held by this device. `Copy`, so views can capture it freely.
 ///
@@ -122,6 +128,7 @@ impl<M: Model + 'static> DocHandle<M> {
             timer: None,
             retry_delay: Duration::from_secs(2),
             awaiting_relay: false,
+            rescued: None,
         };
         let core = Core {
             state: StoredValue::new_local(Rc::new(RefCell::new(state))),
@@ -266,6 +273,38 @@ impl Core {
         }
     }
 
+    /// Keeps the edits not yet on storage in localStorage, at once: a page being unloaded
+    /// (a reload, the app swiped away) may end before an IndexedDB write commits, while a
+    /// localStorage write is done when the call returns. The next load applies them
+    /// ([`Core::take_rescued`]); the save that stores them clears the copy.
+    pub(super) fn rescue(&self) {
+        if self.health.get_untracked() == Health::Loading {
+            return;
+        }
+        let shared = self.shared();
+        let mut state = shared.borrow_mut();
+        if state.storage.is_none() {
+            return;
+        }
+        let persisted = state.persisted.clone();
+        let bytes = state.model.doc_mut().save_after(&persisted);
+        if bytes.is_empty() {
+            return;
+        }
+        state.rescued = Some(state.model.doc_mut().heads());
+        crate::platform::remember(&format!("{RESCUE}{}", state.key), &bytes);
+    }
+
+    /// Edits [`Core::rescue`] kept for the document `key` on an earlier visit, if any.
+    pub(super) fn take_rescued(key: &str) -> Option<Vec<u8>> {
+        crate::platform::remembered(&format!("{RESCUE}{key}"))
+    }
+
+    /// Drops the rescued copy of the document `key` (its edits are on storage).
+    pub(super) fn forget_rescued(key: &str) {
+        crate::platform::forget_remembered(&format!("{RESCUE}{key}"));
+    }
+
     /// Saves pending edits now, instead of after the debounce.
     pub(super) async fn flush(self) {
         let shared = self.shared();
@@ -347,6 +386,10 @@ impl Core {
         }
         let appended = {
             let mut state = shared.borrow_mut();
+            if state.rescued.as_ref() == Some(&heads) {
+                state.rescued = None;
+                Core::forget_rescued(&state.key);
+            }
             state.persisted = heads;
             state.appended += bytes.len();
             state.appended

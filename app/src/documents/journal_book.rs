@@ -246,6 +246,13 @@ impl JournalBook {
         self.volumes.get().iter().map(|v| v.handle.save_state()).collect()
     }
 
+    /// Keeps every volume's unsaved edits in localStorage at once (see `Core::rescue`).
+    pub fn rescue(self) {
+        for volume in self.volumes.get_untracked() {
+            volume.handle.core.rescue();
+        }
+    }
+
     /// Saves every volume's pending edits, then keeps the changed months' lists for the next
     /// start.
     pub async fn flush(self) {

@@ -109,6 +109,25 @@ impl Core {
             if let Err(e) = state.model.doc_mut().merge(early.doc_mut()) {
                 warn(&format!("edits made while {} was loading could not be merged: {e}", state.doc));
             }
+            // Edits the last visit kept in localStorage because the page went before they were
+            // stored (see `Core::rescue`): stored by the save below, which then drops the copy.
+            if let Some(rescued) = Core::take_rescued(&key) {
+                let stored = state.model.doc_mut().heads();
+                match state.model.doc_mut().apply(&rescued) {
+                    Ok(()) if state.model.doc_mut().heads() != stored => {
+                        state.rescued = Some(state.model.doc_mut().heads());
+                    }
+                    // Waiting for an earlier change that is not here (a damaged record): kept
+                    // until it arrives.
+                    Ok(()) if !state.model.doc_mut().missing_deps().is_empty() => {}
+                    // Already stored (the write did finish): nothing to keep.
+                    Ok(()) => Core::forget_rescued(&key),
+                    Err(e) => {
+                        warn(&format!("edits kept for {} could not be read: {e}", state.doc));
+                        Core::forget_rescued(&key);
+                    }
+                }
+            }
             state.model.doc_mut().heads() != before
         };
         if edited_before_load {

@@ -253,6 +253,16 @@ impl Repo {
             .collect()
     }
 
+    /// Keeps every document's unsaved edits in localStorage, synchronously, for a page that
+    /// may be gone before [`Repo::flush_all`]'s writes commit (see `Core::rescue`).
+    pub fn rescue_all(self) {
+        self.journal.rescue();
+        self.profile.core.rescue();
+        for (_, target) in self.docs.get_untracked() {
+            target.rescue();
+        }
+    }
+
     /// Saves every document's pending edits now (before a reload, or when the page hides).
     ///
     /// Every save starts at once, in the same turn: a page being unloaded runs no more than

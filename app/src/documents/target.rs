@@ -119,6 +119,11 @@ impl Target {
         self.core().flush().await;
     }
 
+    /// See [`Core::rescue`].
+    pub fn rescue(self) {
+        self.core().rescue();
+    }
+
     pub async fn relay_sent_everything(self) {
         self.core().relay_sent_everything().await;
     }

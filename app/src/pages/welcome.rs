@@ -327,28 +327,8 @@ fn CodeStep(
                                 )}
                             </p>
                             <div class="code-groups">
-                                <label for="start-group-a">{format!("Group {a}")}</label>
-                                <input
-                                    id="start-group-a"
-                                    type="text"
-                                    autocomplete="off"
-                                    autocapitalize="characters"
-                                    spellcheck="false"
-                                    maxlength="6"
-                                    prop:value=move || answers.0.get()
-                                    on:input=move |ev| answers.0.set(event_target_value(&ev))
-                                />
-                                <label for="start-group-b">{format!("Group {b}")}</label>
-                                <input
-                                    id="start-group-b"
-                                    type="text"
-                                    autocomplete="off"
-                                    autocapitalize="characters"
-                                    spellcheck="false"
-                                    maxlength="6"
-                                    prop:value=move || answers.1.get()
-                                    on:input=move |ev| answers.1.set(event_target_value(&ev))
-                                />
+                                <GroupField id="start-group-a" n=a value=answers.0 />
+                                <GroupField id="start-group-b" n=b value=answers.1 />
                             </div>
                             <div class="actions">
                                 <button type="submit">"Check"</button>
@@ -460,5 +440,23 @@ fn StorageStep(persisted: RwSignal<Option<Option<bool>>>, message: RwSignal<Stri
             </p>
             <button on:click=protect>"Protect my data"</button>
         </Step>
+    }
+}
+
+/// One group of the recovery code, typed back.
+#[component]
+fn GroupField(id: &'static str, n: usize, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label for=id>{format!("Group {n}")}</label>
+        <input
+            id=id
+            type="text"
+            autocomplete="off"
+            autocapitalize="characters"
+            spellcheck="false"
+            maxlength="6"
+            prop:value=move || value.get()
+            on:input=move |ev| value.set(event_target_value(&ev))
+        />
     }
 }

@@ -36,53 +36,33 @@ pub fn day_label(date: Date, today: Date) -> String {
     match today.days() - date.days() {
         0 => "Today".to_owned(),
         1 => "Yesterday".to_owned(),
-        _ => {
-            let long = JsValue::from_str("long");
-            let mut fields = vec![
-                ("weekday", long.clone()),
-                ("day", JsValue::from_str("numeric")),
-                ("month", long),
-                // Noon UTC on that date: the same calendar day in every time zone we format in.
-                ("timeZone", JsValue::from_str("UTC")),
-            ];
-            if date.year != today.year {
-                fields.push(("year", JsValue::from_str("numeric")));
-            }
-            let options: Object = js_object(&fields).unchecked_into();
-            let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
-            js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
-        }
+        _ => calendar_date(date, "long", date.year != today.year),
     }
 }
 
 /// "Wednesday 2 December 2026", in the reader's language and the order their locale writes
 /// dates in.
 pub fn long_date(date: Date) -> String {
-    let long = JsValue::from_str("long");
-    let options: Object = js_object(&[
-        ("weekday", long.clone()),
-        ("day", JsValue::from_str("numeric")),
-        ("month", long),
-        ("year", JsValue::from_str("numeric")),
-        ("timeZone", JsValue::from_str("UTC")),
-    ])
-    .unchecked_into();
-    // Noon UTC on that date: the same calendar day in every time zone.
-    let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
-    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
+    calendar_date(date, "long", true)
 }
 
 /// "Wed 2 Dec" (and the year when it is not this one), in the reader's language: a calendar
 /// date such as a due date.
 pub fn day(date: Date, today: Date) -> String {
-    let short = JsValue::from_str("short");
+    calendar_date(date, "short", date.year != today.year)
+}
+
+/// A calendar date with its weekday, in the reader's language: the weekday and month `long`
+/// or `short`, with the year or not.
+fn calendar_date(date: Date, width: &str, with_year: bool) -> String {
+    let width = JsValue::from_str(width);
     let mut fields = vec![
-        ("weekday", short.clone()),
+        ("weekday", width.clone()),
         ("day", JsValue::from_str("numeric")),
-        ("month", short),
+        ("month", width),
         ("timeZone", JsValue::from_str("UTC")),
     ];
-    if date.year != today.year {
+    if with_year {
         fields.push(("year", JsValue::from_str("numeric")));
     }
     let options: Object = js_object(&fields).unchecked_into();
@@ -343,6 +323,11 @@ pub fn remember<T: Serialize>(key: &str, value: &T) {
     if let Err(e) = LocalStorage::set(key, value) {
         warn(&format!("could not remember {key}: {e}"));
     }
+}
+
+/// Drops a value [`remember`] kept.
+pub fn forget_remembered(key: &str) {
+    LocalStorage::delete(key);
 }
 
 /// Resolves after `duration`, on the browser's event loop.

@@ -133,6 +133,32 @@ test("a tap is kept even when the page is left straight after it", async ({ page
   await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
 });
 
+test("edits the page had no time to store come back after the reload", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Before the train left.");
+  await journal.entries.getByRole("link").first().click();
+  // From here IndexedDB takes no writes, as when a page is gone before its writes commit
+  // (a reload, the app swiped away a moment after a tap).
+  await page.evaluate(() => {
+    const never = () => Object.assign(new EventTarget(), { readyState: "pending" });
+    IDBObjectStore.prototype.put = never;
+    IDBObjectStore.prototype.add = never;
+  });
+  await journal.setEnergy("Energised");
+  await journal.body.fill("Before the train left. Written in the tunnel.");
+  await page.reload();
+  await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
+  await expect(journal.body).toHaveValue("Before the train left. Written in the tunnel.");
+  await journal.saved();
+  // Stored now: the copy kept for the reload is gone, and the edits stay.
+  const kept = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("amplify.rescue.")));
+  await expect.poll(kept).toEqual([]);
+  await page.reload();
+  await expect(journal.body).toHaveValue("Before the train left. Written in the tunnel.");
+  await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
+});
+
 test("jump to a month: the list shows that month alone, and every month again", async ({ page }) => {
   const journal = new JournalPage(page);
   // Written in September, on the browser's clock; then today.
