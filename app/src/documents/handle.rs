@@ -278,7 +278,9 @@ impl Core {
     /// localStorage write is done when the call returns. The next load applies them
     /// ([`Core::take_rescued`]); the save that stores them clears the copy.
     pub(super) fn rescue(&self) {
-        if self.health.get_untracked() == Health::Loading {
+        // Only a document that loaded: before that (or when its bytes could not be read) there
+        // is no stored state to add to, and the whole document would be copied.
+        if !matches!(self.health.get_untracked(), Health::Ready | Health::Damaged { .. }) {
             return;
         }
         let shared = self.shared();
