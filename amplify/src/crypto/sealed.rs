@@ -25,6 +25,24 @@ pub struct Payload {
     pub bytes: Vec<u8>,
 }
 
+impl Payload {
+    /// Folds the changes queued for one document into one payload, in order (automerge loads
+    /// concatenated changes as it loads each): what a device's outbox sends after a spell
+    /// offline instead of one blob per save. `None` if there are none, if any is not changes,
+    /// or if they belong to different documents.
+    pub fn fold(payloads: impl IntoIterator<Item = Payload>) -> Option<Payload> {
+        let mut payloads = payloads.into_iter();
+        let mut folded = payloads.next().filter(|p| p.kind == PayloadKind::Changes)?;
+        for p in payloads {
+            if p.kind != PayloadKind::Changes || p.doc != folded.doc {
+                return None;
+            }
+            folded.bytes.extend_from_slice(&p.bytes);
+        }
+        Some(folded)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadKind {
     Changes,

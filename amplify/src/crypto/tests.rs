@@ -166,3 +166,28 @@ fn a_governed_blob_opens_only_with_its_epochs_key_and_its_epoch_cannot_be_swappe
     let wire = crate::wire::encode_sealed(&blob);
     assert_eq!(crate::wire::decode_sealed(&wire), Ok(blob));
 }
+
+#[test]
+fn folded_changes_load_as_the_saves_they_fold() {
+    use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
+    let mut doc = AutoCommit::new();
+    let saves: Vec<Payload> = (0..5)
+        .map(|i| {
+            let heads = doc.get_heads();
+            doc.put(ROOT, format!("edit {i}"), i).unwrap();
+            Payload { doc: "journal/2026-11".to_owned(), kind: PayloadKind::Changes, bytes: doc.save_after(&heads) }
+        })
+        .collect();
+    let folded = Payload::fold(saves.clone()).expect("changes to one document fold");
+    let mut elsewhere = AutoCommit::new();
+    elsewhere.load_incremental(&folded.bytes).unwrap();
+    assert_eq!(elsewhere.get_heads(), doc.get_heads());
+    assert_eq!(elsewhere.length(ROOT), 5);
+
+    // Nothing folds across documents, with a snapshot, or from nothing.
+    let other = Payload { doc: "journal/2026-10".to_owned(), ..saves[0].clone() };
+    assert_eq!(Payload::fold([saves[0].clone(), other]), None);
+    let snapshot = Payload { kind: PayloadKind::Snapshot, ..saves[1].clone() };
+    assert_eq!(Payload::fold([saves[0].clone(), snapshot]), None);
+    assert_eq!(Payload::fold([]), None);
+}

@@ -339,24 +339,17 @@ impl Account {
     pub fn coalesce(&self, blobs: &[Sealed]) -> Option<Sealed> {
         let first = blobs.first()?;
         let space = self.space(first.space)?;
-        let mut doc: Option<String> = None;
-        let mut bytes = Vec::new();
+        let mut payloads = Vec::with_capacity(blobs.len());
         for blob in blobs {
             if blob.author != self.device.id() || blob.space != first.space || blob.doc != first.doc {
                 return None;
             }
-            let payload = match space.governed() {
+            payloads.push(match space.governed() {
                 Some(g) => g.open_own(blob)?,
                 None => space.open(blob).ok()?,
-            };
-            if payload.kind != PayloadKind::Changes
-                || doc.get_or_insert_with(|| payload.doc.clone()) != &payload.doc
-            {
-                return None;
-            }
-            bytes.extend_from_slice(&payload.bytes);
+            });
         }
-        space.seal(&self.device, &Payload { doc: doc?, kind: PayloadKind::Changes, bytes })
+        space.seal(&self.device, &Payload::fold(payloads)?)
     }
 
     /// What the person's other devices need to join the same spaces: every space but the
