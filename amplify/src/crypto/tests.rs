@@ -175,7 +175,11 @@ fn folded_changes_load_as_the_saves_they_fold() {
         .map(|i| {
             let heads = doc.get_heads();
             doc.put(ROOT, format!("edit {i}"), i).unwrap();
-            Payload { doc: "journal/2026-11".to_owned(), kind: PayloadKind::Changes, bytes: doc.save_after(&heads) }
+            Payload {
+                doc: "journal/2026-11".to_owned(),
+                kind: PayloadKind::Changes,
+                bytes: doc.save_after(&heads),
+            }
         })
         .collect();
     let folded = Payload::fold(saves.clone()).expect("changes to one document fold");
@@ -190,4 +194,30 @@ fn folded_changes_load_as_the_saves_they_fold() {
     let snapshot = Payload { kind: PayloadKind::Snapshot, ..saves[1].clone() };
     assert_eq!(Payload::fold([saves[0].clone(), snapshot]), None);
     assert_eq!(Payload::fold([]), None);
+}
+
+#[test]
+fn a_device_opens_its_own_queued_blobs_by_decryption_alone() {
+    let (space, device) = (SpaceSecret::generate().keys(), DeviceKey::generate());
+    let sealed = Sealed::seal(&space, &device, &space.admit(device.id()), &payload());
+    let key = std::slice::from_ref(&space.content);
+    assert_eq!(sealed.open_own(&space.content, key), Ok(payload()));
+
+    // The signature is not what it checks: a blob that would not verify still opens here...
+    let mut unsigned = sealed.clone();
+    unsigned.signature = [0; 64];
+    assert_eq!(unsigned.open(&space), Err(SealError::BadSignature));
+    assert_eq!(unsigned.open_own(&space.content, key), Ok(payload()));
+    // ...but decryption is: another key, an altered ciphertext or header opens nothing.
+    let other = SpaceSecret::generate().keys();
+    assert_eq!(
+        sealed.open_own(&other.content, std::slice::from_ref(&other.content)),
+        Err(SealError::Undecryptable)
+    );
+    let mut altered = sealed.clone();
+    altered.ciphertext[0] ^= 1;
+    assert_eq!(altered.open_own(&space.content, key), Err(SealError::Undecryptable));
+    let mut moved = sealed.clone();
+    moved.doc = space.content.doc_ref("journal/2026-10");
+    assert_eq!(moved.open_own(&space.content, key), Err(SealError::Undecryptable));
 }

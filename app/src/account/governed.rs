@@ -138,7 +138,7 @@ impl Governed {
     pub fn open_own(&self, blob: &Sealed) -> Option<Payload> {
         let refs = self.refs()?;
         let keys: Vec<ContentKey> = self.keys.get(&blob.epoch)?.iter().map(EpochKey::content).collect();
-        blob.open_governed(&refs, &keys).ok()
+        blob.open_own(&refs, &keys).ok()
     }
 
     /// Whether `author` may write `doc`: in a cohort only the programme team (its admins)

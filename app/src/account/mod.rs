@@ -166,6 +166,18 @@ impl Joined {
         }
     }
 
+    /// Opens a blob this device sealed here and kept in its outbox (see [`Sealed::open_own`]).
+    fn open_own(&self, blob: &Sealed) -> Option<Payload> {
+        match &self.access {
+            Access::Member(_) => {
+                let content = &self.keys.as_ref()?.content;
+                blob.open_own(content, std::slice::from_ref(content)).ok()
+            }
+            Access::Reader(_) => None,
+            Access::Governed(g) => g.open_own(blob),
+        }
+    }
+
     /// Seals `payload` as `device`; `None` if this device may not write it here.
     fn seal(&self, device: &DeviceKey, payload: &Payload) -> Option<Sealed> {
         if !self.can_write() {
@@ -344,10 +356,7 @@ impl Account {
             if blob.author != self.device.id() || blob.space != first.space || blob.doc != first.doc {
                 return None;
             }
-            payloads.push(match space.governed() {
-                Some(g) => g.open_own(blob)?,
-                None => space.open(blob).ok()?,
-            });
+            payloads.push(space.open_own(blob)?);
         }
         space.seal(&self.device, &Payload::fold(payloads)?)
     }

@@ -15,6 +15,33 @@ pub(super) struct Cursor {
     pub(super) seq: u64,
     /// What the newest snapshot on the relay covers.
     pub(super) covers: u64,
+    /// About the bytes of the blobs after that snapshot this device sent or read: once they
+    /// outweigh the whole document, a snapshot is due (see `Engine::snapshot_if_due`).
+    #[serde(default)]
+    pub(super) bytes: u64,
+    /// The whole document's size when last weighed against `bytes` (weighed again only once
+    /// `bytes` outgrow it).
+    #[serde(default)]
+    pub(super) whole: u64,
+}
+
+impl Cursor {
+    /// Moves past blob `seq` of `len` bytes (counted once, however often it comes back).
+    pub(super) fn past(&mut self, seq: u64, len: usize) {
+        if seq > self.seq {
+            self.bytes += len as u64;
+            self.seq = seq;
+        }
+    }
+
+    /// Moves past a snapshot covering the log up to `covers`: the log before it no longer counts.
+    pub(super) fn snapshot(&mut self, covers: u64) {
+        if covers > self.covers {
+            self.covers = covers;
+            self.bytes = 0;
+        }
+        self.seq = self.seq.max(covers);
+    }
 }
 
 impl Cursors {
@@ -62,6 +89,26 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn a_cursor_counts_each_blob_once_until_a_snapshot_covers_it() {
+        let mut cursor = Cursor::default();
+        cursor.past(1, 300);
+        cursor.past(2, 200);
+        // An acknowledgement repeated, a blob sent again: already counted.
+        cursor.past(2, 200);
+        cursor.past(1, 300);
+        assert_eq!((cursor.seq, cursor.bytes), (2, 500));
+        cursor.snapshot(2);
+        assert_eq!((cursor.seq, cursor.covers, cursor.bytes), (2, 2, 0));
+        cursor.past(3, 100);
+        // An older snapshot changes nothing.
+        cursor.snapshot(1);
+        assert_eq!((cursor.seq, cursor.covers, cursor.bytes), (3, 2, 100));
+        // Cursors kept before bytes were counted still load.
+        let old: Cursor = serde_json::from_str(r#"{"seq":4,"covers":1}"#).unwrap();
+        assert_eq!((old.seq, old.covers, old.bytes), (4, 1, 0));
+    }
+
+    #[wasm_bindgen_test]
     fn cursors_survive_a_round_trip_through_storage_and_ignore_damaged_keys() {
         let mut cursors = Cursors::default();
         cursors.entry(SPACE, DOC).seq = 3;
@@ -72,7 +119,7 @@ mod tests {
         back.0
             .get_mut(&SPACE.to_string())
             .unwrap()
-            .insert("not hex".to_owned(), Cursor { seq: 9, covers: 0 });
+            .insert("not hex".to_owned(), Cursor { seq: 9, ..Cursor::default() });
         assert_eq!(back.of_space(SPACE), [(DOC, 3)]);
     }
 }

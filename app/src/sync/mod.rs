@@ -79,6 +79,8 @@ pub struct SyncHandle {
 
 /// Upload a snapshot once a document's log has grown this far past the last one.
 const SNAPSHOT_EVERY: u64 = 100;
+/// ...or, past this many bytes, once it outweighs the whole document.
+const SNAPSHOT_BYTES: u64 = 8 * 1024;
 
 impl SyncHandle {
     pub fn new() -> SyncHandle {

@@ -158,14 +158,10 @@ impl Engine {
         {
             space = SpaceId::parse(&outgoing.space);
             if let (Some(space), true) = (space, outgoing.covers > 0) {
-                let mut cursors = self.cursors.borrow_mut();
-                let cursor = cursors.entry(space, doc);
-                cursor.covers = cursor.covers.max(seq);
+                self.cursors.borrow_mut().entry(space, doc).snapshot(seq);
                 self.snapshotting.borrow_mut().remove(&(space, doc));
             } else if let Some(space) = space {
-                let mut cursors = self.cursors.borrow_mut();
-                let cursor = cursors.entry(space, doc);
-                cursor.seq = cursor.seq.max(seq);
+                self.cursors.borrow_mut().entry(space, doc).past(seq, outgoing.bytes.len());
             }
         }
         if let Err(e) = self.storage.dequeue(&[request]).await {

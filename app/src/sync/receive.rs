@@ -93,9 +93,9 @@ impl Engine {
         }
         let mut cursors = self.cursors.borrow_mut();
         let cursor = cursors.entry(blob.space, blob.doc);
-        cursor.seq = cursor.seq.max(seq);
-        if let Some(covers) = snapshot {
-            cursor.covers = cursor.covers.max(covers);
+        match snapshot {
+            Some(covers) => cursor.snapshot(covers),
+            None => cursor.past(seq, blob.ciphertext.len()),
         }
     }
 

@@ -4,7 +4,7 @@
 use amplify::{Model, PayloadKind, SharedEntry, SpaceId};
 use wasm_bindgen::JsValue;
 
-use super::{SNAPSHOT_EVERY, cursors::Cursor, engine::Engine};
+use super::{SNAPSHOT_BYTES, SNAPSHOT_EVERY, cursors::Cursor, engine::Engine};
 use crate::{documents::Target, platform::warn};
 
 impl Engine {
@@ -53,8 +53,10 @@ impl Engine {
         self.snapshot_where(space, |target, cursor| (cursor.seq > 0).then(|| target.save_whole())).await;
     }
 
-    /// Queues a snapshot of each document whose log has grown far past its last one, so a new
-    /// device starts from it instead of replaying everything; and of each withdrawn shared
+    /// Queues a snapshot of each document whose log has grown far past its last one (by
+    /// [`SNAPSHOT_EVERY`] blobs, or by more bytes than the whole document and at least
+    /// [`SNAPSHOT_BYTES`], as automerge-repo compacts its storage), so a new device starts from
+    /// it instead of replaying everything and the relay keeps the document, not its history; and of each withdrawn shared
     /// entry at once, as a document with no history, so the relay drops every blob that held
     /// the entry's text.
     pub(super) async fn snapshot_if_due(&self, space: SpaceId) {
@@ -62,8 +64,15 @@ impl Engine {
             let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
             if withdrawn {
                 (cursor.seq > cursor.covers).then(|| SharedEntry::withdrawn().doc_mut().save())
+            } else if cursor.seq >= cursor.covers + SNAPSHOT_EVERY {
+                Some(target.save_whole())
+            } else if cursor.seq > cursor.covers && cursor.bytes > SNAPSHOT_BYTES.max(cursor.whole) {
+                // A few large blobs (a week offline, folded) weigh as much as many small ones.
+                let whole = target.save_whole();
+                cursor.whole = whole.len() as u64;
+                (cursor.bytes > cursor.whole).then_some(whole)
             } else {
-                (cursor.seq >= cursor.covers + SNAPSHOT_EVERY).then(|| target.save_whole())
+                None
             }
         })
         .await;
@@ -72,7 +81,11 @@ impl Engine {
     /// Queues, for each document of `space` this device writes, the snapshot `snapshot` gives
     /// (its bytes, or `None` for no snapshot now), covering the log up to the cursor; one at a
     /// time per document.
-    async fn snapshot_where(&self, space: SpaceId, snapshot: impl Fn(Target, &Cursor) -> Option<Vec<u8>>) {
+    async fn snapshot_where(
+        &self,
+        space: SpaceId,
+        snapshot: impl Fn(Target, &mut Cursor) -> Option<Vec<u8>>,
+    ) {
         let Some(account) = self.account() else { return };
         let Some(refs) = account.space(space).filter(|s| s.can_write()).and_then(|s| s.refs()) else {
             return;
@@ -84,8 +97,12 @@ impl Engine {
             if self.snapshotting.borrow().contains(&(space, doc)) {
                 continue;
             }
-            let cursor = self.cursors.borrow().get(space, doc);
-            let Some(bytes) = snapshot(target, &cursor) else { continue };
+            let mut cursor = self.cursors.borrow().get(space, doc);
+            let snapshot = snapshot(target, &mut cursor);
+            if cursor.whole != self.cursors.borrow().get(space, doc).whole {
+                self.cursors.borrow_mut().entry(space, doc).whole = cursor.whole;
+            }
+            let Some(bytes) = snapshot else { continue };
             let Some(outgoing) = self.seal(id, &bytes, PayloadKind::Snapshot, cursor.seq) else { continue };
             match self.storage.enqueue(&outgoing).await {
                 Ok(()) => {

@@ -24,10 +24,11 @@ async function queued(page) {
   );
 }
 
-async function storedBlobs(server) {
+async function metric(server, name) {
   const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: "Bearer batching" } })).text();
-  return Number(metrics.match(/^amplify_stored_blobs (\d+)$/m)[1]);
+  return Number(metrics.match(new RegExp(`^amplify_${name} (\\d+)$`, "m"))[1]);
 }
+const storedBlobs = (server) => metric(server, "stored_blobs");
 
 test("changes queued offline go out folded per document, exactly as written, across a reload", async ({ browser }) => {
   const server = await startServer({ port: 18796, dist: join(ROOT, "dist"), flags: ["--metrics-token", "batching"] });
@@ -79,6 +80,46 @@ test("changes queued offline go out folded per document, exactly as written, acr
   } finally {
     await phone.close();
     await laptop.close();
+    await stopServer(server);
+  }
+});
+
+test("a long spell offline, folded, is followed by a snapshot: the relay keeps the document, not its history", async ({
+  browser,
+}) => {
+  const server = await startServer({ port: 18803, dist: join(ROOT, "dist"), flags: ["--metrics-token", "batching"] });
+  const phone = await Person.open(browser, server.url);
+  try {
+    await phone.journal.ready();
+    await phone.journal.writeEntry("Before the flight.");
+    await phone.synced();
+    const before = await metric(server, "snapshots_accepted_total");
+
+    // Saved word by word: the history (one change per save) soon outweighs the month itself.
+    await phone.offline(true);
+    await phone.journal.newEntry();
+    const words = Array.from({ length: 48 }, (_, i) => `word${i}`);
+    for (const [i, word] of words.entries()) {
+      await phone.journal.body.pressSequentially(i ? ` ${word}` : word);
+      await phone.journal.saved();
+    }
+    await phone.journal.backToJournal();
+    await phone.offline(false);
+    await phone.synced();
+    await expect.poll(() => metric(server, "snapshots_accepted_total")).toBeGreaterThan(before);
+    await expect.poll(() => queued(phone.page)).toBe(0);
+
+    // A device that starts now reads the month from the snapshot, every word of it.
+    const laptop = await Person.open(browser, server.url);
+    try {
+      await laptop.linkTo(phone);
+      await laptop.page.getByText("word0 word1", { exact: false }).click();
+      await expect(laptop.journal.body).toHaveValue(words.join(" "));
+    } finally {
+      await laptop.close();
+    }
+  } finally {
+    await phone.close();
     await stopServer(server);
   }
 });
