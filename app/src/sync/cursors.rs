@@ -9,10 +9,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Cursors(pub(super) HashMap<String, HashMap<String, Cursor>>);
 
-#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(super) struct Cursor {
-    /// The last sequence number applied.
+    /// Every blob up to this sequence number is applied here (or was sent from here): a
+    /// snapshot this device makes covers the log up to it and no further.
     pub(super) seq: u64,
+    /// Blobs seen past a gap (this device's own, acknowledged before another device's blob
+    /// numbered just before them arrived): `seq` moves past them once the gap is filled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) ahead: Vec<u64>,
     /// What the newest snapshot on the relay covers.
     pub(super) covers: u64,
     /// About the bytes of the blobs after that snapshot this device sent or read: once they
@@ -25,12 +30,24 @@ pub(super) struct Cursor {
     pub(super) whole: u64,
 }
 
+/// Blobs kept past a gap at most; beyond, the gap is left for the next catch-up to fill (the
+/// relay sends the log again from `seq`).
+const AHEAD: usize = 256;
+
 impl Cursor {
-    /// Moves past blob `seq` of `len` bytes (counted once, however often it comes back).
+    /// Moves past blob `seq` of `len` bytes (counted once, however often it comes back). A
+    /// blob past a gap is noted, not moved to: a snapshot covering the gap would leave out
+    /// the changes in it, which the relay would then drop.
     pub(super) fn past(&mut self, seq: u64, len: usize) {
-        if seq > self.seq {
-            self.bytes += len as u64;
+        if seq <= self.seq || self.ahead.contains(&seq) {
+            return;
+        }
+        self.bytes += len as u64;
+        if seq == self.seq + 1 {
             self.seq = seq;
+            self.close_gaps();
+        } else if self.ahead.len() < AHEAD {
+            self.ahead.push(seq);
         }
     }
 
@@ -41,6 +58,14 @@ impl Cursor {
             self.bytes = 0;
         }
         self.seq = self.seq.max(covers);
+        self.close_gaps();
+    }
+
+    fn close_gaps(&mut self) {
+        self.ahead.retain(|&s| s > self.seq);
+        while let Some(i) = self.ahead.iter().position(|&s| s == self.seq + 1) {
+            self.seq = self.ahead.swap_remove(i);
+        }
     }
 }
 
@@ -49,7 +74,7 @@ impl Cursors {
         self.0
             .get(&space.to_string())
             .and_then(|docs| docs.get(&doc.to_string()))
-            .copied()
+            .cloned()
             .unwrap_or_default()
     }
 
@@ -103,6 +128,18 @@ mod tests {
         // An older snapshot changes nothing.
         cursor.snapshot(1);
         assert_eq!((cursor.seq, cursor.covers, cursor.bytes), (3, 2, 100));
+        // Another device's blob 4 arrives after this device's 5 and 6 were acknowledged: the
+        // cursor (and so any snapshot) waits for it, then moves past all three.
+        cursor.past(5, 10);
+        cursor.past(6, 10);
+        assert_eq!((cursor.seq, cursor.bytes), (3, 120));
+        cursor.past(4, 10);
+        assert_eq!((cursor.seq, cursor.bytes), (6, 130));
+        assert!(cursor.ahead.is_empty());
+        // A snapshot fills a gap too.
+        cursor.past(9, 10);
+        cursor.snapshot(8);
+        assert_eq!((cursor.seq, cursor.covers, cursor.bytes), (9, 8, 0));
         // Cursors kept before bytes were counted still load.
         let old: Cursor = serde_json::from_str(r#"{"seq":4,"covers":1}"#).unwrap();
         assert_eq!((old.seq, old.covers, old.bytes), (4, 1, 0));
