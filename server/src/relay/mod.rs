@@ -198,6 +198,33 @@ impl std::fmt::Debug for Hub {
 /// How long the writer waits with nothing to write before the store tidies up.
 const QUIET: Duration = Duration::from_secs(2);
 
+/// The most appends one group commit takes, and the most bytes: a transaction stays short
+/// and its memory bounded however large the blobs waiting are.
+const BATCH_APPENDS: usize = 512;
+const BATCH_BYTES: usize = 8 << 20;
+
+/// `first` and whatever else is waiting in `queue`, up to `appends` items or until they reach
+/// `bytes` (the first always goes, however large).
+fn gather<R>(
+    first: (Append, R),
+    queue: &std::sync::mpsc::Receiver<(Append, R)>,
+    appends: usize,
+    bytes: usize,
+) -> Vec<(Append, R)> {
+    let mut size = first.0.blob.len();
+    let mut batch = vec![first];
+    while batch.len() < appends && size < bytes {
+        match queue.try_recv() {
+            Ok(next) => {
+                size += next.0.blob.len();
+                batch.push(next);
+            }
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
 /// Semaphores count permits in `u32`; budgets are far below 4 GiB.
 fn permits(bytes: usize) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -230,13 +257,7 @@ impl Hub {
                         Err(RecvTimeoutError::Disconnected) => break,
                     };
                     untidy_writes.store(true, Ordering::Relaxed);
-                    let mut batch = vec![first];
-                    while batch.len() < 512 {
-                        match queue.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
+                    let batch = gather(first, &queue, BATCH_APPENDS, BATCH_BYTES);
                     let (items, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
                     for (reply, result) in replies.into_iter().zip(writer_store.append_many(&items)) {
                         let _ = reply.send(result);
@@ -348,5 +369,33 @@ impl Hub {
     async fn verify<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
         let _turn = self.verifiers.acquire().await.ok()?;
         tokio::task::spawn_blocking(f).await.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use amplify::DeviceId;
+
+    use super::*;
+
+    fn append(len: usize) -> (Append, ()) {
+        let (space, doc, author) = (SpaceId([1; 32]), DocRef([2; 16]), DeviceId([3; 32]));
+        (Append { space, doc, author, hash: [0; 32], blob: vec![0; len], max_docs: 1 }, ())
+    }
+
+    #[test]
+    fn a_group_commit_is_bounded_in_appends_and_in_bytes() {
+        let (send, queue) = std::sync::mpsc::channel();
+        for _ in 0..10 {
+            send.send(append(100)).unwrap();
+        }
+        // By count: the first and three more.
+        assert_eq!(gather(append(100), &queue, 4, usize::MAX).len(), 4);
+        // By bytes: 250 reached after the first and two more (300 bytes).
+        assert_eq!(gather(append(100), &queue, 512, 250).len(), 3);
+        // A first append larger than the budget still goes, alone.
+        assert_eq!(gather(append(1_000), &queue, 512, 250).len(), 1);
+        // Whatever is left, when the queue runs dry first.
+        assert_eq!(gather(append(100), &queue, 512, usize::MAX).len(), 1 + 10 - 3 - 2);
     }
 }
