@@ -72,7 +72,7 @@ pub use crate::{
     time::{Date, Moment, Month},
     wire::{
         ClientFrame, Fatal, MAX_AUTH_CERTS, MAX_SUBSCRIBE_CURSORS, Reject, RelayFrame, blob_frame,
-        decode_sealed, encode_sealed, snapshot_frame,
+        compact_frame, decode_sealed, encode_sealed, snapshot_frame,
     },
 };
 

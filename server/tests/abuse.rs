@@ -149,7 +149,12 @@ async fn an_auth_frame_carries_at_most_64_certificates() {
     let RelayFrame::Challenge { nonce } = client.recv().await else { panic!() };
     let signature = too_many.device.sign_challenge(&nonce);
     client
-        .send(&ClientFrame::Auth { device: too_many.device.id(), signature, certs: too_many.certs.clone() })
+        .send(&ClientFrame::Auth {
+            device: too_many.device.id(),
+            signature,
+            certs: too_many.certs.clone(),
+            compact: true,
+        })
         .await;
     let closed = client.closed().await;
     assert_eq!(closed.code, Some(4401));
@@ -263,7 +268,12 @@ async fn only_registered_spaces_store_and_the_client_is_told_before_its_welcome(
     let RelayFrame::Challenge { nonce } = client.recv().await else { panic!() };
     let signature = member.device.sign_challenge(&nonce);
     client
-        .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+        .send(&ClientFrame::Auth {
+            device: member.device.id(),
+            signature,
+            certs: member.certs.clone(),
+            compact: true,
+        })
         .await;
     assert_eq!(client.recv().await, RelayFrame::Unregistered { spaces: vec![space.id] });
     assert!(matches!(client.recv().await, RelayFrame::Welcome { .. }));

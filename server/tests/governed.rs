@@ -137,6 +137,7 @@ async fn removal_between(maya_at: &Relay, sam_at: &Relay) {
         device: sam.key.id(),
         signature: sam.key.sign_challenge(&nonce),
         certs: vec![],
+        compact: true,
     })
     .await;
     assert!(matches!(bare.recv().await, RelayFrame::Welcome { spaces, .. } if spaces == [space]));

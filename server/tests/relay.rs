@@ -45,6 +45,68 @@ async fn a_new_device_catches_up_then_receives_live_blobs() {
     relay.stop().await;
 }
 
+/// The blob frames a device gets when it follows `space`, as sent (the catch-up, then one
+/// live blob), having said whether it reads the compact form.
+async fn blob_frames_as(
+    relay: &Relay,
+    space: &amplify::SpaceKeys,
+    member: &Member,
+    compact: bool,
+) -> Vec<Vec<u8>> {
+    let mut socket = support::RawSocket::open(relay.addr).await;
+    let RelayFrame::Challenge { nonce } = socket.recv().await else { panic!("a challenge first") };
+    let signature = member.device.sign_challenge(&nonce);
+    socket
+        .send(&ClientFrame::Auth {
+            device: member.device.id(),
+            signature,
+            certs: member.certs.clone(),
+            compact,
+        })
+        .await;
+    while !matches!(socket.recv().await, RelayFrame::Welcome { .. }) {}
+    socket.send(&ClientFrame::Subscribe { space: space.id, cursors: vec![] }).await;
+    let mut frames = Vec::new();
+    loop {
+        let (opcode, payload) = socket.read_frame().await;
+        match RelayFrame::decode(&payload) {
+            _ if opcode != 2 => {}
+            Ok(RelayFrame::CaughtUp { .. }) => break,
+            Ok(RelayFrame::Blob { .. }) => frames.push(payload),
+            _ => {}
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn blobs_reach_each_device_in_the_form_it_reads_certificates_by_reference_or_in_full() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+    let mut phone = Client::connect(relay.addr, &maya).await;
+    let blob = maya.seal(&space, "group/notes", b"one");
+    assert!(matches!(phone.put(1, &blob).await, RelayFrame::Ack { seq: 1, .. }));
+
+    // A client from this version reads every blob 64 bytes lighter; one from before, in full.
+    let compact = blob_frames_as(&relay, &space, &sam, true).await;
+    let full = blob_frames_as(&relay, &space, &sam, false).await;
+    assert_eq!((compact.len(), full.len()), (1, 1));
+    assert_eq!((compact[0][0], full[0][0]), (14, 5));
+    assert_eq!(compact[0].len(), full[0].len() - 64);
+    for frame in [&compact[0], &full[0]] {
+        assert_eq!(RelayFrame::decode(frame), Ok(RelayFrame::Blob { seq: 1, blob: blob.clone() }));
+    }
+    // The same blob sent again in the other form is the same blob: stored once.
+    let mut old = vec![4];
+    old.extend_from_slice(&2u32.to_le_bytes());
+    old.extend_from_slice(&amplify::encode_sealed(&blob));
+    phone.send_raw(old).await;
+    assert!(matches!(phone.recv().await, RelayFrame::Ack { request: 2, seq: 1, .. }));
+    relay.stop().await;
+}
+
 #[tokio::test]
 async fn a_burst_of_puts_is_acknowledged_in_order_and_reaches_followers_even_if_its_writer_leaves() {
     let data = tempfile::tempdir().unwrap();
@@ -295,6 +357,7 @@ async fn wrong_credentials_are_closed_with_4401() {
             device: maya.device.id(),
             signature: impostor.sign_challenge(&nonce),
             certs: maya.certs.clone(),
+            compact: true,
         })
         .await;
     assert_eq!(client.closed().await.code, Some(4401));
@@ -307,6 +370,7 @@ async fn wrong_credentials_are_closed_with_4401() {
             device: impostor.id(),
             signature: impostor.sign_challenge(&nonce),
             certs: maya.certs.clone(),
+            compact: true,
         })
         .await;
     let closed = client.closed().await;

@@ -33,6 +33,10 @@ pub enum ClientFrame {
         device: DeviceId,
         signature: [u8; 64],
         certs: Vec<Cert>,
+        /// The client reads blobs in the compact form, each blob's certificate by reference (it
+        /// names the blob's own space and author, so they are not sent twice): every client
+        /// from this version on. Clients from before get the full form.
+        compact: bool,
     },
     /// Presents a certificate for one more space during the session (after joining one).
     Admit {
@@ -249,7 +253,7 @@ impl Fatal {
 
 mod binary;
 
-pub use self::binary::{blob_frame, decode_sealed, encode_sealed, snapshot_frame};
+pub use self::binary::{blob_frame, compact_frame, decode_sealed, encode_sealed, snapshot_frame};
 
 #[cfg(test)]
 mod tests;

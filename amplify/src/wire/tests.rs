@@ -37,6 +37,7 @@ fn client_frames(bytes: Vec<u8>) -> Vec<ClientFrame> {
             device: b.author,
             signature: [9; 64],
             certs: vec![b.cert, SpaceSecret::from_bytes([5; 32]).keys().reader_keys().admit(b.author)],
+            compact: true,
         },
         ClientFrame::Admit { cert: b.cert },
         ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 7), (DocRef([1; 16]), 0)] },
@@ -121,7 +122,12 @@ fn trailing_bytes_and_unknown_tags_are_refused() {
 #[test]
 fn auth_and_subscribe_carry_a_bounded_number_of_items() {
     let b = blob(vec![]);
-    let auth = |n: usize| ClientFrame::Auth { device: b.author, signature: [0; 64], certs: vec![b.cert; n] };
+    let auth = |n: usize| ClientFrame::Auth {
+        device: b.author,
+        signature: [0; 64],
+        certs: vec![b.cert; n],
+        compact: true,
+    };
     assert!(ClientFrame::decode(&auth(MAX_AUTH_CERTS).encode()).is_ok());
     assert_eq!(ClientFrame::decode(&auth(MAX_AUTH_CERTS + 1).encode()), Err(WireError::TooMany(65)));
     let subscribe = |n: usize| ClientFrame::Subscribe { space: b.space, cursors: vec![(b.doc, 1); n] };
@@ -139,4 +145,70 @@ fn a_made_up_list_length_does_not_allocate() {
     bytes.extend_from_slice(&[0; 96]);
     bytes.extend_from_slice(&u32::MAX.to_le_bytes());
     assert_eq!(ClientFrame::decode(&bytes), Err(WireError::Truncated));
+}
+
+/// A governed space's blob: its certificate is a bare claim the membership log checks.
+fn governed_blob() -> Sealed {
+    let space = SpaceSecret::from_bytes([7; 32]).keys();
+    let device = DeviceKey::from_bytes([4; 32]);
+    let payload = Payload { doc: "profile".into(), kind: PayloadKind::Changes, bytes: vec![1, 2, 3] };
+    Sealed::seal_governed(space.id, &space.content, 2, &space.content, &device, &payload)
+}
+
+#[test]
+fn blobs_travel_with_their_certificate_by_reference() {
+    for b in [blob(vec![1, 2, 3]), governed_blob()] {
+        // Relay frames: the same frame, 64 bytes shorter (the certificate's space and device).
+        for frame in [
+            RelayFrame::Blob { seq: 3, blob: b.clone() },
+            RelayFrame::Snapshot { covers: 4, blob: b.clone() },
+            RelayFrame::Presence { blob: b.clone() },
+        ] {
+            let full = frame.encode();
+            let compact = compact_frame(full.clone());
+            assert_eq!(compact.len(), full.len() - 64);
+            assert_ne!(compact[0], full[0]);
+            assert_eq!(RelayFrame::decode(&compact), Ok(frame));
+        }
+        // Client frames go compact, and the relay still reads a client from before.
+        let put = ClientFrame::Put { request: 7, blob: b.clone() };
+        let mut old = vec![4];
+        old.extend_from_slice(&7u32.to_le_bytes());
+        old.extend_from_slice(&encode_sealed(&b));
+        assert_eq!(put.encode().len(), old.len() - 64);
+        assert_eq!(ClientFrame::decode(&old), Ok(put.clone()));
+        assert_eq!(ClientFrame::decode(&put.encode()), Ok(put));
+    }
+    // Other frames pass through untouched; so do bytes that are not a blob frame.
+    for frame in relay_frames(vec![]) {
+        if !matches!(
+            frame,
+            RelayFrame::Blob { .. } | RelayFrame::Snapshot { .. } | RelayFrame::Presence { .. }
+        ) {
+            assert_eq!(compact_frame(frame.encode()), frame.encode());
+        }
+    }
+    assert_eq!(compact_frame(vec![5, 1, 2]), vec![5, 1, 2]);
+    assert_eq!(compact_frame(vec![]), Vec::<u8>::new());
+    // A client says which form it reads; one from before says nothing and gets the full form.
+    let b = blob(vec![]);
+    let auth =
+        |compact| ClientFrame::Auth { device: b.author, signature: [1; 64], certs: vec![b.cert], compact };
+    assert_eq!(ClientFrame::decode(&auth(false).encode()), Ok(auth(false)));
+    assert_eq!(auth(false).encode()[0], 1);
+}
+
+#[test]
+fn a_certificate_for_another_space_or_device_is_sent_as_it_is() {
+    // Such a blob never verifies; it keeps its certificate on the wire so the relay can say why.
+    let mut b = blob(vec![1]);
+    b.cert = SpaceSecret::from_bytes([9; 32]).keys().admit(b.author);
+    let put = ClientFrame::Put { request: 1, blob: b.clone() };
+    assert_eq!(ClientFrame::decode(&put.encode()), Ok(put));
+    let full = RelayFrame::Blob { seq: 1, blob: b.clone() }.encode();
+    assert_eq!(compact_frame(full.clone()), full);
+    b.cert = blob(vec![1]).cert;
+    b.cert.device = crate::DeviceId([9; 32]);
+    let presence = ClientFrame::Presence { blob: b };
+    assert_eq!(ClientFrame::decode(&presence.encode()), Ok(presence));
 }

@@ -205,7 +205,12 @@ impl Engine {
                         let Some(account) = self.account() else { return Ended::Closed("no account".into()) };
                         let signature = account.device.sign_challenge(&nonce);
                         let certs = account.spaces.iter().map(|s| s.cert).collect();
-                        self.send(&ClientFrame::Auth { device: account.device.id(), signature, certs });
+                        self.send(&ClientFrame::Auth {
+                            device: account.device.id(),
+                            signature,
+                            certs,
+                            compact: true,
+                        });
                     }
                     Ok(RelayFrame::Unregistered { spaces }) => {
                         self.unregistered.borrow_mut().extend(spaces);

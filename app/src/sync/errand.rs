@@ -40,6 +40,7 @@ impl Errand {
                     device: device.id(),
                     signature: device.sign_challenge(&nonce),
                     certs: certs.clone(),
+                    compact: true,
                 }),
                 RelayFrame::Welcome { spaces, .. } => {
                     errand.spaces = spaces;

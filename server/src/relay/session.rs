@@ -17,7 +17,7 @@ use std::{
 
 use amplify::{
     Cert, CertRole, ClientFrame, DeviceId, DocRef, Fatal, MAX_AUTH_CERTS, Reject, RelayFrame, Sealed,
-    SpaceId, SpaceRegistration, blob_frame, encode_sealed,
+    SpaceId, SpaceRegistration, blob_frame, compact_frame, encode_sealed,
     members::{MemberRole, Op},
     snapshot_frame, verify_challenge, verify_erase,
 };
@@ -112,6 +112,7 @@ where
         rejected: HashMap::new(),
         in_flight: VecDeque::new(),
         in_flight_bytes: 0,
+        compact: false,
     };
     let outcome = session.run(stream).await;
     // Puts the writer took are stored whether or not the client is still there: followers
@@ -228,6 +229,10 @@ struct Session {
     /// next frame meanwhile, so a burst of puts shares the writer's commits.
     in_flight: VecDeque<InFlight>,
     in_flight_bytes: usize,
+    /// The client reads blobs in the compact form (certificates by reference): every frame of
+    /// a blob goes through [`compact_frame`] on its way out. Clients from before get the full
+    /// form, as the relay keeps it.
+    compact: bool,
 }
 
 impl Session {
@@ -333,6 +338,7 @@ impl Session {
     }
 
     async fn send(&self, frame: Vec<u8>) -> Result<(), Stop> {
+        let frame = if self.compact { compact_frame(frame) } else { frame };
         let size = frame.len();
         self.send_message(Outbound::Binary(frame), size).await
     }
@@ -357,7 +363,7 @@ impl Session {
                 }
             }
         };
-        let Ok(ClientFrame::Auth { device, signature, certs }) = ClientFrame::decode(&first) else {
+        let Ok(ClientFrame::Auth { device, signature, certs, compact }) = ClientFrame::decode(&first) else {
             return Err(Closing::new(
                 Fatal::Unauthorized,
                 "expected an Auth frame (with at most 64 certificates)",
@@ -413,6 +419,7 @@ impl Session {
             );
         }
         self.device = Some(device);
+        self.compact = compact;
         if let Some(gate) = &self.gate {
             gate.authenticated();
         }

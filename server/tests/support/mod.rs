@@ -285,7 +285,12 @@ impl Client {
         let RelayFrame::Challenge { nonce } = client.try_recv().await? else { return None };
         let signature = member.device.sign_challenge(&nonce);
         client
-            .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+            .send(&ClientFrame::Auth {
+                device: member.device.id(),
+                signature,
+                certs: member.certs.clone(),
+                compact: true,
+            })
             .await;
         loop {
             match client.try_recv().await? {
@@ -313,7 +318,12 @@ impl Client {
         let RelayFrame::Challenge { nonce } = client.recv().await else { panic!("expected a challenge") };
         let signature = member.device.sign_challenge(&nonce);
         client
-            .send(&ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() })
+            .send(&ClientFrame::Auth {
+                device: member.device.id(),
+                signature,
+                certs: member.certs.clone(),
+                compact: true,
+            })
             .await;
         loop {
             match client.recv().await {
@@ -565,8 +575,13 @@ impl RawSocket {
         use tokio::io::AsyncWriteExt;
         let Some(RelayFrame::Challenge { nonce }) = self.try_recv().await else { return false };
         let signature = member.device.sign_challenge(&nonce);
-        let auth =
-            ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone() }.encode();
+        let auth = ClientFrame::Auth {
+            device: member.device.id(),
+            signature,
+            certs: member.certs.clone(),
+            compact: true,
+        }
+        .encode();
         let mut out = RawSocket::frame_header(auth.len());
         out.extend_from_slice(&auth);
         if self.stream.write_all(&out).await.is_err() {
