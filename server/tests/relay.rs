@@ -54,17 +54,7 @@ async fn blob_frames_as(
     compact: bool,
 ) -> Vec<Vec<u8>> {
     let mut socket = support::RawSocket::open(relay.addr).await;
-    let RelayFrame::Challenge { nonce } = socket.recv().await else { panic!("a challenge first") };
-    let signature = member.device.sign_challenge(&nonce);
-    socket
-        .send(&ClientFrame::Auth {
-            device: member.device.id(),
-            signature,
-            certs: member.certs.clone(),
-            compact,
-        })
-        .await;
-    while !matches!(socket.recv().await, RelayFrame::Welcome { .. }) {}
+    assert!(socket.try_authenticate_reading(member, compact).await, "the relay welcomes the member");
     socket.send(&ClientFrame::Subscribe { space: space.id, cursors: vec![] }).await;
     let mut frames = Vec::new();
     loop {

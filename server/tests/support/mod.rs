@@ -572,16 +572,18 @@ impl RawSocket {
     /// Like [`RawSocket::authenticate`]; whether the relay welcomed the member (attackers go on
     /// when it does not).
     pub async fn try_authenticate(&mut self, member: &Member) -> bool {
+        self.try_authenticate_reading(member, true).await
+    }
+
+    /// Like [`RawSocket::try_authenticate`], saying whether this client reads blobs in the
+    /// compact form (clients from before did not).
+    pub async fn try_authenticate_reading(&mut self, member: &Member, compact: bool) -> bool {
         use tokio::io::AsyncWriteExt;
         let Some(RelayFrame::Challenge { nonce }) = self.try_recv().await else { return false };
         let signature = member.device.sign_challenge(&nonce);
-        let auth = ClientFrame::Auth {
-            device: member.device.id(),
-            signature,
-            certs: member.certs.clone(),
-            compact: true,
-        }
-        .encode();
+        let auth =
+            ClientFrame::Auth { device: member.device.id(), signature, certs: member.certs.clone(), compact }
+                .encode();
         let mut out = RawSocket::frame_header(auth.len());
         out.extend_from_slice(&auth);
         if self.stream.write_all(&out).await.is_err() {
