@@ -79,6 +79,7 @@ proptest! {
             prop_assert_eq!(ClientFrame::decode(&frame.encode()), Ok(frame));
         }
         for frame in relay_frames(bytes) {
+            prop_assert_eq!(RelayFrame::decode(&compact_frame(frame.encode())), Ok(frame.clone()));
             prop_assert_eq!(RelayFrame::decode(&frame.encode()), Ok(frame));
         }
     }
@@ -88,6 +89,7 @@ proptest! {
         let _ = ClientFrame::decode(&bytes);
         let _ = RelayFrame::decode(&bytes);
         let _ = decode_sealed(&bytes);
+        let _ = RelayFrame::decode(&compact_frame(bytes.clone()));
         let _ = crate::crypto::decode_payload(&bytes);
     }
 
