@@ -56,9 +56,9 @@ impl Engine {
     /// Queues a snapshot of each document whose log has grown far past its last one (by
     /// [`SNAPSHOT_EVERY`] blobs, or by more bytes than the whole document and at least
     /// [`SNAPSHOT_BYTES`], as automerge-repo compacts its storage), so a new device starts from
-    /// it instead of replaying everything and the relay keeps the document, not its history; and of each withdrawn shared
-    /// entry at once, as a document with no history, so the relay drops every blob that held
-    /// the entry's text.
+    /// it instead of replaying everything and the relay keeps the document, not its history;
+    /// and of each withdrawn shared entry at once, as a document with no history, so the relay
+    /// drops every blob that held the entry's text.
     pub(super) async fn snapshot_if_due(&self, space: SpaceId) {
         self.snapshot_where(space, |target, cursor| {
             let withdrawn = matches!(target, Target::Shared(h) if h.with_untracked(|s| s.view().withdrawn));
