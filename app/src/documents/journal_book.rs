@@ -23,6 +23,13 @@ use crate::{
     storage::{Lost, Storage, StorageError},
 };
 
+/// The first entries of a list, by day, and how many match in all (see [`JournalBook::listing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub days: Vec<Day>,
+    pub total: usize,
+}
+
 /// One month of the journal.
 #[derive(Clone, Copy)]
 pub struct Volume {
@@ -164,16 +171,43 @@ impl JournalBook {
     /// Entries matching `query`, grouped by day, newest first, across every loaded volume, or
     /// only `month`'s.
     pub fn days(&self, query: &Query, month: Option<Month>) -> Vec<Day> {
+        self.listing(query, month, usize::MAX).days
+    }
+
+    /// Like [`JournalBook::days`], with only the newest `limit` entries taken out (what a list
+    /// shows) and the number of all that match: a list of a few dozen cards costs the same in a
+    /// journal of a thousand entries as in one of fifty.
+    pub fn listing(&self, query: &Query, month: Option<Month>, limit: usize) -> Listing {
         // Volumes are in month order and a day never spans two months, so concatenating each
         // volume's entries keeps them in order.
         self.volumes.with(|volumes| {
-            let mut found = Vec::new();
+            let (mut found, mut total) = (Vec::new(), 0);
             for volume in volumes.iter().filter(|v| month.is_none_or(|m| m == v.month)) {
-                volume
-                    .entries
-                    .with(|entries| found.extend(entries.iter().filter(|e| e.matches(query)).cloned()));
+                volume.entries.with(|entries| {
+                    for entry in entries.iter().filter(|e| e.matches(query)) {
+                        if total < limit {
+                            found.push(entry.clone());
+                        }
+                        total += 1;
+                    }
+                });
             }
-            Day::group(found)
+            Listing { days: Day::group(found), total }
+        })
+    }
+
+    /// The days of `month` something was written on (reactive), without taking entries out.
+    pub fn days_written(&self, month: Month) -> Vec<u8> {
+        self.volumes.with(|volumes| {
+            volumes
+                .iter()
+                .filter(|v| v.month == month)
+                .flat_map(|v| {
+                    v.entries.with(|entries| {
+                        entries.iter().map(|e| e.written.local_date().day).collect::<Vec<_>>()
+                    })
+                })
+                .collect()
         })
     }
 

@@ -19,7 +19,7 @@ pub use self::{
     handle::DocHandle,
     health::{Health, Recovery, SaveState},
     hook::{Seal, SharedHook, SyncHook},
-    journal_book::{JournalBook, Volume},
+    journal_book::{JournalBook, Listing, Volume},
     marks::{ReadMarks, mark_seen, seen_heads},
     queries::BookPerson,
     remote::RemoteError,

@@ -74,8 +74,9 @@ pub fn JournalPage() -> impl IntoView {
     let can_write = move || journal.can_write();
 
     let query = Memo::new(move |_| Query::parse(&search.get()));
-    let days = Memo::new(move |_| journal.days(&query.get(), month.get()));
-    let total = move || days.with(|d| d.iter().map(|d| d.entries.len()).sum::<usize>());
+    // Only the entries the list shows are taken out of the volumes; the rest are counted.
+    let listing = Memo::new(move |_| journal.listing(&query.get(), month.get(), shown.get()));
+    let total = move || listing.with(|l| l.total);
     let tags = Memo::new(move |_| journal.tags());
 
     // For the benchmarks (./x bench): when this month is on screen, and the whole journal.
@@ -251,7 +252,9 @@ pub fn JournalPage() -> impl IntoView {
             <div class="days" data-testid="entries">
                 {move || {
                     let mut budget = shown.get();
-                    days.get()
+                    listing
+                        .get()
+                        .days
                         .into_iter()
                         .map_while(|day| {
                             if budget == 0 {
@@ -297,12 +300,7 @@ fn MonthGlance() -> impl IntoView {
     let today = platform::now().local_date();
     let month = today.month();
     let written = Memo::new(move |_| {
-        let mut days: Vec<u8> = journal
-            .days(&Query::default(), Some(month))
-            .iter()
-            .map(|d| d.date.day)
-            .filter(|&d| d <= today.day)
-            .collect();
+        let mut days: Vec<u8> = journal.days_written(month).into_iter().filter(|&d| d <= today.day).collect();
         days.sort_unstable();
         days.dedup();
         days

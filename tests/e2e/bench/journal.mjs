@@ -129,8 +129,13 @@ for (const [entries, months] of [
   const open = [];
   const back = [];
   for (let run = 0; run < 5; run++) {
+    // A person scrolls to the card before tapping it: the scroll is not the app's time (with
+    // seven months the first card starts lower, under the tab bar of a 844 px screen, and the
+    // click would wait for the bar to let it through).
+    const card = page.locator(".entry-card").first();
+    await card.evaluate((el) => el.scrollIntoView({ block: "center" }));
     const t0 = await page.evaluate(() => performance.now());
-    await page.locator(".entry-card").first().click();
+    await card.click();
     await page.locator("#body").waitFor();
     const t1 = await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok(performance.now()))));
     open.push(t1 - t0);
