@@ -16,6 +16,9 @@ use crate::{
 
 /// How many entries are drawn at first; more on request, so a long journal opens fast.
 const PAGE: usize = 40;
+/// Tag chips shown above the list before "All N tags" (the most used; a tag in the search shows
+/// too): a journal's tags grow for months, and the list must stay in sight.
+const TAGS_SHOWN: usize = 6;
 
 /// The list follows the search box this long after the last keystroke.
 const SEARCH_DELAY: std::time::Duration = std::time::Duration::from_millis(150);
@@ -78,6 +81,7 @@ pub fn JournalPage() -> impl IntoView {
     let listing = Memo::new(move |_| journal.listing(&query.get(), month.get(), shown.get()));
     let total = move || listing.with(|l| l.total);
     let tags = Memo::new(move |_| journal.tags());
+    let all_tags = RwSignal::new(false);
 
     // For the benchmarks (./x bench): when this month is on screen, and the whole journal.
     mark_once("journal-first-month", move || total() > 0 || !journal.is_loading());
@@ -203,9 +207,14 @@ pub fn JournalPage() -> impl IntoView {
             <Show when=move || !tags.with(Vec::is_empty)>
                 <div class="tags" role="group" aria-label="Filter by tag">
                     {move || {
+                        let every = all_tags.get();
                         tags.get()
                             .into_iter()
-                            .map(|(tag, count)| {
+                            .enumerate()
+                            .filter(|(i, (tag, _))| {
+                                every || *i < TAGS_SHOWN || query.with(|q| q.tags.contains(tag))
+                            })
+                            .map(|(_, (tag, count))| {
                                 let pressed = {
                                     let tag = tag.clone();
                                     move || query.with(|q| q.tags.contains(&tag))
@@ -229,6 +238,21 @@ pub fn JournalPage() -> impl IntoView {
                             })
                             .collect_view()
                     }}
+                    <Show when=move || tags.with(|t| t.len() > TAGS_SHOWN)>
+                        <button
+                            class="chip more-tags"
+                            aria-expanded=move || all_tags.get().to_string()
+                            on:click=move |_| all_tags.update(|a| *a = !*a)
+                        >
+                            {move || {
+                                if all_tags.get() {
+                                    "Fewer tags".to_owned()
+                                } else {
+                                    format!("All {} tags", tags.with(Vec::len))
+                                }
+                            }}
+                        </button>
+                    </Show>
                 </div>
             </Show>
 

@@ -57,6 +57,30 @@ test("search finds entries by words and by tags", async ({ page }) => {
   await expect(page.locator(".count")).toHaveText("No entries match.");
 });
 
+test("a journal's tags stay one short row above the list: the most used, then all on request", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  const tags = ["agility", "boldness", "courage", "delegation", "empathy", "focus", "growth", "humility"];
+  await journal.writeEntry("Eight things at once.", { tags });
+  await journal.writeEntry("Humility again.", { tags: ["humility"] });
+  const filters = page.getByRole("group", { name: "Filter by tag" });
+  const more = filters.getByRole("button", { name: "All 8 tags" });
+  // The six most used (humility twice, then by name), and a way to the rest.
+  await expect(filters.getByRole("button", { name: /^#/ })).toHaveText([
+    "#humility (2)", "#agility (1)", "#boldness (1)", "#courage (1)", "#delegation (1)", "#empathy (1)",
+  ]);
+  await expect(more).toHaveAttribute("aria-expanded", "false");
+  await more.click();
+  await expect(filters.getByRole("button", { name: /^#/ })).toHaveCount(8);
+  await filters.getByRole("button", { name: "#growth (1)" }).click();
+  await journal.expectTitles(["Eight things at once."]);
+  // Fewer again: the tag in use stays in sight, pressed.
+  await filters.getByRole("button", { name: "Fewer tags" }).click();
+  await expect(filters.getByRole("button", { name: /^#/ })).toHaveCount(7);
+  await expect(filters.getByRole("button", { name: "#growth (1)" })).toHaveAttribute("aria-pressed", "true");
+  await expect(filters.getByRole("button", { name: "#focus (1)" })).toHaveCount(0);
+});
+
 test("a tag in Arabic reads in its own direction on its chip, its count after it", async ({ page }) => {
   const journal = new JournalPage(page);
   await journal.open();
