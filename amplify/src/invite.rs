@@ -213,6 +213,16 @@ pub(crate) fn typed_code(bytes: &[u8; 32]) -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
+/// A character of a typed code as it is meant: upper case, O read as 0, I and L as 1 (what a
+/// person misreads on paper or in a handwritten copy).
+pub fn code_char(c: char) -> char {
+    match c.to_ascii_uppercase() {
+        'O' => '0',
+        'I' | 'L' => '1',
+        u => u,
+    }
+}
+
 /// Reads what [`typed_code`] wrote, as a person typed it.
 pub(crate) fn parse_typed_code(code: &str) -> Result<[u8; 32], InviteError> {
     let chars: Vec<char> = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
@@ -221,19 +231,14 @@ pub(crate) fn parse_typed_code(code: &str) -> Result<[u8; 32], InviteError> {
     }
     let mut digits = Vec::with_capacity(52);
     for &c in &chars[..52] {
-        let d = match c.to_ascii_uppercase() {
-            'O' => 0,
-            'I' | 'L' => 1,
-            u => CROCKFORD.iter().position(|&x| x as char == u).ok_or(InviteError::CodeCharacter(c))? as u8,
-        };
-        digits.push(d);
+        let d =
+            CROCKFORD.iter().position(|&x| x as char == code_char(c)).ok_or(InviteError::CodeCharacter(c))?;
+        digits.push(d as u8);
     }
     let last = chars[52];
-    let check = match last.to_ascii_uppercase() {
-        'O' => 0,
-        'I' | 'L' => 1,
-        u => CHECK.iter().position(|&x| x as char == u).ok_or(InviteError::CodeCharacter(last))? as u8,
-    };
+    let check =
+        CHECK.iter().position(|&x| x as char == code_char(last)).ok_or(InviteError::CodeCharacter(last))?
+            as u8;
     if check_digit(&digits) != check {
         return Err(InviteError::CodeCheck);
     }

@@ -59,7 +59,7 @@ pub use crate::{
     error::{DocError, Error},
     export::{canvas_json, canvas_markdown, journal_json, journal_markdown},
     group::{Group, Member},
-    invite::{Invite, InviteError, InviteKey, InviteKind, parse_recovery_code, recovery_code},
+    invite::{Invite, InviteError, InviteKey, InviteKind, code_char, parse_recovery_code, recovery_code},
     journal::{
         Day, Energy, Entry, EntryId, Journal, Query, decode_entries, encode_entries, normalize_tag,
         tag_counts, volume_id, volume_month,

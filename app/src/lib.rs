@@ -93,15 +93,15 @@ pub fn App() -> impl IntoView {
     // Listeners for the life of the app: their handles are never used to remove them.
     // The unsaved edits are also kept in localStorage at once, in case the page is gone before
     // those writes commit; the next start stores them.
-    let _forever = window_event_listener(ev::pagehide, move |_| {
+    let keep_everything = move || {
         repo.rescue_all();
         spawn_local(repo.flush_all());
-    });
+    };
+    let _forever = window_event_listener(ev::pagehide, move |_| keep_everything());
     let _forever = window_event_listener(ev::visibilitychange, move |_| {
         let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
         if hidden {
-            repo.rescue_all();
-            spawn_local(repo.flush_all());
+            keep_everything();
         } else {
             update.check();
         }

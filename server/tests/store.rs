@@ -8,7 +8,7 @@ mod support;
 use amplify::{DeviceId, DocRef, RegistrationKey, SpaceId};
 use server::{
     Admission, PgStore, Quotas, SqliteStore, Store, StoreConfig, StoreError,
-    store::{Append, DocInfo, Item, OPEN_REGISTRATION, Scope, Snapshot, Totals},
+    store::{Append, Appended, DocInfo, Item, OPEN_REGISTRATION, Scope, Snapshot, Totals},
 };
 use support::{database_for, on_postgres};
 
@@ -42,7 +42,7 @@ fn item(space: SpaceId, doc: u8, hash: u8, blob: &[u8]) -> Append {
     }
 }
 
-fn append(store: &dyn Store, doc: DocRef, hash: u8, blob: &[u8]) -> Result<(u64, bool), StoreError> {
+fn append(store: &dyn Store, doc: DocRef, hash: u8, blob: &[u8]) -> Appended {
     let item =
         Append { space: SPACE, doc, author: DEVICE, hash: [hash; 32], blob: blob.to_vec(), max_docs: 10 };
     store.append_many(std::slice::from_ref(&item)).pop().unwrap()
@@ -57,7 +57,7 @@ fn read_all(store: &dyn Store, after: u64) -> Vec<Item> {
 }
 
 /// Each answer of a batch: `Some((seq, new))`, or `None` for a refusal.
-fn answers(results: &[Result<(u64, bool), StoreError>]) -> Vec<Option<(u64, bool)>> {
+fn answers(results: &[Appended]) -> Vec<Option<(u64, bool)>> {
     results.iter().map(|r| r.as_ref().ok().copied()).collect()
 }
 

@@ -6,7 +6,7 @@ use amplify::Canvas;
 use leptos::prelude::*;
 
 use super::canvas_boxes::{BOXES, CanvasBox, Mode, Presence, editing_now, written_by};
-use crate::documents::DocHandle;
+use crate::{documents::DocHandle, ui::words};
 
 /// How much of a box's text a card shows.
 const PREVIEW_CHARS: usize = 140;
@@ -59,8 +59,7 @@ fn BoardCard(
                 <span>
                     {move || match comments() {
                         0 => "No open comments".to_owned(),
-                        1 => "1 open comment".to_owned(),
-                        n => format!("{n} open comments"),
+                        n => words::count(n, "open comment", "open comments"),
                     }}
                 </span>
                 <span class="badge editing">{here}</span>

@@ -57,9 +57,9 @@ pub fn GettingStarted() -> impl IntoView {
     let persisted = RwSignal::new(None::<Option<bool>>);
     spawn_local(async move { persisted.set(Some(platform::storage_report().await.persisted)) });
     let protected = Memo::new(move |_| persisted.get().is_some_and(|p| p != Some(false)));
-    let put_off =
-        move || platform::remembered::<f64>(LATER).is_some_and(|until| until > platform::now().utc_ms as f64);
-    let later = RwSignal::new(put_off());
+    let later = RwSignal::new(
+        platform::remembered::<f64>(LATER).is_some_and(|until| until > platform::now().utc_ms as f64),
+    );
     let message = RwSignal::new(String::new());
 
     // In the order shown; the first not done is the one open.
@@ -106,7 +106,7 @@ pub fn GettingStarted() -> impl IntoView {
                         <CodeStep code kept kept_group persisted message />
                     </Show>
                     <InstallStep installed installing message />
-                    <StorageStep persisted message />
+                    <StorageStep persisted protected message />
                 </ol>
                 <Show when=move || { done() < total() }>
                     <div class="actions">
@@ -200,17 +200,17 @@ fn two_groups() -> (usize, usize) {
     (first.min(second) + 1, first.max(second) + 1)
 }
 
-/// A group as typed: any case, spaces and dashes ignored, O read as 0, I and L as 1 (as codes
-/// are read when restoring).
+/// A group as typed: spaces and dashes ignored, each character read as a code is read when
+/// restoring ([`amplify::code_char`]).
 fn typed_group(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        })
-        .collect()
+    text.chars().filter(|c| !c.is_whitespace() && *c != '-').map(amplify::code_char).collect()
+}
+
+/// Asks the browser to keep Amplify's data, then notes what it says now; returns its answer.
+async fn ask_to_keep(persisted: RwSignal<Option<Option<bool>>>) -> Option<bool> {
+    let answer = platform::request_persistence().await;
+    persisted.set(Some(platform::storage_report().await.persisted));
+    answer
 }
 
 #[component]
@@ -279,8 +279,7 @@ fn CodeStep(
         // why it matters, and pressed a button.
         if persisted.get_untracked() == Some(Some(false)) {
             spawn_local(async move {
-                platform::request_persistence().await;
-                persisted.set(Some(platform::storage_report().await.persisted));
+                ask_to_keep(persisted).await;
             });
         }
     };
@@ -408,13 +407,14 @@ fn InstallStep(
 }
 
 #[component]
-fn StorageStep(persisted: RwSignal<Option<Option<bool>>>, message: RwSignal<String>) -> impl IntoView {
-    let done = Signal::derive(move || persisted.get().is_some_and(|p| p != Some(false)));
+fn StorageStep(
+    persisted: RwSignal<Option<Option<bool>>>,
+    protected: Memo<bool>,
+    message: RwSignal<String>,
+) -> impl IntoView {
     let protect = move |_| {
         spawn_local(async move {
-            let answer = platform::request_persistence().await;
-            persisted.set(Some(platform::storage_report().await.persisted));
-            if answer == Some(true) {
+            if ask_to_keep(persisted).await == Some(true) {
                 message.set("Protected: this browser will keep Amplify's data.".to_owned());
             } else {
                 message.set(
@@ -433,7 +433,7 @@ fn StorageStep(persisted: RwSignal<Option<Option<bool>>>, message: RwSignal<Stri
         .to_owned()
     });
     view! {
-        <Step title=STORAGE done done_text>
+        <Step title=STORAGE done=protected done_text>
             <p>
                 "When space runs low, browsers may clear a site's data. Ask this one to keep Amplify's, "
                 "so nothing written offline is ever at risk."

@@ -33,7 +33,7 @@ pub use self::{
     instances::follow_instances,
     session::{Inbound, Outbound, session},
 };
-use crate::store::{Append, Store, StoreError};
+use crate::store::{Append, Appended, Store, StoreError};
 
 /// What the relay allows one connection, and how much it holds for all of them.
 #[derive(Debug, Clone)]
@@ -147,7 +147,7 @@ struct Queued {
     _budget: Option<OwnedSemaphorePermit>,
 }
 
-type Reply = tokio::sync::oneshot::Sender<Result<(u64, bool), StoreError>>;
+type Reply = tokio::sync::oneshot::Sender<Appended>;
 
 /// A session's live queue, as the hub holds it.
 #[derive(Debug, Clone)]
@@ -334,7 +334,7 @@ impl Hub {
     /// Queues a blob for the group-committing writer; it is durable when the answer comes.
     /// Answers come in the order blobs were queued, so a session can queue its next put
     /// before the last one is committed and still acknowledge them in order.
-    fn submit(&self, item: Append) -> tokio::sync::oneshot::Receiver<Result<(u64, bool), StoreError>> {
+    fn submit(&self, item: Append) -> tokio::sync::oneshot::Receiver<Appended> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         // A stopped writer drops the reply: the answer then says so.
         let _ = self.appends.send((item, reply));

@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use super::{Event, EventKind, Follower, Hub, Queued, governed::Refusal, permits};
 use crate::{
     net::Gate,
-    store::{Append, Change, Item, Scope, Snapshot, StoreError},
+    store::{Append, Appended, Change, Item, Scope, Snapshot, StoreError},
 };
 
 /// A message from the client, as the session sees it.
@@ -68,13 +68,11 @@ struct InFlight {
     space: SpaceId,
     doc: DocRef,
     raw: Vec<u8>,
-    answer: oneshot::Receiver<Result<(u64, bool), StoreError>>,
+    answer: oneshot::Receiver<Appended>,
 }
 
-type Stored = Result<(u64, bool), StoreError>;
-
 /// The writer's answer to the oldest put in flight (never, if none is).
-async fn first_answer(in_flight: &mut VecDeque<InFlight>) -> Stored {
+async fn first_answer(in_flight: &mut VecDeque<InFlight>) -> Appended {
     match in_flight.front_mut() {
         Some(oldest) => (&mut oldest.answer)
             .await
@@ -647,7 +645,7 @@ impl Session {
     }
 
     /// Answers the oldest put in flight, which the writer is done with.
-    async fn landed(&mut self, stored: Stored) -> Result<(), Stop> {
+    async fn landed(&mut self, stored: Appended) -> Result<(), Stop> {
         let (request, doc) = self.record(&stored);
         match stored {
             Ok((seq, _)) => Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?),
@@ -657,7 +655,7 @@ impl Session {
 
     /// Takes the oldest put off the in-flight queue; counts it if it is newly stored and hands
     /// it to the space's followers. Returns its request number and document.
-    fn record(&mut self, stored: &Stored) -> (u32, DocRef) {
+    fn record(&mut self, stored: &Appended) -> (u32, DocRef) {
         let InFlight { request, space, doc, raw, .. } = self.in_flight.pop_front().expect("a put in flight");
         self.in_flight_bytes -= raw.len();
         if let Ok((seq, new)) = *stored {

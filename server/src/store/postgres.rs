@@ -658,12 +658,7 @@ impl PgStore {
 
     /// One item of [`PgStore::append_batch`], against the stored state (`row`) and what the
     /// items before it in the batch took (`batch`).
-    fn decide<'i>(
-        &self,
-        batch: &mut Batch<'i>,
-        item: &'i Append,
-        row: &Row,
-    ) -> Result<(u64, bool), StoreError> {
+    fn decide<'i>(&self, batch: &mut Batch<'i>, item: &'i Append, row: &Row) -> Appended {
         let Append { space, doc, author, hash, blob, max_docs } = item;
         if let Some(seq) = batch.hashes.get(&(*space, *doc, *hash)) {
             return Ok((*seq, false));

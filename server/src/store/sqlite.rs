@@ -283,7 +283,7 @@ impl SqliteStore {
     }
 
     /// One append inside an open transaction. Refusals write nothing.
-    fn append_in(&self, tx: &Connection, item: &Append) -> Result<(u64, bool), StoreError> {
+    fn append_in(&self, tx: &Connection, item: &Append) -> Appended {
         let Append { space, doc, author, hash, blob, max_docs } = item;
         let existing: Option<u64> = tx
             .prepare_cached(
@@ -776,7 +776,7 @@ mod tests {
         (dir, store)
     }
 
-    fn append(store: &SqliteStore, doc: DocRef, hash: u8, blob: &[u8]) -> Result<(u64, bool), StoreError> {
+    fn append(store: &SqliteStore, doc: DocRef, hash: u8, blob: &[u8]) -> Appended {
         let item =
             Append { space: SPACE, doc, author: DEVICE, hash: [hash; 32], blob: blob.to_vec(), max_docs: 10 };
         store.append_many(std::slice::from_ref(&item)).pop().unwrap()
