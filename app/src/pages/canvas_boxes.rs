@@ -124,24 +124,20 @@ pub fn written_by(edit: &Edit) -> String {
     format!("{name} · {}", platform::date_time(edit.at_ms))
 }
 
-/// Edits the canvas's `part` and notes that this person wrote it.
+/// Edits the canvas's `part` and notes that this person wrote it, now.
 pub fn edit_part<R>(
     repo: Repo,
     handle: DocHandle<Canvas>,
     part: &str,
     f: impl FnOnce(&mut Canvas) -> R,
 ) -> R {
+    let person = repo.person().map(|p| p.to_string()).unwrap_or_default();
+    let name = actions::my_name(&repo);
     handle.edit(|c| {
         let result = f(c);
-        note_edit(&repo, c, part);
+        c.note_edit(part, &person, &name, platform::now().utc_ms);
         result
     })
-}
-
-/// Notes in the canvas that this person wrote `part` now.
-pub fn note_edit(repo: &Repo, canvas: &mut Canvas, part: &str) {
-    let person = repo.person().map(|p| p.to_string()).unwrap_or_default();
-    canvas.note_edit(part, &person, &actions::my_name(repo), platform::now().utc_ms);
 }
 
 #[component]
@@ -214,11 +210,7 @@ fn FieldEditor(field: Field, handle: DocHandle<Canvas>, changed: RwSignal<Vec<Fi
                     if !touched.with_untracked(|t| t.contains(&field)) {
                         touched.update(|t| t.push(field));
                     }
-                    handle
-                        .edit(|c| {
-                            c.set(field, &value);
-                            note_edit(&repo, c, field.key());
-                        });
+                    edit_part(repo, handle, field.key(), |c| c.set(field, &value));
                 }
             />
             <Comments handle on=field.key() about=field.label() />
@@ -343,11 +335,7 @@ fn DecisionPicker(handle: DocHandle<Canvas>) -> impl IntoView {
                                 prop:checked=move || decision.with(|x| x.as_ref().map(|x| x.0) == Some(d))
                                 on:change=move |_| {
                                     let today = platform::now().local_date().to_string();
-                                    handle
-                                        .edit(|c| {
-                                            c.decide(d, &today);
-                                            note_edit(&repo, c, DECISION);
-                                        });
+                                    edit_part(repo, handle, DECISION, |c| c.decide(d, &today));
                                 }
                             />
                             <label for=id>{d.label()}</label>
