@@ -405,6 +405,48 @@ async fn the_journal_is_one_document_per_month_and_a_damaged_month_spares_the_re
     assert_eq!(bodies, ["November, the pitch", "November, back home"]);
 }
 
+#[wasm_bindgen_test]
+async fn an_entry_started_while_the_months_are_being_listed_is_kept_with_what_was_stored() {
+    let name = db_name("book-meanwhile");
+    let storage = open(&name).await;
+    let book = JournalBook::new(Default::default());
+    book.load(storage.clone(), &mut Default::default()).await;
+    write_in(&book, noon(2026, 11, 2), "November, stored before");
+    book.flush().await;
+    storage.close();
+
+    // A new page: the entry is started after storage opened and before the months are listed.
+    let storage = open(&name).await;
+    let book = JournalBook::new(Default::default());
+    let mut lost = Default::default();
+    let load = book.load(storage.clone(), &mut lost);
+    let mut load = std::pin::pin!(load);
+    std::future::poll_fn(|cx| {
+        assert!(load.as_mut().poll(cx).is_pending(), "the months are still being listed");
+        std::task::Poll::Ready(())
+    })
+    .await;
+    let id = book.add_entry(noon(2026, 11, 20), None).expect("the book is writable");
+    let editing = book.find(&id).expect("the new entry is in a volume");
+    load.await;
+    // The page keeps writing through the handle it was given: the book shows those words.
+    editing.edit(|j| j.set_body(&id, "November, started while opening"));
+
+    let bodies: Vec<String> =
+        book.days(&Query::default(), None).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
+    assert_eq!(bodies, ["November, started while opening", "November, stored before"]);
+    assert_eq!(book.volumes().len(), 1, "one volume for the month");
+    book.flush().await;
+    storage.close();
+
+    let storage = open(&name).await;
+    let book = JournalBook::new(Default::default());
+    book.load(storage.clone(), &mut Default::default()).await;
+    let bodies: Vec<String> =
+        book.days(&Query::default(), None).into_iter().flat_map(|d| d.entries).map(|e| e.body).collect();
+    assert_eq!(bodies, ["November, started while opening", "November, stored before"]);
+}
+
 use std::{cell::RefCell, rc::Rc};
 
 use amplify::PayloadKind;

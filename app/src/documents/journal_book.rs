@@ -116,21 +116,32 @@ impl JournalBook {
         };
         months.sort_by(|a, b| b.cmp(a));
         let hook = self.hook.get_value();
-        let handles: Vec<Volume> = self.owned(|| {
+        // A page may have started an entry while the months were being listed (storage is open
+        // from the first line above): the volume it made is kept, and what is stored for its
+        // month is read into it (its edits join the stored document, see `DocHandle::load`).
+        let made_meanwhile = self.volumes.get_untracked();
+        let stored: Vec<Volume> = self.owned(|| {
             months
                 .iter()
-                .map(|&month| Volume::new(month, DocHandle::new(DocId::Journal(month)).attach(&hook)))
+                .map(|&month| match made_meanwhile.iter().find(|v| v.month == month) {
+                    Some(volume) => *volume,
+                    None => Volume::new(month, DocHandle::new(DocId::Journal(month)).attach(&hook)),
+                })
                 .collect()
         });
-        self.volumes.set(handles.clone());
-        for volume in handles {
+        let mut all = stored.clone();
+        all.extend(made_meanwhile.iter().filter(|v| !months.contains(&v.month)).copied());
+        all.sort_by_key(|v| std::cmp::Reverse(v.month));
+        self.volumes.set(all);
+        for volume in stored {
             let key = volume.handle.id().to_string();
             let lost = lost.remove(&key);
+            let edited = made_meanwhile.iter().any(|v| v.month == volume.month);
             // The list as it was, drawn while the document is read (not for one that lost
-            // something: its list must say so).
+            // something: its list must say so; nor for one already written in: its list is newer).
             let cached = match lost {
-                None => journal_view::cached(&storage, &key).await,
-                Some(_) => None,
+                None if !edited => journal_view::cached(&storage, &key).await,
+                _ => None,
             };
             let had_view = cached.is_some();
             if had_view {
@@ -148,6 +159,7 @@ impl JournalBook {
             platform::sleep(Duration::ZERO).await;
         }
         self.loading.set(false);
+        platform::mark("journal-all-months");
     }
 
     /// Storage could not be opened: nothing can be read or written.

@@ -18,6 +18,15 @@ use crate::{
 
 use super::ListAddress;
 
+/// What the entry page shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Editor(DocHandle<Journal>, EntryId),
+    /// Not found yet, and older months are still being read.
+    Opening,
+    Missing,
+}
+
 #[component]
 pub fn EntryPage() -> impl IntoView {
     let repo = expect_context::<Repo>();
@@ -25,23 +34,31 @@ pub fn EntryPage() -> impl IntoView {
     // Back to the list as it was left: its search and month.
     let back = use_context::<ListAddress>().map_or_else(|| RwSignal::new("/journal".to_owned()), |a| a.0);
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| EntryId::parse(&id))));
-    // Which volume holds the entry, and whether it is still there. A memo, so that typing in
-    // the entry (which changes the volume) does not rebuild the editor.
-    let found = Memo::new(move |_| {
-        let id = id.get()?;
-        let handle = repo.journal.find(&id)?;
-        let live = handle.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()));
-        Some((handle, id, live))
+    // What the page shows, worked out as a memo: the editor is built once for its entry and
+    // stays while the rest of the journal loads (older months finishing must not rebuild it: a
+    // rebuilt editor drops the caret mid-word, and the old one's cleanup would discard the
+    // entry just started as an empty draft). Typing changes the volume, not this.
+    let shown = Memo::new(move |_| {
+        let found = id.get().and_then(|id| {
+            let handle = repo.journal.find(&id)?;
+            let live = handle.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()));
+            Some((handle, id, live))
+        });
+        match found {
+            Some((handle, id, true)) => Shown::Editor(handle, id),
+            None if repo.journal.is_loading() => Shown::Opening,
+            _ => Shown::Missing,
+        }
     });
     view! {
         <section class="page entry">
             <A href=move || back.get() attr:class="back">
                 "← Journal"
             </A>
-            {move || match (found.get(), repo.journal.is_loading()) {
-                (Some((handle, id, true)), _) => view! { <Editor handle id /> }.into_any(),
-                (None, true) => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
-                _ => {
+            {move || match shown.get() {
+                Shown::Editor(handle, id) => view! { <Editor handle id /> }.into_any(),
+                Shown::Opening => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
+                Shown::Missing => {
                     view! {
                         <h1>"Entry not found"</h1>
                         <p>"This entry does not exist on this device, or it was deleted."</p>

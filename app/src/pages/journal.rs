@@ -374,12 +374,8 @@ fn MonthGlance() -> impl IntoView {
 fn mark_once(name: &'static str, reached: impl Fn() -> bool + 'static) {
     Effect::new(move |marked: Option<bool>| {
         let done = marked.unwrap_or(false) || reached();
-        if done
-            && marked != Some(true)
-            && let Some(performance) = web_sys::window().and_then(|w| w.performance())
-        {
-            // For the benchmarks; nothing depends on it.
-            let _unmeasured = performance.mark(name);
+        if done && marked != Some(true) {
+            platform::mark(name);
         }
         done
     });

@@ -24,6 +24,14 @@ pub fn warn(message: &str) {
     web_sys::console::warn_1(&message.into());
 }
 
+/// Leaves a performance mark named `name`, for the benchmarks and the end-to-end tests to wait
+/// on; nothing in the app depends on it.
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _unmeasured = performance.mark(name);
+    }
+}
+
 /// Now, with this device's current UTC offset.
 pub fn now() -> Moment {
     let date = js_sys::Date::new_0();

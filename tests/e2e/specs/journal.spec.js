@@ -1,6 +1,6 @@
 // Writing, finding, editing and deleting journal entries, with everything kept on reload.
 import { test, expect } from "@playwright/test";
-import { JournalPage } from "../support/journal.js";
+import { JournalPage, deviceRecords, restoreDevice } from "../support/journal.js";
 
 test("three entries are all there after a reload, newest first under Today", async ({ page }) => {
   const journal = new JournalPage(page);
@@ -206,6 +206,41 @@ test("jump to a month: the list shows that month alone, and every month again", 
   await journal.expectTitles(["A September evening in Tokyo"]);
   await jump.selectOption({ label: "All months" });
   await journal.expectTitles(["October, back home", "A September evening in Tokyo"]);
+});
+
+test("an entry started while older months are still opening keeps its editor and its words", async ({ browser }) => {
+  // Eight months of a programme, an entry in each, written on a faked clock...
+  const seeding = await browser.newContext();
+  const written = await seeding.newPage();
+  const seed = new JournalPage(written);
+  for (let month = 3; month <= 10; month++) {
+    await written.clock.setFixedTime(new Date(2026, month - 1, 12, 9, 0));
+    await seed.open();
+    await seed.writeEntry(`Month ${month} of the programme`);
+  }
+  const records = await deviceRecords(written);
+  await seeding.close();
+  // ...and opened on the real one, on a slow phone: this month first, the older ones after it.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const journal = new JournalPage(page);
+  await restoreDevice(page, records);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 8 });
+  await page.goto("/journal");
+  await expect(page.locator(".count")).toContainText("opening older months");
+  await journal.newEntry();
+  const editor = await journal.body.elementHandle();
+  await page.waitForFunction(() => performance.getEntriesByName("journal-all-months").length > 0);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+  // The journal finished opening under the editor: the same editor, its entry still there.
+  expect(await editor.evaluate((body) => body.isConnected), "the editor was not rebuilt").toBe(true);
+  await expect(journal.body).toBeFocused();
+  await journal.write("Started before the journal had opened");
+  await journal.open();
+  await expect(journal.entries.locator(".entry-card").first()).toContainText("Started before the journal had opened");
+  await expect(page.locator(".count")).toHaveText("9 entries");
+  await context.close();
 });
 
 test("this month at a glance: the days written and a run of days, never a reproach", async ({ page }) => {

@@ -74,3 +74,71 @@ export class JournalPage {
     });
   }
 }
+
+/**
+ * Everything this device keeps in IndexedDB: each store's parameters and records. With
+ * `restoreDevice`, another browser context becomes the same device (for a journal written on a
+ * faked clock, then opened on the real one).
+ */
+export async function deviceRecords(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("amplify");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const names = [...db.objectStoreNames];
+          const tx = db.transaction(names);
+          const stores = names.map((name) => {
+            const store = tx.objectStore(name);
+            const indexes = [...store.indexNames].map((i) => {
+              const index = store.index(i);
+              return { name: i, keyPath: index.keyPath, unique: index.unique, multiEntry: index.multiEntry };
+            });
+            const record = { name, keyPath: store.keyPath, autoIncrement: store.autoIncrement, indexes, keys: [], values: [] };
+            store.getAllKeys().onsuccess = (e) => (record.keys = e.target.result);
+            store.getAll().onsuccess = (e) => (record.values = e.target.result);
+            return record;
+          });
+          tx.oncomplete = () => {
+            db.close();
+            resolve({ version: db.version, stores });
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+}
+
+/** Writes `records` (from `deviceRecords`) as this origin's database, before the app opens it. */
+export async function restoreDevice(page, records) {
+  await page.goto("/healthz");
+  await page.evaluate(
+    ({ version, stores }) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("amplify", version);
+        open.onerror = () => reject(open.error);
+        open.onupgradeneeded = () => {
+          for (const s of stores) {
+            const store = open.result.createObjectStore(s.name, { keyPath: s.keyPath, autoIncrement: s.autoIncrement });
+            for (const i of s.indexes) store.createIndex(i.name, i.keyPath, { unique: i.unique, multiEntry: i.multiEntry });
+          }
+        };
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction(stores.map((s) => s.name), "readwrite");
+          for (const s of stores) {
+            const store = tx.objectStore(s.name);
+            s.values.forEach((value, i) => (s.keyPath === null ? store.put(value, s.keys[i]) : store.put(value)));
+          }
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    records,
+  );
+}
