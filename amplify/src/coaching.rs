@@ -113,7 +113,7 @@ impl Coaching {
                 Some((id, item, at))
             })
             .collect();
-        items.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+        crate::sort::by(&mut items, |a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
         items.into_iter().map(|(id, obj, _)| (id, obj)).collect()
     }
 

@@ -179,7 +179,7 @@ impl Cohort {
                 })
             })
             .collect();
-        events.sort_by(|a, b| a.starts.cmp(&b.starts).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::by(&mut events, |a, b| a.starts.cmp(&b.starts).then_with(|| a.id.cmp(&b.id)));
         events
     }
 
@@ -220,7 +220,7 @@ impl Cohort {
                 })
             })
             .collect();
-        members.sort_by(|a, b| {
+        crate::sort::by(&mut members, |a, b| {
             a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.person.cmp(&b.person))
         });
         members
@@ -274,7 +274,7 @@ impl Cohort {
                 Some(GroupInfo { name: self.doc.get_str(&g, "name").unwrap_or_default(), space })
             })
             .collect();
-        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::sort::by(&mut groups, |a, b| a.name.cmp(&b.name));
         groups
     }
 

@@ -57,7 +57,9 @@ impl Group {
                 })
             })
             .collect();
-        list.sort_by(|a, b| a.joined_ms.cmp(&b.joined_ms).then_with(|| a.person.cmp(&b.person)));
+        crate::sort::by(&mut list, |a, b| {
+            a.joined_ms.cmp(&b.joined_ms).then_with(|| a.person.cmp(&b.person))
+        });
         list
     }
 

@@ -128,7 +128,7 @@ mod tests {
             let mut laptop_doc = laptop.doc_mut().fork();
             phone.doc_mut().merge(&mut laptop_doc).unwrap();
             let mut codes = phone.recoveries();
-            codes.sort();
+            crate::sort::ord(&mut codes);
             codes
         };
         assert_eq!(merged(false), vec!["LAPTOP-CODE".to_owned(), "PHONE-CODE".to_owned()], "both are kept");

@@ -40,6 +40,7 @@ mod profile;
 mod prompts;
 mod registration;
 mod showcase;
+pub mod sort;
 mod time;
 mod wire;
 

@@ -199,7 +199,7 @@ impl Canvas {
                 })
             })
             .collect();
-        list.sort_by(|a, b| b.riskiness().cmp(&a.riskiness()).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::by(&mut list, |a, b| b.riskiness().cmp(&a.riskiness()).then_with(|| a.id.cmp(&b.id)));
         list
     }
 
@@ -264,7 +264,7 @@ impl Canvas {
                 })
             })
             .collect();
-        list.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::by(&mut list, |a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
         list
     }
 
@@ -298,7 +298,7 @@ impl Canvas {
                 })
             })
             .collect();
-        list.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::by(&mut list, |a, b| a.at_ms.cmp(&b.at_ms).then_with(|| a.id.cmp(&b.id)));
         list
     }
 

@@ -215,7 +215,7 @@ pub fn tag_counts<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<(Stri
         }
     }
     let mut tags: Vec<_> = counts.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
-    tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    crate::sort::by(&mut tags, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     tags
 }
 
@@ -314,7 +314,9 @@ impl Journal {
             })
             .filter(|e| e.deleted.is_none() && e.matches(query))
             .collect();
-        found.sort_by(|a, b| b.written.utc_ms.cmp(&a.written.utc_ms).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::by(&mut found, |a, b| {
+            b.written.utc_ms.cmp(&a.written.utc_ms).then_with(|| a.id.cmp(&b.id))
+        });
         found
     }
 
@@ -431,7 +433,7 @@ impl Journal {
                 .collect(),
             None => Vec::new(),
         };
-        tags.sort();
+        crate::sort::ord(&mut tags);
         Some(Entry {
             id,
             written: Moment::new(utc_ms, offset_min),

@@ -192,7 +192,7 @@ impl State {
         }
         // Joins beyond an invite's uses are left out, in a fixed order (parents first, then id).
         let mut order: Vec<&OpId> = chosen.clone();
-        order.sort_by_key(|id| (self.ancestors[*id].len(), **id));
+        crate::sort::by_key(&mut order, |id| (self.ancestors[*id].len(), **id));
         let mut rotations: Vec<(u32, OpId)> = Vec::new();
         for id in &order {
             let op = &self.ops[*id];
@@ -402,7 +402,7 @@ impl State {
             referenced.extend(op.parents.iter().copied());
         }
         let mut heads: Vec<OpId> = self.ops.keys().filter(|id| !referenced.contains(id)).copied().collect();
-        heads.sort();
+        crate::sort::ord(&mut heads);
         heads
     }
 

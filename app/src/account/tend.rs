@@ -203,7 +203,7 @@ impl Account {
         let mut ops = Vec::new();
         // This device last: once it is out, it may sign nothing more here.
         let mut devices = state.devices_of(person);
-        devices.sort_by_key(|d| *d == me);
+        amplify::sort::by_key(&mut devices, |d| *d == me);
         for device in devices {
             let op = Op::by_device(space, state.heads(), now_ms, Action::Remove { device }, &self.device);
             if state.add(op.clone()).is_ok() {

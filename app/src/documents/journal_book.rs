@@ -114,7 +114,7 @@ impl JournalBook {
                 return;
             }
         };
-        months.sort_by(|a, b| b.cmp(a));
+        amplify::sort::by(&mut months, |a, b| b.cmp(a));
         let hook = self.hook.get_value();
         // A page may have started an entry while the months were being listed (storage is open
         // from the first line above): the volume it made is kept, and what is stored for its
@@ -131,7 +131,7 @@ impl JournalBook {
         });
         let mut all = stored.clone();
         all.extend(made_meanwhile.iter().filter(|v| !months.contains(&v.month)).copied());
-        all.sort_by_key(|v| std::cmp::Reverse(v.month));
+        amplify::sort::by_key(&mut all, |v| std::cmp::Reverse(v.month));
         self.volumes.set(all);
         for volume in stored {
             let key = volume.handle.id().to_string();
@@ -243,7 +243,7 @@ impl JournalBook {
             }
         }
         let mut tags: Vec<_> = counts.into_iter().collect();
-        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        amplify::sort::by(&mut tags, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         tags
     }
 
@@ -273,7 +273,7 @@ impl JournalBook {
         let volume = self.owned(|| Volume::new(month, handle));
         self.volumes.update(|volumes| {
             volumes.push(volume);
-            volumes.sort_by_key(|v| std::cmp::Reverse(v.month));
+            amplify::sort::by_key(volumes, |v| std::cmp::Reverse(v.month));
         });
         Some(handle)
     }

@@ -37,7 +37,7 @@ impl Repo {
             .into_iter()
             .filter_map(|(_, h)| h.with(|s| s.card()))
             .collect();
-        cards.sort_by_key(|c| std::cmp::Reverse(c.published_ms));
+        amplify::sort::by_key(&mut cards, |c| std::cmp::Reverse(c.published_ms));
         cards
     }
 
@@ -62,7 +62,7 @@ impl Repo {
                 })
             })
             .collect();
-        people.sort_by_key(|p| {
+        amplify::sort::by_key(&mut people, |p| {
             let region = p.profile.region.trim().to_lowercase();
             (region.is_empty(), region, p.profile.name.to_lowercase())
         });
@@ -112,7 +112,7 @@ impl Repo {
                 }
             })
             .collect();
-        members.sort_by(|a, b| {
+        amplify::sort::by(&mut members, |a, b| {
             a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.person.cmp(&b.person))
         });
         members
@@ -175,7 +175,7 @@ impl Repo {
                 (!withdrawn).then_some((at, id, h))
             })
             .collect();
-        shared.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        amplify::sort::by(&mut shared, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         shared.into_iter().map(|(_, id, h)| (id, h)).collect()
     }
 }

@@ -641,15 +641,15 @@ impl Choice for Order {
 
 impl Order {
     /// Sorts `rows`; ties go by name, so the order is the same on every run.
-    fn sort(self, rows: &mut [CoacheeRow]) {
+    fn sort(self, rows: &mut Vec<CoacheeRow>) {
         let name = |r: &CoacheeRow| r.name.to_lowercase();
         match self {
             // New material to read, then overdue actions, then silence.
-            Order::Attention => {
-                rows.sort_by_key(|r| (std::cmp::Reverse((r.unread, r.overdue, r.stalled)), name(r)))
-            }
-            Order::Name => rows.sort_by_key(name),
-            Order::Recent => rows.sort_by_key(|r| (std::cmp::Reverse(r.last), name(r))),
+            Order::Attention => amplify::sort::by_key(rows, |r| {
+                (std::cmp::Reverse((r.unread, r.overdue, r.stalled)), name(r))
+            }),
+            Order::Name => amplify::sort::by_key(rows, name),
+            Order::Recent => amplify::sort::by_key(rows, |r| (std::cmp::Reverse(r.last), name(r))),
         }
     }
 }

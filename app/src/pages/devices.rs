@@ -39,7 +39,7 @@ pub fn DevicesSection() -> impl IntoView {
                 .filter(|m| Some(m.device) != recovery)
                 .map(|m| Device { id: m.device, since_ms: m.since_ms, this: m.device == a.device.id() })
                 .collect();
-            devices.sort_by_key(|d| (!d.this, d.since_ms));
+            amplify::sort::by_key(&mut devices, |d| (!d.this, d.since_ms));
             devices
         })
     });

@@ -62,7 +62,9 @@ fn ParticipantHome() -> impl IntoView {
                 );
             }
         }
-        due.sort_by(|a, b| (a.1.due.is_empty(), &a.1.due).cmp(&(b.1.due.is_empty(), &b.1.due)));
+        amplify::sort::by(&mut due, |a, b| {
+            (a.1.due.is_empty(), &a.1.due).cmp(&(b.1.due.is_empty(), &b.1.due))
+        });
         due
     };
     let next_events = move || {

@@ -15,7 +15,7 @@ pub fn ShowcasePage() -> impl IntoView {
     let regions = Memo::new(move |_| {
         let mut r: Vec<String> =
             cards.get().into_iter().map(|c| c.region).filter(|r| !r.is_empty()).collect();
-        r.sort();
+        amplify::sort::ord(&mut r);
         r.dedup();
         r
     });

@@ -94,7 +94,7 @@ impl Storage {
         tx.await?;
         ids.extend(unreadable);
         ids.extend(to_recover);
-        ids.sort();
+        amplify::sort::ord(&mut ids);
         ids.dedup();
         Ok(ids)
     }

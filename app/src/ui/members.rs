@@ -59,7 +59,7 @@ pub fn Membership(
                 me: Some(id) == me,
             })
             .collect();
-        people.sort_by_key(|p| (!p.me, p.name.to_lowercase()));
+        amplify::sort::by_key(&mut people, |p| (!p.me, p.name.to_lowercase()));
         people
     });
     let said = RwSignal::new(String::new());
@@ -220,7 +220,7 @@ fn Invites(space: SpaceId, kinds: Vec<InviteKind>, noun: &'static str) -> impl I
         repo.with_account(|a| {
             a.and_then(|a| a.space(space)).and_then(|s| s.governed()).map(|g| {
                 let mut all: Vec<_> = g.state().invites().filter(|i| i.person.is_none()).cloned().collect();
-                all.sort_by_key(|i| std::cmp::Reverse(i.made_ms));
+                amplify::sort::by_key(&mut all, |i| std::cmp::Reverse(i.made_ms));
                 (all, g.state().clone())
             })
         })
