@@ -156,54 +156,61 @@ pub fn JournalPage() -> impl IntoView {
 
             <MonthGlance />
 
-            <search class="search">
-                <label for="search">"Search entries"</label>
-                <input
-                    id="search"
-                    type="search"
-                    dir="auto"
-                    placeholder="Words or #tags"
-                    prop:value=move || typed.get()
-                    on:input=move |ev| {
-                        search_soon(event_target_value(&ev));
-                        shown.set(PAGE);
-                    }
-                />
-            </search>
-            <Show when=move || { months.with(|m| m.len() > 1) || month.with(Option::is_some) }>
-                <div class="jump">
-                    <label for="jump">"Jump to a month"</label>
-                    <select
-                        id="jump"
-                        on:change=move |ev| {
-                            month.set(Month::parse(&event_target_value(&ev)));
+            // Search and the month side by side on a phone: with months of entries, the list
+            // starts a row higher.
+            <div class="finders">
+                <search class="search">
+                    <label for="search">"Search entries"</label>
+                    <input
+                        id="search"
+                        type="search"
+                        dir="auto"
+                        placeholder="Words, #tags"
+                        prop:value=move || typed.get()
+                        on:input=move |ev| {
+                            search_soon(event_target_value(&ev));
                             shown.set(PAGE);
                         }
-                    >
-                        <option value="" selected=move || month.with(Option::is_none)>
-                            "All months"
-                        </option>
-                        {move || {
-                            months
-                                .get()
-                                .into_iter()
-                                .map(|(m, n)| {
-                                    let label = format!(
-                                        "{} ({})",
-                                        platform::month_label(m),
-                                        words::count(n, "entry", "entries"),
-                                    );
-                                    view! {
-                                        <option value=m.to_string() selected=move || month.get() == Some(m)>
-                                            {label}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </select>
-                </div>
-            </Show>
+                    />
+                </search>
+                <Show when=move || { months.with(|m| m.len() > 1) || month.with(Option::is_some) }>
+                    <div class="jump">
+                        <label for="jump">"Jump to a month"</label>
+                        <select
+                            id="jump"
+                            on:change=move |ev| {
+                                month.set(Month::parse(&event_target_value(&ev)));
+                                shown.set(PAGE);
+                            }
+                        >
+                            <option value="" selected=move || month.with(Option::is_none)>
+                                "All months"
+                            </option>
+                            {move || {
+                                months
+                                    .get()
+                                    .into_iter()
+                                    .map(|(m, n)| {
+                                        let label = format!(
+                                            "{} ({})",
+                                            platform::month_label(m),
+                                            words::count(n, "entry", "entries"),
+                                        );
+                                        view! {
+                                            <option
+                                                value=m.to_string()
+                                                selected=move || month.get() == Some(m)
+                                            >
+                                                {label}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </div>
+                </Show>
+            </div>
             <Show when=move || !tags.with(Vec::is_empty)>
                 <div class="tags" role="group" aria-label="Filter by tag">
                     {move || {
