@@ -296,6 +296,16 @@ impl Journal {
         self.read_entry(*id, &obj)
     }
 
+    /// Whether an entry with this id is here, deleted or not (without reading it).
+    pub fn has_entry(&self, id: &EntryId) -> bool {
+        self.entry_obj(id).is_some()
+    }
+
+    /// Whether the entry with this id is here and not deleted (without reading its text).
+    pub fn is_live(&self, id: &EntryId) -> bool {
+        self.entry_obj(id).is_some_and(|obj| self.doc.get_i64(&obj, "deleted").is_none())
+    }
+
     /// Every entry that is not deleted, newest first.
     pub fn entries(&self) -> Vec<Entry> {
         self.search(&Query::default())

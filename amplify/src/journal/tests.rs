@@ -47,10 +47,13 @@ fn delete_hides_and_restore_brings_back() {
     let mut journal = Journal::new();
     let id = journal.add_entry(at(0, 9), None);
     journal.set_body(&id, "keep me");
+    assert!(journal.is_live(&id));
     assert!(journal.delete(&id, 1));
     assert!(journal.entries().is_empty());
     assert!(journal.entry(&id).unwrap().deleted.is_some());
+    assert!(journal.has_entry(&id) && !journal.is_live(&id));
     assert!(journal.restore(&id));
+    assert!(journal.is_live(&id));
     assert_eq!(journal.entries()[0].body, "keep me");
 }
 
@@ -62,6 +65,7 @@ fn unknown_ids_change_nothing() {
     assert!(!journal.delete(&ghost, 1));
     assert_eq!(journal.add_tag(&ghost, "x"), None);
     assert!(journal.entries().is_empty());
+    assert!(!journal.has_entry(&ghost) && !journal.is_live(&ghost));
 }
 
 #[test]

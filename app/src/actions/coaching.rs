@@ -1,6 +1,6 @@
 //! Coaching pairs: starting and joining one, and sharing journal entries with the coach.
 
-use amplify::{Coaching, DocId, Entry, EntryId, Invite, InviteKind, Owner, SharedEntry, SpaceId};
+use amplify::{Coaching, DocId, Entry, EntryId, Invite, InviteKind, Journal, Owner, SharedEntry, SpaceId};
 
 use super::{
     ActionError,
@@ -120,14 +120,18 @@ pub async fn share_entry(repo: &Repo, coaching: SpaceId, entry: &Entry) {
     }
 }
 
-/// Keeps a shared copy in step with the entry (the participant edited it after sharing).
-pub fn refresh_shared(repo: &Repo, entry: &Entry) {
-    for coaching in my_coaches(repo) {
-        if let Some(shared) = shared_copy(repo, coaching, &entry.id)
-            && shared.with_untracked(|s| s.view().body != entry.body)
-        {
+/// Keeps the shared copies of entry `id` in step with it (the participant edited it after
+/// sharing). Called on every keystroke: the entry is read only if it has a shared copy.
+pub fn refresh_shared(repo: &Repo, journal: DocHandle<Journal>, id: &EntryId) {
+    let copies: Vec<_> = my_coaches(repo).into_iter().filter_map(|c| shared_copy(repo, c, id)).collect();
+    if copies.is_empty() {
+        return;
+    }
+    let Some(entry) = journal.with_untracked(|j| j.entry(id)) else { return };
+    for shared in copies {
+        if shared.with_untracked(|s| s.view().body != entry.body) {
             let at = shared.with_untracked(|s| s.view().shared_ms);
-            shared.edit(|s| s.share(entry, at));
+            shared.edit(|s| s.share(&entry, at));
         }
     }
 }

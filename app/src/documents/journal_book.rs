@@ -249,7 +249,7 @@ impl JournalBook {
 
     /// The volume holding entry `id`, if it has loaded.
     pub fn find(&self, id: &EntryId) -> Option<DocHandle<Journal>> {
-        self.volumes.get().into_iter().map(|v| v.handle).find(|h| h.with(|j| j.entry(id).is_some()))
+        self.volumes.get().into_iter().map(|v| v.handle).find(|h| h.with(|j| j.has_entry(id)))
     }
 
     /// Whether a new entry written now could be saved.

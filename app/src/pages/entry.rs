@@ -41,7 +41,7 @@ pub fn EntryPage() -> impl IntoView {
     let shown = Memo::new(move |_| {
         let found = id.get().and_then(|id| {
             let handle = repo.journal.find(&id)?;
-            let live = handle.with(|j| j.entry(&id).is_some_and(|e| e.deleted.is_none()));
+            let live = handle.with(|j| j.is_live(&id));
             Some((handle, id, live))
         });
         match found {
@@ -174,9 +174,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             autofocus=true
             on_edit=move |text: String| {
                 journal.edit(|j| j.set_body(&id, &text));
-                if let Some(entry) = journal.with_untracked(|j| j.entry(&id)) {
-                    actions::refresh_shared(&repo, &entry);
-                }
+                actions::refresh_shared(&repo, journal, &id);
             }
         />
 

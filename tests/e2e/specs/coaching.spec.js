@@ -41,6 +41,13 @@ test("share two of five entries: the coach sees exactly two, the rest never reac
       expect(stored, `${privateText} reached the coach's device`).not.toContain(privateText);
     }
 
+    // Maya adds to an entry she shared: the coach reads the new words, not the old.
+    await maya.journal.open();
+    await maya.journal.entries.getByRole("link", { name: /Second, shared/ }).click();
+    await maya.journal.write("Second, shared: reflection number 2, and what I will try next");
+    await maya.synced();
+    await expect(ines.page.getByTestId("shared-with-coach")).toContainText("what I will try next", { timeout: 20_000 });
+
     // Maya stops sharing one: she is told plainly, and it leaves the coach's device.
     await maya.journal.open();
     await maya.journal.entries.getByRole("link", { name: /Fourth, shared/ }).click();
