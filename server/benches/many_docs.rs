@@ -39,6 +39,8 @@ struct Run {
     acknowledged: Duration,
     /// With the snapshots sent after, when there are any.
     written: Duration,
+    /// Of which the device's own work making them (saving each document whole, sealing it).
+    sealing: Duration,
     read: Duration,
     frames: usize,
     busy: u64,
@@ -79,8 +81,9 @@ fn report(how: &str, run: &Run) {
     println!("  {how} ({} blobs):", run.blobs);
     if run.snapshots > 0 {
         println!(
-            "    writer: every blob acknowledged in {:.2?}; with the {} snapshots the app then sends, {:.2?}",
-            run.acknowledged, run.snapshots, run.written
+            "    writer: every blob acknowledged in {:.2?}; with the {} snapshots the app then sends, {:.2?} \
+             (of which {:.2?} making them on the device)",
+            run.acknowledged, run.snapshots, run.written, run.sealing
         );
     } else {
         println!("    writer: every blob acknowledged in {:.2?}", run.acknowledged);
@@ -149,6 +152,7 @@ async fn run(
         *count += 1;
         *bytes += amplify::encode_sealed(blob).len();
     }
+    let sealing = Instant::now();
     let snapshots: Vec<Sealed> = docs
         .iter_mut()
         .enumerate()
@@ -160,6 +164,7 @@ async fn run(
             due.then_some(blob)
         })
         .collect();
+    let sealing = sealing.elapsed();
     for (i, blob) in snapshots.iter().enumerate() {
         let covers = last[&blob.doc];
         client
@@ -198,6 +203,7 @@ async fn run(
         snapshots: snapshots.len(),
         acknowledged,
         written,
+        sealing,
         read: read_in,
         frames: frames.len(),
         busy,

@@ -246,6 +246,36 @@ async fn a_snapshot_lets_a_new_device_start_from_it() {
 }
 
 #[tokio::test]
+async fn a_snapshot_sent_right_behind_the_puts_it_covers_is_stored_after_them() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    // No waiting for acknowledgements: puts and the snapshot queue for the writer together.
+    for i in 1..=5u8 {
+        client
+            .send(&ClientFrame::Put { request: u32::from(i), blob: maya.seal(&space, "profile", &[i]) })
+            .await;
+    }
+    let snapshot = maya.seal(&space, "profile", b"all five");
+    client.send(&ClientFrame::Snapshot { request: 9, covers: 5, blob: snapshot }).await;
+    for i in 1..=5u32 {
+        let ack = client.recv().await;
+        assert!(
+            matches!(ack, RelayFrame::Ack { request, seq, .. } if request == i && seq == u64::from(i)),
+            "{ack:?}"
+        );
+    }
+    let ack = client.recv().await;
+    assert!(matches!(ack, RelayFrame::Ack { request: 9, seq: 5, .. }), "{ack:?}");
+    let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    let frames = fresh.subscribe(space.id, vec![]).await;
+    assert_eq!(opened(&space, &frames), [b"all five".to_vec()]);
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn garbage_truncated_text_and_oversize_frames_close_only_that_connection() {
     let data = tempfile::tempdir().unwrap();
     let relay = Relay::start(data.path(), Limits { max_frame_bytes: 64 * 1024, ..limits() }).await;

@@ -94,6 +94,34 @@ fn a_snapshot_drops_what_it_covers_and_catch_up_starts_from_it() {
 }
 
 #[test]
+fn snapshots_in_one_batch_each_get_their_answer_and_a_refused_one_changes_nothing() {
+    let (_dir, store) = store();
+    let store = store.as_ref();
+    let other = DocRef([7; 16]);
+    for i in 1..=3u8 {
+        append(store, DOC, i, &[i]).unwrap();
+        append(store, other, 10 + i, &[i, i]).unwrap();
+    }
+    let snap = |doc: DocRef, covers: u64, blob: &[u8]| Snapshot {
+        space: SPACE,
+        doc,
+        author: DEVICE,
+        covers,
+        blob: blob.to_vec(),
+    };
+    let results =
+        store.snapshot_many(&[snap(DOC, 2, b"first"), snap(other, 9, b"beyond"), snap(other, 3, b"second")]);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(StoreError::SnapshotBeyondLog { covers: 9, last: 3 })));
+    assert_eq!(read_all(store, 0)[0], Item::Snapshot { doc: DOC, covers: 2, blob: b"first".to_vec() });
+    let others = store.read(SPACE, other, 0, 100, usize::MAX).unwrap();
+    assert_eq!(others, [Item::Snapshot { doc: other, covers: 3, blob: b"second".to_vec() }]);
+    // Left: DOC's third blob; the snapshots replaced the rest.
+    let totals = store.totals().unwrap();
+    assert_eq!((totals.blobs, totals.bytes), (1, 1 + 5 + 6));
+}
+
+#[test]
 fn a_blob_a_snapshot_covered_is_never_stored_again() {
     let (_dir, store) = store();
     let store = store.as_ref();

@@ -33,7 +33,7 @@ pub use self::{
     instances::follow_instances,
     session::{Inbound, Outbound, session},
 };
-use crate::store::{Append, Appended, Store, StoreError};
+use crate::store::{Append, Appended, Snapshot, Store, StoreError};
 
 /// What the relay allows one connection, and how much it holds for all of them.
 #[derive(Debug, Clone)]
@@ -148,6 +148,23 @@ struct Queued {
 }
 
 type Reply = tokio::sync::oneshot::Sender<Appended>;
+type SnapshotReply = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
+
+/// What the writer thread writes, and whom it answers.
+enum Job {
+    Append(Append, Reply),
+    Snapshot(Snapshot, SnapshotReply),
+}
+
+impl Job {
+    /// The bytes it writes.
+    fn len(&self) -> usize {
+        match self {
+            Job::Append(append, _) => append.blob.len(),
+            Job::Snapshot(snapshot, _) => snapshot.blob.len(),
+        }
+    }
+}
 
 /// A session's live queue, as the hub holds it.
 #[derive(Debug, Clone)]
@@ -165,7 +182,7 @@ pub struct Hub {
     store: Arc<dyn Store>,
     /// Appends go through one writer thread that commits whatever queued up meanwhile in one
     /// transaction: one fsync for many blobs (group commit) under load, no wait when idle.
-    appends: std::sync::mpsc::Sender<(Append, Reply)>,
+    jobs: std::sync::mpsc::Sender<Job>,
     /// Per space, the live queues of the sessions following it: a blob wakes only its
     /// space's followers, not every connection.
     followers: std::sync::Mutex<HashMap<SpaceId, Vec<Follower>>>,
@@ -198,31 +215,60 @@ impl std::fmt::Debug for Hub {
 /// How long the writer waits with nothing to write before the store tidies up.
 const QUIET: Duration = Duration::from_secs(2);
 
-/// The most appends one group commit takes, and the most bytes: a transaction stays short
-/// and its memory bounded however large the blobs waiting are.
-const BATCH_APPENDS: usize = 512;
+/// The most writes (appends and snapshots) one group commit takes, and the most bytes: a
+/// transaction stays short and its memory bounded however large the blobs waiting are.
+const BATCH_WRITES: usize = 512;
 const BATCH_BYTES: usize = 8 << 20;
 
-/// `first` and whatever else is waiting in `queue`, up to `appends` items or until they reach
+/// `first` and whatever else is waiting in `queue`, up to `writes` jobs or until they reach
 /// `bytes` (the first always goes, however large).
-fn gather<R>(
-    first: (Append, R),
-    queue: &std::sync::mpsc::Receiver<(Append, R)>,
-    appends: usize,
-    bytes: usize,
-) -> Vec<(Append, R)> {
-    let mut size = first.0.blob.len();
+fn gather(first: Job, queue: &std::sync::mpsc::Receiver<Job>, writes: usize, bytes: usize) -> Vec<Job> {
+    let mut size = first.len();
     let mut batch = vec![first];
-    while batch.len() < appends && size < bytes {
+    while batch.len() < writes && size < bytes {
         match queue.try_recv() {
             Ok(next) => {
-                size += next.0.blob.len();
+                size += next.len();
                 batch.push(next);
             }
             Err(_) => break,
         }
     }
     batch
+}
+
+/// Writes a group commit's jobs in the order they came: each run of appends, and each run of
+/// snapshots, in one transaction.
+fn write_batch(store: &dyn Store, batch: Vec<Job>) {
+    let mut jobs = batch.into_iter().peekable();
+    while let Some(job) = jobs.next() {
+        match job {
+            Job::Append(item, reply) => {
+                let (mut items, mut replies) = (vec![item], vec![reply]);
+                while let Some(Job::Append(..)) = jobs.peek() {
+                    if let Some(Job::Append(item, reply)) = jobs.next() {
+                        items.push(item);
+                        replies.push(reply);
+                    }
+                }
+                for (reply, result) in replies.into_iter().zip(store.append_many(&items)) {
+                    let _ = reply.send(result);
+                }
+            }
+            Job::Snapshot(item, reply) => {
+                let (mut items, mut replies) = (vec![item], vec![reply]);
+                while let Some(Job::Snapshot(..)) = jobs.peek() {
+                    if let Some(Job::Snapshot(item, reply)) = jobs.next() {
+                        items.push(item);
+                        replies.push(reply);
+                    }
+                }
+                for (reply, result) in replies.into_iter().zip(store.snapshot_many(&items)) {
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
 }
 
 /// Semaphores count permits in `u32`; budgets are far below 4 GiB.
@@ -233,7 +279,7 @@ fn permits(bytes: usize) -> u32 {
 impl Hub {
     /// `shutdown` turning `true` makes every session say so and close.
     pub fn new(store: Arc<dyn Store>, limits: Limits, shutdown: watch::Receiver<bool>) -> Hub {
-        let (appends, queue) = std::sync::mpsc::channel::<(Append, Reply)>();
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let writer_store = store.clone();
         let untidy = Arc::new(AtomicBool::new(false));
         let untidy_writes = untidy.clone();
@@ -257,11 +303,7 @@ impl Hub {
                         Err(RecvTimeoutError::Disconnected) => break,
                     };
                     untidy_writes.store(true, Ordering::Relaxed);
-                    let batch = gather(first, &queue, BATCH_APPENDS, BATCH_BYTES);
-                    let (items, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
-                    for (reply, result) in replies.into_iter().zip(writer_store.append_many(&items)) {
-                        let _ = reply.send(result);
-                    }
+                    write_batch(writer_store.as_ref(), gather(first, &queue, BATCH_WRITES, BATCH_BYTES));
                 }
             })
             .expect("a thread for the relay's writer");
@@ -275,7 +317,7 @@ impl Hub {
         }
         Hub {
             store,
-            appends,
+            jobs,
             followers: Default::default(),
             send_budget: Arc::new(Semaphore::new(limits.send_bytes)),
             catch_up_budget: Arc::new(Semaphore::new(limits.catch_up_bytes)),
@@ -337,7 +379,14 @@ impl Hub {
     fn submit(&self, item: Append) -> tokio::sync::oneshot::Receiver<Appended> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         // A stopped writer drops the reply: the answer then says so.
-        let _ = self.appends.send((item, reply));
+        let _ = self.jobs.send(Job::Append(item, reply));
+        answer
+    }
+
+    /// Hands a snapshot to the writer, to be stored in its next group commit.
+    fn submit_snapshot(&self, item: Snapshot) -> tokio::sync::oneshot::Receiver<Result<(), StoreError>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = self.jobs.send(Job::Snapshot(item, reply));
         answer
     }
 
@@ -378,9 +427,16 @@ mod tests {
 
     use super::*;
 
-    fn append(len: usize) -> (Append, ()) {
+    fn append(len: usize) -> Job {
         let (space, doc, author) = (SpaceId([1; 32]), DocRef([2; 16]), DeviceId([3; 32]));
-        (Append { space, doc, author, hash: [0; 32], blob: vec![0; len], max_docs: 1 }, ())
+        let (reply, _) = tokio::sync::oneshot::channel();
+        Job::Append(Append { space, doc, author, hash: [0; 32], blob: vec![0; len], max_docs: 1 }, reply)
+    }
+
+    fn snapshot(len: usize) -> Job {
+        let (space, doc, author) = (SpaceId([1; 32]), DocRef([2; 16]), DeviceId([3; 32]));
+        let (reply, _) = tokio::sync::oneshot::channel();
+        Job::Snapshot(Snapshot { space, doc, author, covers: 1, blob: vec![0; len] }, reply)
     }
 
     #[test]
@@ -397,5 +453,9 @@ mod tests {
         assert_eq!(gather(append(1_000), &queue, 512, 250).len(), 1);
         // Whatever is left, when the queue runs dry first.
         assert_eq!(gather(append(100), &queue, 512, usize::MAX).len(), 1 + 10 - 3 - 2);
+        // Snapshots count against the same bounds.
+        send.send(snapshot(200)).unwrap();
+        send.send(append(100)).unwrap();
+        assert_eq!(gather(snapshot(100), &queue, 512, 250).len(), 2);
     }
 }

@@ -62,21 +62,44 @@ struct Sending {
 const IN_FLIGHT: usize = 64;
 const IN_FLIGHT_BYTES: usize = 2 << 20;
 
-/// A put handed to the writer.
+/// A put or a snapshot handed to the writer.
 struct InFlight {
     request: u32,
     space: SpaceId,
     doc: DocRef,
-    raw: Vec<u8>,
-    answer: oneshot::Receiver<Appended>,
+    bytes: usize,
+    answer: Answer,
 }
 
-/// The writer's answer to the oldest put in flight (never, if none is).
-async fn first_answer(in_flight: &mut VecDeque<InFlight>) -> Appended {
-    match in_flight.front_mut() {
-        Some(oldest) => (&mut oldest.answer)
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Interrupted("the writer stopped".to_owned()))),
+/// What the writer will answer for a write in flight.
+enum Answer {
+    Append {
+        raw: Vec<u8>,
+        answer: oneshot::Receiver<Appended>,
+    },
+    /// A snapshot covering the log up to `covers`.
+    Snapshot {
+        covers: u64,
+        answer: oneshot::Receiver<Result<(), StoreError>>,
+    },
+}
+
+/// What the writer answered.
+enum Landed {
+    Append(Appended),
+    Snapshot(Result<(), StoreError>),
+}
+
+/// The writer's answer to the oldest write in flight (never, if none is).
+async fn first_answer(in_flight: &mut VecDeque<InFlight>) -> Landed {
+    let stopped = || StoreError::Interrupted("the writer stopped".to_owned());
+    match in_flight.front_mut().map(|oldest| &mut oldest.answer) {
+        Some(Answer::Append { answer, .. }) => {
+            Landed::Append(answer.await.unwrap_or_else(|_| Err(stopped())))
+        }
+        Some(Answer::Snapshot { answer, .. }) => {
+            Landed::Snapshot(answer.await.unwrap_or_else(|_| Err(stopped())))
+        }
         None => std::future::pending().await,
     }
 }
@@ -450,9 +473,11 @@ impl Session {
                 .reject(request, Reject::RateLimited, "too many frames at once; slow down and retry")
                 .await;
         }
-        // Everything but a put or a ping may read or change what the writer is storing: the
-        // puts before it land first, so each frame sees the ones sent before it.
-        if !matches!(frame, ClientFrame::Put { .. } | ClientFrame::Ping | ClientFrame::Presence { .. }) {
+        // Everything but a put, a snapshot or a ping may read or change what the writer is
+        // storing: the writes before it land first, so each frame sees the ones sent before it.
+        // (Puts and snapshots queue for the one writer, which stores them in the order sent.)
+        let queued = matches!(frame, ClientFrame::Put { .. } | ClientFrame::Snapshot { .. });
+        if !queued && !matches!(frame, ClientFrame::Ping | ClientFrame::Presence { .. }) {
             self.land_all().await?;
         }
         match frame {
@@ -607,20 +632,52 @@ impl Session {
     }
 
     /// Hands a blob to the writer and goes on reading frames; [`Session::landed`] acknowledges
-    /// it once it is durable. At most [`IN_FLIGHT`] puts (and [`IN_FLIGHT_BYTES`]) wait at once.
+    /// it once it is durable. At most [`IN_FLIGHT`] writes (and [`IN_FLIGHT_BYTES`]) wait at once.
     async fn put(&mut self, request: u32, blob: Sealed) -> Result<(), Stop> {
         let raw = encode_sealed(&blob);
-        while !self.in_flight.is_empty()
-            && (self.in_flight.len() >= IN_FLIGHT || self.in_flight_bytes + raw.len() > IN_FLIGHT_BYTES)
-        {
-            self.land_next().await?;
-        }
+        self.make_room(raw.len()).await?;
         let hash: [u8; 32] = Sha256::digest(&raw).into();
         let (space, doc, author) = (blob.space, blob.doc, blob.author);
         let max_docs = self.hub.limits.max_docs_per_space;
         let answer = self.hub.submit(Append { space, doc, author, hash, blob: raw.clone(), max_docs });
-        self.in_flight_bytes += raw.len();
-        self.in_flight.push_back(InFlight { request, space, doc, raw, answer });
+        let bytes = raw.len();
+        self.in_flight_bytes += bytes;
+        self.in_flight.push_back(InFlight {
+            request,
+            space,
+            doc,
+            bytes,
+            answer: Answer::Append { raw, answer },
+        });
+        Ok(())
+    }
+
+    /// Hands a snapshot to the writer like a put: the snapshots a device sends after a
+    /// catch-up are stored together, in the writer's next group commit.
+    async fn snapshot(&mut self, request: u32, covers: u64, blob: Sealed) -> Result<(), Stop> {
+        let raw = encode_sealed(&blob);
+        self.make_room(raw.len()).await?;
+        let (space, doc, bytes) = (blob.space, blob.doc, raw.len());
+        let answer =
+            self.hub.submit_snapshot(Snapshot { space, doc, author: blob.author, covers, blob: raw });
+        self.in_flight_bytes += bytes;
+        self.in_flight.push_back(InFlight {
+            request,
+            space,
+            doc,
+            bytes,
+            answer: Answer::Snapshot { covers, answer },
+        });
+        Ok(())
+    }
+
+    /// Waits for the oldest writes to land until one of `bytes` more may be in flight.
+    async fn make_room(&mut self, bytes: usize) -> Result<(), Stop> {
+        while !self.in_flight.is_empty()
+            && (self.in_flight.len() >= IN_FLIGHT || self.in_flight_bytes + bytes > IN_FLIGHT_BYTES)
+        {
+            self.land_next().await?;
+        }
         Ok(())
     }
 
@@ -644,50 +701,54 @@ impl Session {
         }
     }
 
-    /// Answers the oldest put in flight, which the writer is done with.
-    async fn landed(&mut self, stored: Appended) -> Result<(), Stop> {
-        let (request, doc) = self.record(&stored);
-        match stored {
-            Ok((seq, _)) => Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?),
-            Err(e) => self.refused_by_store(request, e).await,
-        }
-    }
-
-    /// Takes the oldest put off the in-flight queue; counts it if it is newly stored and hands
-    /// it to the space's followers. Returns its request number and document.
-    fn record(&mut self, stored: &Appended) -> (u32, DocRef) {
-        let InFlight { request, space, doc, raw, .. } = self.in_flight.pop_front().expect("a put in flight");
-        self.in_flight_bytes -= raw.len();
-        if let Ok((seq, new)) = *stored {
-            if new {
-                let m = &self.hub.metrics;
-                m.blobs_accepted.fetch_add(1, Ordering::Relaxed);
-                m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
-                m.stored_blobs.fetch_add(1, Ordering::Relaxed);
-                m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
-                let frame = Arc::new(blob_frame(seq, &raw));
-                self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
+    /// Answers the oldest write in flight, which the writer is done with.
+    async fn landed(&mut self, landed: Landed) -> Result<(), Stop> {
+        let (request, doc, covers) = self.record(&landed);
+        match landed {
+            Landed::Append(Ok((seq, _))) => {
+                Ok(self.send(RelayFrame::Ack { request, doc, seq }.encode()).await?)
             }
-            tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
-        }
-        (request, doc)
-    }
-
-    async fn snapshot(&mut self, request: u32, covers: u64, blob: Sealed) -> Result<(), Stop> {
-        let raw = encode_sealed(&blob);
-        let snapshot = Snapshot { space: blob.space, doc: blob.doc, author: blob.author, covers, blob: raw };
-        let doc = blob.doc;
-        match self.hub.blocking(move |s| s.snapshot(&snapshot)).await {
-            Ok(()) => {
-                self.hub.untidy();
-                self.hub.metrics.snapshots_accepted.fetch_add(1, Ordering::Relaxed);
+            Landed::Snapshot(Ok(())) => {
                 Ok(self.send(RelayFrame::Ack { request, doc, seq: covers }.encode()).await?)
             }
-            Err(StoreError::SnapshotBeyondLog { covers, last }) => {
+            Landed::Snapshot(Err(StoreError::SnapshotBeyondLog { covers, last })) => {
                 let why = format!("the snapshot covers up to {covers} but the log ends at {last}");
                 self.reject(request, Reject::BadSnapshot, &why).await
             }
-            Err(e) => self.refused_by_store(request, e).await,
+            Landed::Append(Err(e)) | Landed::Snapshot(Err(e)) => self.refused_by_store(request, e).await,
+        }
+    }
+
+    /// Takes the oldest write off the in-flight queue and counts it if it stored something: a
+    /// new blob is handed to the space's followers. Returns its request number, its document
+    /// and, for a snapshot, what it covers.
+    fn record(&mut self, landed: &Landed) -> (u32, DocRef, u64) {
+        let InFlight { request, space, doc, bytes, answer } =
+            self.in_flight.pop_front().expect("a write in flight");
+        self.in_flight_bytes -= bytes;
+        let m = &self.hub.metrics;
+        match (answer, landed) {
+            (Answer::Append { raw, .. }, Landed::Append(Ok((seq, new)))) => {
+                let (seq, new) = (*seq, *new);
+                if new {
+                    m.blobs_accepted.fetch_add(1, Ordering::Relaxed);
+                    m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
+                    m.stored_blobs.fetch_add(1, Ordering::Relaxed);
+                    m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
+                    let frame = Arc::new(blob_frame(seq, &raw));
+                    self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
+                }
+                tracing::debug!(?space, ?doc, seq, bytes = raw.len(), new, "stored blob");
+                (request, doc, 0)
+            }
+            (Answer::Snapshot { covers, .. }, Landed::Snapshot(Ok(()))) => {
+                // The blobs it covered are gone: the store tidies up at its next quiet moment.
+                self.hub.untidy();
+                m.snapshots_accepted.fetch_add(1, Ordering::Relaxed);
+                (request, doc, covers)
+            }
+            (Answer::Snapshot { covers, .. }, _) => (request, doc, covers),
+            (Answer::Append { .. }, _) => (request, doc, 0),
         }
     }
 

@@ -247,7 +247,17 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::SnapshotBeyondLog`] if the log does not reach `covers`; [`StoreError::Full`]
     /// if the snapshot grows what is stored past a quota.
-    fn snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+    fn snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let answer = self.snapshot_many(std::slice::from_ref(snapshot)).into_iter().next();
+        answer.unwrap_or_else(|| Err(StoreError::Interrupted("the store gave no answer".to_owned())))
+    }
+
+    /// Stores several snapshots in one durable transaction, as [`Store::append_many`] does
+    /// blobs: each gets its own answer, and one refused rolls back only its own writes.
+    ///
+    /// # Errors (per item)
+    /// As [`Store::snapshot`].
+    fn snapshot_many(&self, items: &[Snapshot]) -> Vec<Result<(), StoreError>>;
 
     /// Registers `space` under `registration`. A space already registered keeps its
     /// registration, unless it is under the open registration: then it moves.

@@ -250,6 +250,11 @@ impl Tx<'_> {
     fn commit(self) -> Result<(), StoreError> {
         Ok(self.tx.commit()?)
     }
+
+    /// A savepoint in this transaction: dropped without `commit`, it rolls back its writes alone.
+    fn savepoint(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx { tx: self.tx.transaction()?, statements: self.statements })
+    }
 }
 
 fn connect(url: &str) -> Result<Client, StoreError> {
@@ -798,8 +803,32 @@ impl Store for PgStore {
         }
     }
 
-    fn snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        self.write(|tx| self.snapshot_in(tx, snapshot))
+    fn snapshot_many(&self, items: &[Snapshot]) -> Vec<Result<(), StoreError>> {
+        let outcome = self.write(|tx| {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                // Each item is its own savepoint: a refusal rolls back only its writes.
+                let mut savepoint = tx.savepoint()?;
+                let result = self.snapshot_in(&mut savepoint, item);
+                match &result {
+                    Ok(()) => savepoint.commit()?,
+                    Err(StoreError::Postgres(e)) => {
+                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
+                    }
+                    Err(_) => drop(savepoint),
+                }
+                results.push(result);
+            }
+            Ok(results)
+        });
+        match outcome {
+            Ok(results) => results,
+            Err(e) => {
+                tracing::error!(error = %e, "a batch of snapshots was not stored; its clients will send them again");
+                let why = e.to_string();
+                items.iter().map(|_| Err(StoreError::Unavailable(why.clone()))).collect()
+            }
+        }
     }
 
     fn register(&self, space: SpaceId, registration: RegistrationId) -> Result<(), StoreError> {

@@ -432,12 +432,31 @@ impl Store for SqliteStore {
         }
     }
 
-    fn snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+    fn snapshot_many(&self, items: &[Snapshot]) -> Vec<Result<(), StoreError>> {
         let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        self.snapshot_in(&tx, snapshot)?;
-        tx.commit()?;
-        Ok(())
+        let outcome = (|| {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                // As in `append_many`: each item is its own savepoint.
+                let savepoint = tx.savepoint()?;
+                let result = self.snapshot_in(&savepoint, item);
+                match &result {
+                    Ok(()) => savepoint.commit()?,
+                    Err(StoreError::Database(e)) => {
+                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
+                    }
+                    Err(_) => drop(savepoint),
+                }
+                results.push(result);
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => results,
+            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
+        }
     }
 
     fn register(&self, space: SpaceId, registration: RegistrationId) -> Result<(), StoreError> {
