@@ -72,6 +72,9 @@ pub(super) struct State {
     /// The heads of the edits kept in localStorage by [`Core::rescue`]: the save that stores
     /// exactly them clears that copy.
     pub(super) rescued: Option<Vec<ChangeHash>>,
+    /// When the last edit was made (`performance.now()`, ms): an edit within [`SAVE_DELAY`] of
+    /// it is part of a run of typing.
+    pub(super) last_edit_ms: f64,
 }
 
 /// Where [`Core::rescue`] keeps a document's unsaved edits: this prefix, then its key.
@@ -129,6 +132,7 @@ impl<M: Model + 'static> DocHandle<M> {
             retry_delay: Duration::from_secs(2),
             awaiting_relay: false,
             rescued: None,
+            last_edit_ms: f64::NEG_INFINITY,
         };
         let core = Core {
             state: StoredValue::new_local(Rc::new(RefCell::new(state))),
@@ -164,9 +168,10 @@ impl<M: Model + 'static> DocHandle<M> {
         self.with_untracked(f)
     }
 
-    /// Changes the document and saves it: at once if everything before was saved (a tap on
-    /// a button is kept before the person can leave the page), else shortly after the last of
-    /// a run of edits (typing costs one save per pause, not one per keystroke).
+    /// Changes the document and saves it: at once after a quiet spell, if everything before
+    /// was saved (a tap on a button is kept before the person can leave the page); else shortly
+    /// after the last of a run of edits (typing costs one save per pause, not one per
+    /// keystroke; a page left before that keeps the edits, see [`Core::rescue`]).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
         let result = {
             let shared = self.core.shared();
@@ -265,7 +270,18 @@ impl Core {
     /// After an edit: saves at once if everything before was saved, else after a pause.
     fn edited(&self) {
         self.version.update(|v| *v += 1);
-        if self.save.get_untracked() == SaveState::Saved {
+        let now = crate::platform::monotonic_ms();
+        let quiet = {
+            let shared = self.shared();
+            let mut state = shared.borrow_mut();
+            let quiet = now - state.last_edit_ms >= SAVE_DELAY.as_secs_f64() * 1000.0;
+            state.last_edit_ms = now;
+            quiet
+        };
+        // A keystroke right after another waits for the run to end, even when the save of the
+        // one before has finished: saving (sealing, and compacting every 64 records) inside a
+        // keystroke's frame is what made typing stutter.
+        if quiet && self.save.get_untracked() == SaveState::Saved {
             self.save.set(SaveState::Pending);
             wasm_bindgen_futures::spawn_local(self.flush());
         } else {

@@ -32,6 +32,12 @@ pub fn mark(name: &str) {
     }
 }
 
+/// Milliseconds on a clock that only moves forward (`performance.now()`), for telling how long
+/// ago something happened; 0 where there is none.
+pub fn monotonic_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
 /// Now, with this device's current UTC offset.
 pub fn now() -> Moment {
     let date = js_sys::Date::new_0();

@@ -157,6 +157,36 @@ test("a tap is kept even when the page is left straight after it", async ({ page
   await expect(page.locator("fieldset.energy").getByLabel("Energised")).toBeChecked();
 });
 
+test("typing is saved once per pause, not once per keystroke", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.newEntry();
+  await journal.saved();
+  const records = () =>
+    page.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const open = indexedDB.open("amplify");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const count = open.result.transaction("changes").objectStore("changes").count();
+            count.onsuccess = () => {
+              open.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+  const before = await records();
+  // Twelve keys at a steady pace, each well after the save of the one before has finished.
+  await journal.body.pressSequentially("Slow typing.", { delay: 120 });
+  await journal.saved();
+  // The first key after the quiet spell is saved at once; the rest in one save when it stops.
+  expect(await records()).toBeLessThanOrEqual(before + 2);
+  await page.reload();
+  await expect(journal.body).toHaveValue("Slow typing.");
+});
+
 test("edits the page had no time to store come back after the reload", async ({ page }) => {
   const journal = new JournalPage(page);
   await journal.open();
