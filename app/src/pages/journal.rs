@@ -169,7 +169,9 @@ pub fn JournalPage() -> impl IntoView {
                         prop:value=move || typed.get()
                         on:input=move |ev| {
                             search_soon(event_target_value(&ev));
-                            shown.set(PAGE);
+                            if shown.get_untracked() != PAGE {
+                                shown.set(PAGE);
+                            }
                         }
                     />
                 </search>

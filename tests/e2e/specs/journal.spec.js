@@ -101,6 +101,27 @@ test("a tag in Arabic reads in its own direction on its chip, its count after it
   expect(count.left).toBeGreaterThanOrEqual(tag.right - 1);
 });
 
+test("a long journal shows forty entries, older ones on request, and a new search starts from the newest", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  for (let i = 1; i <= 42; i++) {
+    await journal.newEntry();
+    await journal.body.fill(`Day ${i} of the programme`);
+    await journal.backToJournal();
+  }
+  await journal.saved();
+  const cards = journal.entries.locator(".entry-card");
+  await expect(cards).toHaveCount(40);
+  await page.getByRole("button", { name: "Show older entries (2 more)" }).click();
+  await expect(cards).toHaveCount(42);
+  await expect(cards.last()).toContainText("Day 1 of the programme");
+  // A search shows its first forty again, newest first.
+  await journal.search.pressSequentially("programme");
+  await expect(cards).toHaveCount(40);
+  await expect(cards.first()).toContainText("Day 42 of the programme");
+  await expect(page.getByRole("button", { name: "Show older entries (2 more)" })).toBeVisible();
+});
+
 test("an entry can be edited, and deleted with undo", async ({ page }) => {
   const journal = new JournalPage(page);
   await journal.open();
