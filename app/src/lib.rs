@@ -45,8 +45,10 @@ pub fn App() -> impl IntoView {
     let sync = sync::SyncHandle::new();
     provide_context(sync);
     let repo = Repo::start(DATABASE, move |repo| {
-        // Profile edits made while the cohort's documents were still loading reach its card now.
+        // Profile edits made while the cohort's documents were still loading reach its card now,
+        // and entry edits made while the shared copies were loading reach the coach.
         actions::mirror_profile(repo);
+        actions::refresh_all_shared(&repo);
         sync.start(repo);
     });
     provide_context(repo);

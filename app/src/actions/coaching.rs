@@ -136,6 +136,21 @@ pub fn refresh_shared(repo: &Repo, journal: DocHandle<Journal>, id: &EntryId) {
     }
 }
 
+/// Brings every shared copy in step with its entry: an entry edited while the shared copies were
+/// still loading (opened right after the app started) reaches the coach too. Run once everything
+/// has loaded.
+pub fn refresh_all_shared(repo: &Repo) {
+    for coaching in my_coaches(repo) {
+        for (id, _) in repo.handles_in::<SharedEntry>(coaching) {
+            if let DocId::Shared(_, entry) = id
+                && let Some(journal) = repo.journal.find(&entry)
+            {
+                refresh_shared(repo, journal, &entry);
+            }
+        }
+    }
+}
+
 /// The live shared copy of an entry in `coaching`, if it is shared there.
 pub fn shared_copy(repo: &Repo, coaching: SpaceId, entry: &EntryId) -> Option<DocHandle<SharedEntry>> {
     let id = DocId::Shared(coaching, *entry);

@@ -14,7 +14,7 @@ use amplify::{Invite, PersonId, ProfileField};
 pub use self::{
     coaching::{
         create_coaching, has_coach, join_coaching, my_coachees, my_coaches, my_coaching_pairs,
-        refresh_shared, share_entry, shared_copy, unshare_entry,
+        refresh_all_shared, refresh_shared, share_entry, shared_copy, unshare_entry,
     },
     cohort::{
         create_cohort, is_published, join_cohort, may_write_cohort, mirror_profile, place_me, publish,
