@@ -336,6 +336,39 @@ impl SqliteStore {
         Ok((seq, true))
     }
 
+    /// Writes `items` in one transaction (one fsync for all), each in its own savepoint: a
+    /// refusal part-way rolls back only its writes (dropping a savepoint rolls it back). A
+    /// database error ends the whole batch, and every item is answered with it.
+    fn in_one_transaction<I, R>(
+        &self,
+        items: &[I],
+        write: impl Fn(&Self, &Connection, &I) -> Result<R, StoreError>,
+    ) -> Vec<Result<R, StoreError>> {
+        let mut conn = self.writer();
+        let outcome = (|| {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                let savepoint = tx.savepoint()?;
+                let result = write(self, &savepoint, item);
+                match &result {
+                    Ok(_) => savepoint.commit()?,
+                    Err(StoreError::Database(e)) => {
+                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
+                    }
+                    Err(_) => drop(savepoint),
+                }
+                results.push(result);
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => results,
+            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
+        }
+    }
+
     fn snapshot_in(&self, tx: &Connection, s: &Snapshot) -> Result<(), StoreError> {
         /// The log's end, what the current snapshot covers, its size and its author.
         type Current = (u64, u64, Option<i64>, Option<Vec<u8>>);
@@ -405,58 +438,11 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn append_many(&self, items: &[Append]) -> Vec<Appended> {
-        let mut conn = self.writer();
-        let outcome = (|| {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                // Each item is its own savepoint: a refusal part-way rolls back only its writes
-                // (dropping a savepoint rolls it back).
-                let savepoint = tx.savepoint()?;
-                let result = self.append_in(&savepoint, item);
-                match &result {
-                    Ok(_) => savepoint.commit()?,
-                    Err(StoreError::Database(e)) => {
-                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
-                    }
-                    Err(_) => drop(savepoint),
-                }
-                results.push(result);
-            }
-            tx.commit()?;
-            Ok(results)
-        })();
-        match outcome {
-            Ok(results) => results,
-            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
-        }
+        self.in_one_transaction(items, Self::append_in)
     }
 
     fn snapshot_many(&self, items: &[Snapshot]) -> Vec<Result<(), StoreError>> {
-        let mut conn = self.writer();
-        let outcome = (|| {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                // As in `append_many`: each item is its own savepoint.
-                let savepoint = tx.savepoint()?;
-                let result = self.snapshot_in(&savepoint, item);
-                match &result {
-                    Ok(()) => savepoint.commit()?,
-                    Err(StoreError::Database(e)) => {
-                        return Err(StoreError::Interrupted(format!("a write in the batch failed: {e}")));
-                    }
-                    Err(_) => drop(savepoint),
-                }
-                results.push(result);
-            }
-            tx.commit()?;
-            Ok(results)
-        })();
-        match outcome {
-            Ok(results) => results,
-            Err(e) => items.iter().map(|_| Err(StoreError::Interrupted(e.to_string()))).collect(),
-        }
+        self.in_one_transaction(items, Self::snapshot_in)
     }
 
     fn register(&self, space: SpaceId, registration: RegistrationId) -> Result<(), StoreError> {
