@@ -641,14 +641,7 @@ impl Session {
         let max_docs = self.hub.limits.max_docs_per_space;
         let answer = self.hub.submit(Append { space, doc, author, hash, blob: raw.clone(), max_docs });
         let bytes = raw.len();
-        self.in_flight_bytes += bytes;
-        self.in_flight.push_back(InFlight {
-            request,
-            space,
-            doc,
-            bytes,
-            answer: Answer::Append { raw, answer },
-        });
+        self.track(InFlight { request, space, doc, bytes, answer: Answer::Append { raw, answer } });
         Ok(())
     }
 
@@ -660,15 +653,14 @@ impl Session {
         let (space, doc, bytes) = (blob.space, blob.doc, raw.len());
         let answer =
             self.hub.submit_snapshot(Snapshot { space, doc, author: blob.author, covers, blob: raw });
-        self.in_flight_bytes += bytes;
-        self.in_flight.push_back(InFlight {
-            request,
-            space,
-            doc,
-            bytes,
-            answer: Answer::Snapshot { covers, answer },
-        });
+        self.track(InFlight { request, space, doc, bytes, answer: Answer::Snapshot { covers, answer } });
         Ok(())
+    }
+
+    /// Counts a write just handed to the writer as in flight, behind those before it.
+    fn track(&mut self, write: InFlight) {
+        self.in_flight_bytes += write.bytes;
+        self.in_flight.push_back(write);
     }
 
     /// Waits for the oldest writes to land until one of `bytes` more may be in flight.

@@ -3,26 +3,12 @@
 import { test, expect } from "@playwright/test";
 import { join } from "node:path";
 import { Person } from "../support/people.js";
+import { storedCount } from "../support/journal.js";
 import { ROOT } from "../support/env.js";
 import { startServer, stopServer } from "../support/server.js";
 
 /** How many blobs this device has queued for the relay (its outbox in IndexedDB). */
-async function queued(page) {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open("amplify");
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const count = open.result.transaction("outbox").objectStore("outbox").count();
-          count.onsuccess = () => {
-            open.result.close();
-            resolve(count.result);
-          };
-        };
-      }),
-  );
-}
+const queued = (page) => storedCount(page, "outbox");
 
 async function metric(server, name) {
   const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: "Bearer batching" } })).text();

@@ -1,6 +1,6 @@
 // Writing, finding, editing and deleting journal entries, with everything kept on reload.
 import { test, expect } from "@playwright/test";
-import { JournalPage, deviceRecords, restoreDevice } from "../support/journal.js";
+import { JournalPage, deviceRecords, restoreDevice, storedCount } from "../support/journal.js";
 
 test("three entries are all there after a reload, newest first under Today", async ({ page }) => {
   const journal = new JournalPage(page);
@@ -183,21 +183,7 @@ test("typing is saved once per pause, not once per keystroke", async ({ page }) 
   await journal.open();
   await journal.newEntry();
   await journal.saved();
-  const records = () =>
-    page.evaluate(
-      () =>
-        new Promise((resolve, reject) => {
-          const open = indexedDB.open("amplify");
-          open.onerror = () => reject(open.error);
-          open.onsuccess = () => {
-            const count = open.result.transaction("changes").objectStore("changes").count();
-            count.onsuccess = () => {
-              open.result.close();
-              resolve(count.result);
-            };
-          };
-        }),
-    );
+  const records = () => storedCount(page, "changes");
   const before = await records();
   // Twelve keys at a steady pace, each well after the save of the one before has finished.
   await journal.body.pressSequentially("Slow typing.", { delay: 120 });

@@ -142,3 +142,22 @@ export async function restoreDevice(page, records) {
     records,
   );
 }
+
+/** How many records this device keeps in its IndexedDB store `store` (`changes`, `outbox`...). */
+export async function storedCount(page, store) {
+  return page.evaluate(
+    (store) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("amplify");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction(store).objectStore(store).count();
+          count.onsuccess = () => {
+            open.result.close();
+            resolve(count.result);
+          };
+        };
+      }),
+    store,
+  );
+}
