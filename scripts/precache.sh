@@ -1,9 +1,11 @@
 #!/bin/sh
-# Trunk post-build hook: writes into the staged sw.js the list of files to precache and a
+# Trunk post-build hook: ships the chunks split off the app (chunks.sh, first: they are
+# precached too), then writes into the staged sw.js the list of files to precache and a
 # version that changes whenever any of them does, so browsers see a new service worker exactly
 # when the app changed; then precompresses every file (brotli and gzip copies beside them).
 set -eu
 root=$(pwd)
+sh "$root/scripts/chunks.sh"
 cd "$TRUNK_STAGING_DIR"
 files=$(find . -type f ! -name sw.js ! -name '*.br' ! -name '*.gz' | sed 's|^\./|/|' | LC_ALL=C sort)
 version=$(for f in $files; do sha256sum ".$f"; done | sha256sum | cut -c1-16)

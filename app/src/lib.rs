@@ -4,6 +4,7 @@
 pub mod account;
 pub mod actions;
 pub mod documents;
+pub mod later;
 pub mod pages;
 pub mod platform;
 pub mod roles;
@@ -22,6 +23,7 @@ pub use crate::{
     storage::{ChangeKey, Lost, SetAside, Storage, StorageError, Stored},
 };
 use crate::{
+    later::{Later, LaterPage},
     roles::{Guard, Page, TabBar},
     ui::Notices,
     ui::Update,
@@ -154,7 +156,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Experiment>
-                                    <pages::ExperimentPage />
+                                    <LaterPage page=Later::Experiment />
                                 </Guard>
                             }
                         }
@@ -164,7 +166,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Experiment>
-                                    <pages::CanvasPage />
+                                    <LaterPage page=Later::Canvas />
                                 </Guard>
                             }
                         }
@@ -174,7 +176,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Group>
-                                    <pages::GroupsPage />
+                                    <LaterPage page=Later::Groups />
                                 </Guard>
                             }
                         }
@@ -184,7 +186,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Group>
-                                    <pages::GroupPage />
+                                    <LaterPage page=Later::Group />
                                 </Guard>
                             }
                         }
@@ -194,7 +196,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Coaching>
-                                    <pages::CoachingPage />
+                                    <LaterPage page=Later::Coaching />
                                 </Guard>
                             }
                         }
@@ -204,7 +206,7 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Coachees>
-                                    <pages::CoacheesPage />
+                                    <LaterPage page=Later::Coachees />
                                 </Guard>
                             }
                         }
@@ -214,27 +216,27 @@ pub fn App() -> impl IntoView {
                         view=|| {
                             view! {
                                 <Guard page=Page::Coachees>
-                                    <pages::CoacheePage />
+                                    <LaterPage page=Later::Coachee />
                                 </Guard>
                             }
                         }
                     />
-                    <Route path=path!("/showcase") view=pages::ShowcasePage />
-                    <Route path=path!("/book") view=pages::BookPage />
+                    <Route path=path!("/showcase") view=|| view! { <LaterPage page=Later::Showcase /> } />
+                    <Route path=path!("/book") view=|| view! { <LaterPage page=Later::Book /> } />
                     <Route
                         path=path!("/cohort")
                         view=|| {
                             view! {
                                 <Guard page=Page::Cohort>
-                                    <pages::CohortPage />
+                                    <LaterPage page=Later::Cohort />
                                 </Guard>
                             }
                         }
                     />
                     <Route path=path!("/join") view=pages::JoinPage />
                     <Route path=path!("/more") view=pages::MorePage />
-                    <Route path=path!("/profile") view=pages::ProfilePage />
-                    <Route path=path!("/settings") view=pages::SettingsPage />
+                    <Route path=path!("/profile") view=|| view! { <LaterPage page=Later::Profile /> } />
+                    <Route path=path!("/settings") view=|| view! { <LaterPage page=Later::Settings /> } />
                 </Routes>
             </main>
             <ui::NoticeBar />

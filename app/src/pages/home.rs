@@ -9,7 +9,8 @@ use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 use crate::{
     actions,
     documents::Repo,
-    pages::{CoacheesPage, CohortPage, ShowcasePage, welcome::GettingStarted},
+    later::{Later, LaterPage},
+    pages::welcome::GettingStarted,
     platform,
     roles::AppRole,
 };
@@ -19,9 +20,9 @@ pub fn HomePage() -> impl IntoView {
     let repo = expect_context::<Repo>();
     let role = Memo::new(move |_| AppRole::of(&repo));
     move || match role.get() {
-        AppRole::Coach => view! { <CoacheesPage /> }.into_any(),
-        AppRole::ProgrammeTeam => view! { <CohortPage /> }.into_any(),
-        AppRole::Executive => view! { <ShowcasePage /> }.into_any(),
+        AppRole::Coach => view! { <LaterPage page=Later::Coachees /> }.into_any(),
+        AppRole::ProgrammeTeam => view! { <LaterPage page=Later::Cohort /> }.into_any(),
+        AppRole::Executive => view! { <LaterPage page=Later::Showcase /> }.into_any(),
         AppRole::Participant | AppRole::Solo => view! { <ParticipantHome /> }.into_any(),
     }
 }

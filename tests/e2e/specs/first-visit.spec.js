@@ -55,3 +55,50 @@ test("a first visit downloads the wasm once, precompressed, cached for good", as
     await stopServer(server);
   }
 });
+
+const CHUNK = /\/split_later-[0-9a-f]{16}\.wasm$/;
+
+test("the first download leaves the other pages out; they arrive when opened, and a failed fetch can be tried again", async ({ browser, baseURL }) => {
+  // No service worker: it would fetch every file for the device to keep, which is the next test.
+  const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
+  const page = await context.newPage();
+  const fetched = [];
+  page.on("request", (request) => CHUNK.test(request.url()) && fetched.push(request.url()));
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.writeEntry("Opened on the train.");
+    expect(fetched).toHaveLength(0);
+
+    // The network fails as Maya opens Settings: she is told so, and nothing else is touched.
+    await page.route(CHUNK, (route) => route.abort());
+    await page.getByRole("link", { name: "More" }).click();
+    await page.getByRole("link", { name: "Settings, devices and export" }).click();
+    await expect(page.getByRole("alert")).toContainText("This page could not be fetched");
+    expect(fetched.length).toBeGreaterThan(0);
+
+    await page.unroute(CHUNK);
+    await page.getByRole("button", { name: "Try again" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+    await page.getByRole("link", { name: "Journal", exact: true }).click();
+    await journal.expectTitles(["Opened on the train."]);
+  } finally {
+    await context.close();
+  }
+});
+
+test("offline, a device that kept the app opens the other pages too", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.waitForOfflineReady();
+    await context.setOffline(true);
+    await page.getByRole("link", { name: "More" }).click();
+    await page.getByRole("link", { name: "Settings, devices and export" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+  } finally {
+    await context.close();
+  }
+});
