@@ -1,4 +1,6 @@
-// Prints the size of each shipped file in dist/ raw, gzip (level 9) and brotli (quality 11).
+// Prints the size of each shipped file in dist/ raw, gzip (level 9) and brotli (quality 11, as
+// scripts/compress.mjs writes it), then what a first visit downloads (everything but the chunks
+// split off for later pages, `split_*.wasm`) and what those chunks add when opened.
 // Usage: node scripts/bundle-size.mjs [dist]
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -12,11 +14,18 @@ for (const name of readdirSync(dist)) {
   if (!statSync(path).isFile() || !/\.(wasm|js|css|html)$/.test(name)) continue;
   const bytes = readFileSync(path);
   const gzip = gzipSync(bytes, { level: 9 }).length;
-  const brotli = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  const brotli = brotliCompressSync(bytes, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_LGWIN]: 24 },
+  }).length;
   rows.push({ name, raw: bytes.length, gzip, brotli });
 }
 rows.sort((a, b) => b.raw - a.raw);
 console.log(`${"file".padEnd(36)}${"raw".padStart(11)}${"gzip".padStart(11)}${"brotli".padStart(11)}`);
 for (const r of rows) console.log(`${r.name.padEnd(36)}${kb(r.raw)}${kb(r.gzip)}${kb(r.brotli)}`);
-const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
-console.log(`${"total".padEnd(36)}${kb(total.raw)}${kb(total.gzip)}${kb(total.brotli)}`);
+const sum = (some) =>
+  some.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+const later = (r) => /^split_.*\.wasm$/.test(r.name);
+const line = (label, t) => console.log(`${label.padEnd(36)}${kb(t.raw)}${kb(t.gzip)}${kb(t.brotli)}`);
+line("first visit (all but chunks)", sum(rows.filter((r) => !later(r))));
+line("chunks, fetched when opened", sum(rows.filter(later)));
+line("total", sum(rows));
