@@ -1,6 +1,6 @@
 // Prints the size of each shipped file in dist/ raw, gzip (level 9) and brotli (quality 11, as
 // scripts/compress.mjs writes it), then what a first visit downloads (everything but the chunks
-// split off for later pages, `split_*.wasm`) and what those chunks add when opened.
+// split off, `split_*.wasm` and the code they share, `chunk_*.wasm`) and what those add.
 // Usage: node scripts/bundle-size.mjs [dist]
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -24,8 +24,8 @@ console.log(`${"file".padEnd(36)}${"raw".padStart(11)}${"gzip".padStart(11)}${"b
 for (const r of rows) console.log(`${r.name.padEnd(36)}${kb(r.raw)}${kb(r.gzip)}${kb(r.brotli)}`);
 const sum = (some) =>
   some.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
-const later = (r) => /^split_.*\.wasm$/.test(r.name);
+const later = (r) => /^(split|chunk)_.*\.wasm$/.test(r.name);
 const line = (label, t) => console.log(`${label.padEnd(36)}${kb(t.raw)}${kb(t.gzip)}${kb(t.brotli)}`);
 line("first visit (all but chunks)", sum(rows.filter((r) => !later(r))));
-line("chunks, fetched when opened", sum(rows.filter(later)));
+line("chunks, fetched when needed", sum(rows.filter(later)));
 line("total", sum(rows));

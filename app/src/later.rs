@@ -9,7 +9,7 @@
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
-use crate::pages;
+use crate::{pages, platform::NotLoaded};
 
 /// A page drawn from the later chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,17 +26,6 @@ pub enum Later {
     Cohort,
     Profile,
     Settings,
-}
-
-/// The chunk did not arrive (offline before the app was ever kept on this device, or the server
-/// is unreachable). Nothing is lost: the page can be asked for again.
-#[derive(Clone, Copy, Debug)]
-pub struct NotLoaded;
-
-impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        NotLoaded
-    }
 }
 
 #[cfg_attr(

@@ -344,6 +344,17 @@ pub fn forget_remembered(key: &str) {
     LocalStorage::delete(key);
 }
 
+/// A chunk of the app's code did not arrive (offline before the app was ever kept on this device,
+/// or the server is unreachable). Nothing is lost: it can be asked for again. See `later.rs`.
+#[derive(Clone, Copy, Debug)]
+pub struct NotLoaded;
+
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
 /// Resolves after `duration`, on the browser's event loop.
 pub async fn sleep(duration: std::time::Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use std::rc::Rc;
+use std::{future::Future, pin::Pin, rc::Rc};
 
 use amplify::{ClientFrame, DocId, DocRef, Fatal, PayloadKind, RelayFrame, SpaceId};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
@@ -23,7 +23,7 @@ use super::{
 use crate::{
     account::Account,
     documents::{Repo, Target},
-    platform,
+    platform::{self, NotLoaded},
     storage::{Outgoing, Storage},
 };
 
@@ -85,6 +85,55 @@ pub(super) enum Ended {
     Offline,
     Restart,
     Closed(String),
+}
+
+/// How long to wait before fetching the engine's chunk again after it did not arrive: the
+/// first time, and at most (doubling in between).
+#[cfg(feature = "split")]
+const FETCH_AGAIN: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(60));
+
+/// Runs the engine for the life of the app. With the `split` feature its code (the session,
+/// receiving, upkeep, membership) is a chunk of its own, fetched once the documents have
+/// loaded, so the first screen never waits for it. If the chunk cannot be fetched (offline
+/// before the app was kept here), it is asked for again after 5 seconds, then less and less
+/// often, up to once a minute; meanwhile saves go to the outbox as always, and the events wait
+/// in their channel.
+pub(super) async fn run(engine: Rc<Engine>, events: UnboundedReceiver<Event>) {
+    #[cfg(feature = "split")]
+    {
+        let (mut wait, longest) = FETCH_AGAIN;
+        while fetch_engine().await.is_err() {
+            platform::sleep(wait).await;
+            wait = (wait * 2).min(longest);
+        }
+        if let Ok(session) = drive(engine, events).await {
+            session.await;
+        }
+    }
+    #[cfg(not(feature = "split"))]
+    {
+        // Without the feature nothing is fetched, so nothing can fail to arrive.
+        if let Ok(session) = drive(engine, events) {
+            session.await;
+        }
+    }
+}
+
+/// The split point: everything only `Engine::run` reaches is in the chunk.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(
+        sync,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        preload(fetch_engine)
+    )
+)]
+fn drive(
+    engine: Rc<Engine>,
+    events: UnboundedReceiver<Event>,
+) -> Result<Pin<Box<dyn Future<Output = ()>>>, NotLoaded> {
+    Ok(Box::pin(engine.run(events)))
 }
 
 impl Engine {

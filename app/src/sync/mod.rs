@@ -134,7 +134,7 @@ impl SyncHandle {
         let _forever = window_event_listener(ev::online, nudge(Event::Online));
         let _forever = window_event_listener(ev::offline, nudge(Event::Offline));
         let _forever = window_event_listener(ev::visibilitychange, nudge(Event::Retry));
-        spawn_local(engine.run(receiver));
+        spawn_local(engine::run(engine, receiver));
     }
 
     /// Tells the relay, on the live connection, about a space this device just joined, and

@@ -102,3 +102,27 @@ test("offline, a device that kept the app opens the other pages too", async ({ b
     await context.close();
   }
 });
+
+test("the sync engine arrives after the journal; if it cannot be fetched, the words wait and go once it can", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
+  const page = await context.newPage();
+  const engine = /\/split_sync-[0-9a-f]{16}\.wasm$/;
+  let asked = 0;
+  await page.route(engine, (route) => {
+    asked += 1;
+    return route.abort();
+  });
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.writeEntry("Written before the engine came.");
+    await expect.poll(() => asked).toBeGreaterThan(0);
+    await expect(page.getByTestId("sync-status")).not.toHaveText("Synced");
+
+    await page.unroute(engine);
+    await expect(page.getByTestId("sync-status")).toHaveText("Synced", { timeout: 30_000 });
+    await journal.expectTitles(["Written before the engine came."]);
+  } finally {
+    await context.close();
+  }
+});
