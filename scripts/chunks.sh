@@ -44,3 +44,8 @@ before=$(sri "$main")
 # Only the import statement: the wasm itself still names the module "./__wasm_split.js".
 sed -i "s|from \"./__wasm_split.js\"|from \"./$loader\"|" "$main"
 sed -i "s|sha384-$before|sha384-$(sri "$main")|g" index.html
+# The main script imports the loader: preload it beside the script, or the browser asks for it
+# only once the script has arrived (one more round trip before the app starts).
+preload="<link rel=\"modulepreload\" href=\"/$loader\" crossorigin=\"anonymous\" integrity=\"sha384-$(sri "$loader")\">"
+sed -i "s|<link rel=\"modulepreload\" href=\"/$main\"|$preload\n&|" index.html
+grep -q "href=\"/$loader\"" index.html || { echo "chunks: could not preload $loader in index.html" >&2; exit 1; }

@@ -50,6 +50,15 @@ test("a first visit downloads the wasm once, precompressed, cached for good", as
     expect(response.headers.get("content-encoding")).toBe("br");
     expect(response.headers.get("cache-control")).toContain("immutable");
     expect(response.headers.get("vary")).toBe("accept-encoding");
+
+    // Every script the app's script imports is preloaded beside it: none waits for it to arrive
+    // first (one round trip more before the app starts).
+    const html = await (await fetch(server.url + "/")).text();
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+    const script = preloaded.find((href) => /^\/app-[0-9a-f]+\.js$/.test(href));
+    const imports = [...(await (await fetch(server.url + script)).text()).matchAll(/^import .* from "\.(\/[^"]+)"/gm)];
+    expect(imports.length).toBeGreaterThan(0);
+    for (const [, path] of imports) expect(preloaded).toContain(path);
   } finally {
     await context.close();
     await stopServer(server);
