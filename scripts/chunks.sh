@@ -27,7 +27,6 @@ grep -q "__wasm_split_table: __indirect_function_table" loader.js ||
     { echo "chunks: the loader no longer reads the table as expected" >&2; exit 1; }
 for chunk in "$split"/*.wasm; do
     name=$(basename "$chunk" .wasm)
-    [ "$name" = linked ] && continue
     if [ "$profile" = wasm-release ]; then
         wasm-opt -Oz --strip-debug "$chunk" --output="$name.wasm"
     else
