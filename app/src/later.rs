@@ -62,6 +62,11 @@ async fn load(page: Later) -> Result<AnyView, NotLoaded> {
 
 /// Draws `page` once its code is here; "Opening…" until then, and a way to try again if it could
 /// not be fetched.
+///
+/// A `Transition`, not a `Suspense`: the page's own resources (records read from storage, say)
+/// register with the nearest boundary, and a `Suspense` would hide the whole page behind
+/// "Opening…" each time one of them reloads, losing a click or a half-done confirmation. A
+/// `Transition` shows the fallback only until the page first appears.
 #[component]
 pub fn LaterPage(page: Later) -> impl IntoView {
     let attempt = RwSignal::new(0_u32);
@@ -84,8 +89,8 @@ pub fn LaterPage(page: Later) -> impl IntoView {
         }))
     };
     view! {
-        <Suspense fallback=|| {
+        <Transition fallback=|| {
             view! { <p role="status">"Opening…"</p> }
-        }>{drawn}</Suspense>
+        }>{drawn}</Transition>
     }
 }

@@ -29,6 +29,11 @@ pub fn DevicesSection() -> impl IntoView {
     let showing_code = RwSignal::new(false);
     let governed = move || repo.with_account(|a| a.is_some_and(|a| a.personal().governed().is_some()));
     let devices = Memo::new(move |_| {
+        // The account loads before the keyring, and only the keyring tells a linked device which
+        // member is the recovery key: until then it would be listed as a device to remove.
+        if !repo.loaded.get() {
+            return Vec::new();
+        }
         let recovery = recovery_device(&repo);
         repo.with_account(|a| {
             let Some(a) = a else { return Vec::new() };
@@ -64,7 +69,7 @@ pub fn DevicesSection() -> impl IntoView {
                 "but cannot read it."
             </p>
             <SyncFacts />
-            <Show when=governed>
+            <Show when=move || governed() && repo.loaded.get()>
                 <h3>"Devices with your spaces"</h3>
                 <ul class="devices" data-testid="devices">
                     <For each=move || devices.get() key=|d| d.id let:device>
@@ -86,9 +91,27 @@ pub fn DevicesSection() -> impl IntoView {
                 <p>
                     "Write this down and keep it somewhere safe. With it, a new phone gets your journal back."
                 </p>
-                <p class="recovery-code" data-testid="recovery-code">
-                    {move || code().unwrap_or_default()}
-                </p>
+                {move || match code() {
+                    Some(code) => {
+                        view! {
+                            <p class="recovery-code" data-testid="recovery-code">
+                                {code}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    None if !repo.loaded.get() => {
+                        view! { <p role="status">"Opening your keyring…"</p> }.into_any()
+                    }
+                    None => {
+                        view! {
+                            <p role="status" data-testid="recovery-unknown">
+                                "This device does not know the code yet. It learns it from the device you started Amplify on, the next time both are online."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }}
                 <Show when=governed>
                     <button class="secondary" on:click=replace_code>
                         "Replace the recovery code"

@@ -112,6 +112,33 @@ test("offline, a device that kept the app opens the other pages too", async ({ b
   }
 });
 
+test("a page opened from the later chunk stays on screen while what it shows finishes loading", async ({ page }) => {
+  // Count every time the Settings heading leaves the page once shown: a page that blinks back to
+  // "Opening…" loses what the person was doing on it (a confirmation half done, a click).
+  await page.addInitScript(() => {
+    window.amplifyBlinks = 0;
+    new MutationObserver((records) => {
+      for (const record of records)
+        for (const node of record.removedNodes)
+          if (node.nodeType === 1 && (node.matches("h1") ? node : node.querySelector("h1"))?.textContent === "Settings")
+            window.amplifyBlinks += 1;
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Before the settings.");
+  // Opened directly, as a reload would: the page is drawn before the device's data has loaded,
+  // and what it shows then loads under it.
+  await page.goto("/settings");
+  await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Journal as Markdown" })).toBeEnabled();
+  await expect(page.getByText("Nothing has been set aside")).toBeVisible();
+  // Whatever was still loading (records read from storage) has had time to finish.
+  await page.waitForTimeout(1_000);
+  expect(await page.evaluate(() => window.amplifyBlinks)).toBe(0);
+  await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+});
+
 test("the sync engine arrives after the journal; if it cannot be fetched, the words wait and go once it can", async ({ browser, baseURL }) => {
   const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
   const page = await context.newPage();

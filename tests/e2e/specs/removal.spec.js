@@ -99,9 +99,20 @@ test("Maya loses her phone: from her laptop she removes it; it gets nothing new,
       await other.linkTo(phone);
       await other.journal.expectTitles(["Written on the phone."]);
     }
+    // The most devices the laptop's list ever shows, from the first frame of each load: the
+    // recovery key is a member of her space too, and must never be listed as a device to remove
+    // (a click on it would remove the key her recovery code stands for).
+    await laptop.page.addInitScript(() => {
+      window.amplifyMostDevices = 0;
+      new MutationObserver(() => {
+        const shown = document.querySelectorAll("[data-testid=devices] li").length;
+        window.amplifyMostDevices = Math.max(window.amplifyMostDevices, shown);
+      }).observe(document, { childList: true, subtree: true });
+    });
     await laptop.page.goto("/settings");
     const devicesList = laptop.page.getByTestId("devices");
     await expect(devicesList.getByRole("listitem")).toHaveCount(3, SLOW);
+    expect(await laptop.page.evaluate(() => window.amplifyMostDevices), "devices listed while loading").toBe(3);
     const code = async (person) => {
       await person.page.goto("/settings");
       await person.page.getByRole("button", { name: "Show recovery code" }).click();
