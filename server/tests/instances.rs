@@ -1,7 +1,8 @@
 //! Several relay instances behind one address, sharing one PostgreSQL database: what one
 //! stores reaches followers on the others, in order; presence crosses too; an instance killed
 //! with SIGKILL loses nothing it acknowledged; the database going away refuses writes with
-//! `Unavailable` and loses nothing. These run on the PostgreSQL cluster `./x test` starts
+//! `Unavailable` and loses nothing, and connections it ends while the relay is idle are replaced
+//! without a client noticing. These run on the PostgreSQL cluster `./x test` starts
 //! (`AMPLIFY_TEST_DATABASE_URL`), whichever store the rest of the suite runs on.
 
 mod support;
@@ -141,10 +142,57 @@ async fn the_database_going_away_refuses_writes_as_unavailable_and_loses_nothing
         "healthz reports the database back: {}",
         health().await
     );
-    assert!(matches!(client.put(3, &second).await, RelayFrame::Ack { seq: 2, .. }));
+    match client.put(3, &second).await {
+        RelayFrame::Ack { seq: 2, .. } => {}
+        other => panic!("expected the change stored as the second, got {other:?}"),
+    }
     let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
     let all = opened(&space, &fresh.subscribe(space.id, vec![]).await);
     assert_eq!(all, vec![b"before".to_vec(), b"while the database was away".to_vec()]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn connections_the_database_dropped_while_idle_are_replaced_and_the_next_write_and_read_succeed() {
+    // A database restart or failover ends every connection; a relay that was idle meanwhile
+    // notices only when it next uses one. Its clients must not pay for that with a refusal.
+    let data = tempfile::tempdir().unwrap();
+    let url = database_for(data.path());
+    let relay = instance(data.path(), &url).await;
+    let space = SpaceSecret::generate().keys();
+    let maya = Member::of(&[&space]);
+    let mut client = Client::connect(relay.addr, &maya).await;
+    let first = maya.seal(&space, "profile", b"before");
+    assert!(matches!(client.put(1, &first).await, RelayFrame::Ack { seq: 1, .. }));
+    let mut early = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    assert_eq!(opened(&space, &early.subscribe(space.id, vec![]).await), vec![b"before".to_vec()]);
+
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    blocking(|| {
+        let mut admin = postgres::Client::connect(&postgres_url(), postgres::NoTls).unwrap();
+        let ended = admin
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1) AS t",
+                &[&name],
+            )
+            .unwrap()
+            .get::<_, i64>(0);
+        assert!(ended >= 2, "the relay's writer and a reader were connected: {ended}");
+    });
+
+    // The load balancer's next probe reads on a new connection: this instance stays in.
+    let health = http_get(relay.addr, "/healthz").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "healthz after the restart: {health}");
+
+    let second = maya.seal(&space, "profile", b"after the restart");
+    match client.put(2, &second).await {
+        RelayFrame::Ack { seq: 2, .. } => {}
+        other => panic!("expected the write stored on a new connection, got {other:?}"),
+    }
+    let mut fresh = Client::connect(relay.addr, &Member::of(&[&space])).await;
+    let all = opened(&space, &fresh.subscribe(space.id, vec![]).await);
+    assert_eq!(all, vec![b"before".to_vec(), b"after the restart".to_vec()]);
     relay.stop().await;
 }
 

@@ -159,6 +159,25 @@ impl Conn {
         }
         Ok(ClientGuard { client: guard, statements: &self.statements })
     }
+
+    /// Runs `read` on the live connection. The database may have ended a connection while it
+    /// sat idle (a restart, a failover, an administrator); that shows only when it is next
+    /// used, which then fails. A read that failed because its connection turned out closed
+    /// runs once more, on a new one: the client never sees the old connection's end.
+    fn read<'a, R>(
+        &'a self,
+        guard: MutexGuard<'a, Option<Client>>,
+        mut read: impl FnMut(&mut ClientGuard<'a>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut client = self.live(guard)?;
+        match read(&mut client) {
+            Err(e) if client.is_closed() => {
+                tracing::info!(error = %e, "a connection to the database had ended; reading on a new one");
+                read(&mut self.live(client.client)?)
+            }
+            result => result,
+        }
+    }
 }
 
 impl Drop for Conn {
@@ -424,22 +443,47 @@ impl PgStore {
         }
     }
 
-    /// A free reader if there is one, else the next in turn.
-    fn reader(&self) -> Result<ClientGuard<'_>, StoreError> {
+    /// Runs `read` on a free reader if there is one, else on the next in turn (see
+    /// [`Conn::read`]: it may run twice).
+    fn reading<R>(
+        &self,
+        read: impl FnMut(&mut ClientGuard<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         for conn in &self.readers {
             if let Ok(guard) = conn.client.try_lock() {
-                return conn.live(guard);
+                return conn.read(guard, read);
             }
         }
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.readers[i].get()
+        let conn = &self.readers[self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len()];
+        conn.read(conn.client.lock().unwrap_or_else(std::sync::PoisonError::into_inner), read)
     }
 
     /// A write transaction: it holds the relay's write lock until it ends.
+    ///
+    /// A writer connection the database ended while it sat idle fails at `BEGIN`, before `f`
+    /// has run: the transaction then starts again on a new connection. A failure after that is
+    /// the transaction's own and is not retried (its commit may have happened).
     fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
         let mut client = self.writer.get()?;
         let statements = client.statements;
-        let mut tx = Tx { tx: client.transaction()?, statements };
+        let not_begun = match client.transaction() {
+            Ok(tx) => return PgStore::locked(Tx { tx, statements }, f),
+            Err(e) => e,
+        };
+        if !client.is_closed() {
+            return Err(not_begun.into());
+        }
+        tracing::info!(error = %not_begun, "the connection to the database had ended; writing on a new one");
+        let mut client = self.writer.live(client.client)?;
+        let tx = client.transaction()?;
+        PgStore::locked(Tx { tx, statements }, f)
+    }
+
+    /// Runs `f` in `tx` under the relay's write lock, and commits.
+    fn locked<R>(
+        mut tx: Tx<'_>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let result = f(&mut tx)?;
         tx.commit()?;
@@ -862,27 +906,31 @@ impl Store for PgStore {
     }
 
     fn unregistered(&self, spaces: &[SpaceId]) -> Result<Vec<SpaceId>, StoreError> {
-        let mut client = self.reader()?;
-        let statement = client.prepare(
-            "SELECT r.revoked_ms FROM spaces s JOIN registrations r ON r.id = s.registration WHERE s.space = $1",
-        )?;
-        let mut out = Vec::new();
-        for space in spaces {
-            let refused = match client.query_opt(&statement, &[&space.0.as_slice()])? {
-                Some(row) => row.get::<_, Option<i64>>(0).is_some(),
-                None => self.config.admission == Admission::Registered,
-            };
-            if refused {
-                out.push(*space);
+        self.reading(|client| {
+            let statement = client.prepare(
+                "SELECT r.revoked_ms FROM spaces s JOIN registrations r ON r.id = s.registration WHERE s.space = $1",
+            )?;
+            let mut out = Vec::new();
+            for space in spaces {
+                let refused = match client.query_opt(&statement, &[&space.0.as_slice()])? {
+                    Some(row) => row.get::<_, Option<i64>>(0).is_some(),
+                    None => self.config.admission == Admission::Registered,
+                };
+                if refused {
+                    out.push(*space);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn documents(&self, space: SpaceId) -> Result<Vec<DocInfo>, StoreError> {
-        let rows = self
-            .reader()?
-            .query("SELECT doc, covers, last_seq FROM documents WHERE space = $1", &[&space.0.as_slice()])?;
+        let rows = self.reading(|client| {
+            Ok(client.query(
+                "SELECT doc, covers, last_seq FROM documents WHERE space = $1",
+                &[&space.0.as_slice()],
+            )?)
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -900,53 +948,54 @@ impl Store for PgStore {
         max_items: usize,
         max_bytes: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut client = self.reader()?;
-        let (s, d) = (space.0.as_slice(), doc.0.as_slice());
-        let mut items = Vec::new();
-        let mut bytes = 0;
-        let mut from = after;
-        let statement =
-            client.prepared("SELECT covers, snapshot FROM documents WHERE space = $1 AND doc = $2")?;
-        let snapshot = client.query_opt(&statement, &[&s, &d])?;
-        if let Some(row) = snapshot {
-            let covers = u(row.get(0));
-            if let Some(blob) = row.get::<_, Option<Vec<u8>>>(1)
-                && covers > after
-            {
-                bytes += blob.len();
-                items.push(Item::Snapshot { doc, covers, blob });
-                from = covers;
+        self.reading(|client| {
+            let (s, d) = (space.0.as_slice(), doc.0.as_slice());
+            let mut items = Vec::new();
+            let mut bytes = 0;
+            let mut from = after;
+            let statement =
+                client.prepared("SELECT covers, snapshot FROM documents WHERE space = $1 AND doc = $2")?;
+            let snapshot = client.query_opt(&statement, &[&s, &d])?;
+            if let Some(row) = snapshot {
+                let covers = u(row.get(0));
+                if let Some(blob) = row.get::<_, Option<Vec<u8>>>(1)
+                    && covers > after
+                {
+                    bytes += blob.len();
+                    items.push(Item::Snapshot { doc, covers, blob });
+                    from = covers;
+                }
             }
-        }
-        // The sizes first, so that a page reads only the bodies that fit its byte budget (but
-        // at least one).
-        let limit = i64::try_from(max_items).unwrap_or(i64::MAX);
-        let statement = client.prepared(
-            "SELECT seq, LENGTH(body)::BIGINT FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3
-             ORDER BY seq LIMIT $4",
-        )?;
-        let sizes = client.query(&statement, &[&s, &d, &n(from), &limit])?;
-        let mut upto = None;
-        for row in sizes {
-            if (upto.is_some() || !items.is_empty()) && bytes >= max_bytes {
-                break;
+            // The sizes first, so that a page reads only the bodies that fit its byte budget (but
+            // at least one).
+            let limit = i64::try_from(max_items).unwrap_or(i64::MAX);
+            let statement = client.prepared(
+                "SELECT seq, LENGTH(body)::BIGINT FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3
+                 ORDER BY seq LIMIT $4",
+            )?;
+            let sizes = client.query(&statement, &[&s, &d, &n(from), &limit])?;
+            let mut upto = None;
+            for row in sizes {
+                if (upto.is_some() || !items.is_empty()) && bytes >= max_bytes {
+                    break;
+                }
+                bytes += u(row.get(1)) as usize;
+                upto = Some(row.get::<_, i64>(0));
             }
-            bytes += u(row.get(1)) as usize;
-            upto = Some(row.get::<_, i64>(0));
-        }
-        let Some(upto) = upto else { return Ok(items) };
-        let statement = client.prepared(
-            "SELECT seq, body FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3 AND seq <= $4 ORDER BY seq",
-        )?;
-        let rows = client.query(&statement, &[&s, &d, &n(from), &upto])?;
-        items.extend(rows.into_iter().map(|row| Item::Blob { doc, seq: u(row.get(0)), blob: row.get(1) }));
-        Ok(items)
+            let Some(upto) = upto else { return Ok(items) };
+            let statement = client.prepared(
+                "SELECT seq, body FROM blobs WHERE space = $1 AND doc = $2 AND seq > $3 AND seq <= $4 ORDER BY seq",
+            )?;
+            let rows = client.query(&statement, &[&s, &d, &n(from), &upto])?;
+            items.extend(rows.into_iter().map(|row| Item::Blob { doc, seq: u(row.get(0)), blob: row.get(1) }));
+            Ok(items)
+        })
     }
 
     fn totals(&self) -> Result<Totals, StoreError> {
-        let row = self
-            .reader()?
-            .query_one("SELECT spaces, documents, blobs, bytes FROM totals WHERE id = 1", &[])?;
+        let row = self.reading(|client| {
+            Ok(client.query_one("SELECT spaces, documents, blobs, bytes FROM totals WHERE id = 1", &[])?)
+        })?;
         Ok(Totals {
             spaces: u(row.get(0)),
             documents: u(row.get(1)),
@@ -956,9 +1005,10 @@ impl Store for PgStore {
     }
 
     fn membership(&self, space: SpaceId) -> Result<Vec<Vec<u8>>, StoreError> {
-        let rows = self
-            .reader()?
-            .query("SELECT body FROM membership WHERE space = $1 ORDER BY seq", &[&space.0.as_slice()])?;
+        let rows = self.reading(|client| {
+            Ok(client
+                .query("SELECT body FROM membership WHERE space = $1 ORDER BY seq", &[&space.0.as_slice()])?)
+        })?;
         Ok(rows.into_iter().map(|row| row.get(0)).collect())
     }
 
@@ -1001,10 +1051,12 @@ impl Store for PgStore {
 
     fn spaces_of(&self, device: DeviceId, limit: usize) -> Result<Vec<SpaceId>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.reader()?.query(
-            "SELECT space FROM member_devices WHERE device = $1 LIMIT $2",
-            &[&device.0.as_slice(), &limit],
-        )?;
+        let rows = self.reading(|client| {
+            Ok(client.query(
+                "SELECT space FROM member_devices WHERE device = $1 LIMIT $2",
+                &[&device.0.as_slice(), &limit],
+            )?)
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|row| Some(SpaceId(row.get::<_, Vec<u8>>(0).try_into().ok()?)))
@@ -1072,12 +1124,14 @@ impl Store for PgStore {
     }
 
     fn registrations(&self) -> Result<Vec<Registration>, StoreError> {
-        let rows = self.reader()?.query(
-            "SELECT r.id, r.label, r.quota, r.bytes, r.created_ms, r.revoked_ms,
-                    (SELECT COUNT(*) FROM spaces s WHERE s.registration = r.id)
-             FROM registrations r ORDER BY r.created_ms",
-            &[],
-        )?;
+        let rows = self.reading(|client| {
+            Ok(client.query(
+                "SELECT r.id, r.label, r.quota, r.bytes, r.created_ms, r.revoked_ms,
+                        (SELECT COUNT(*) FROM spaces s WHERE s.registration = r.id)
+                 FROM registrations r ORDER BY r.created_ms",
+                &[],
+            )?)
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
