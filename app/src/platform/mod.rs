@@ -68,21 +68,55 @@ pub fn day(date: Date, today: Date) -> String {
 
 /// A calendar date with its weekday, in the reader's language: the weekday and month `long`
 /// or `short`, with the year or not.
-fn calendar_date(date: Date, width: &str, with_year: bool) -> String {
-    let width = JsValue::from_str(width);
-    let mut fields = vec![
-        ("weekday", width.clone()),
-        ("day", JsValue::from_str("numeric")),
-        ("month", width),
-        ("timeZone", JsValue::from_str("UTC")),
-    ];
-    if with_year {
-        fields.push(("year", JsValue::from_str("numeric")));
-    }
-    let options: Object = js_object(&fields).unchecked_into();
+fn calendar_date(date: Date, width: &'static str, with_year: bool) -> String {
+    let key = match (width, with_year) {
+        ("long", true) => "weekday long, year",
+        ("long", false) => "weekday long",
+        (_, true) => "weekday short, year",
+        (_, false) => "weekday short",
+    };
     // Noon UTC on that date: the same calendar day in every time zone.
     let ms = date.days() as f64 * 86_400_000.0 + 43_200_000.0;
-    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
+    formatted(key, ms, || {
+        let width = JsValue::from_str(width);
+        let mut fields = vec![
+            ("weekday", width.clone()),
+            ("day", JsValue::from_str("numeric")),
+            ("month", width),
+            ("timeZone", JsValue::from_str("UTC")),
+        ];
+        if with_year {
+            fields.push(("year", JsValue::from_str("numeric")));
+        }
+        fields
+    })
+}
+
+/// The moment `ms` (since the epoch) written by the formatter named `key`, made from
+/// `options` the first time it is asked for (in the reader's language).
+///
+/// Making an `Intl.DateTimeFormat`, which `toLocaleDateString` does on every call that has
+/// options, costs far more than using one: a list of a few dozen dated cards redrawn on each
+/// keystroke of a search made one per card.
+fn formatted(key: &'static str, ms: f64, options: impl FnOnce() -> Vec<(&'static str, JsValue)>) -> String {
+    thread_local! {
+        static FORMATS: std::cell::RefCell<Vec<(&'static str, js_sys::Function)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let format = FORMATS.with_borrow_mut(|formats| {
+        if let Some((_, format)) = formats.iter().find(|(k, _)| *k == key) {
+            return format.clone();
+        }
+        let options: Object = js_object(&options()).unchecked_into();
+        let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options).format();
+        formats.push((key, format.clone()));
+        format
+    });
+    format
+        .call1(&JsValue::UNDEFINED, &js_sys::Date::new(&JsValue::from_f64(ms)))
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_default()
 }
 
 /// A stored `2026-12-02` as [`day`] writes it (as stored if it does not read as a date).
@@ -92,36 +126,29 @@ pub fn due_day(stored: &str) -> String {
 
 /// "2 Dec", in the reader's language and time zone (the moment `ms` since the epoch).
 pub fn short_date(ms: i64) -> String {
-    let options: Object =
-        js_object(&[("day", JsValue::from_str("numeric")), ("month", JsValue::from_str("short"))])
-            .unchecked_into();
-    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_date_string("default", &options).into()
+    formatted("day month", ms as f64, || {
+        vec![("day", JsValue::from_str("numeric")), ("month", JsValue::from_str("short"))]
+    })
 }
 
 /// "2 Dec, 14:05", in the reader's language and time zone (the moment `ms` since the epoch).
 pub fn date_time(ms: i64) -> String {
-    let numeric = JsValue::from_str("numeric");
-    let two = JsValue::from_str("2-digit");
-    let options: Object = js_object(&[
-        ("day", numeric),
-        ("month", JsValue::from_str("short")),
-        ("hour", two.clone()),
-        ("minute", two),
-    ])
-    .unchecked_into();
-    js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_locale_string("default", &options).into()
+    formatted("day month, time", ms as f64, || {
+        let (numeric, two) = (JsValue::from_str("numeric"), JsValue::from_str("2-digit"));
+        vec![("day", numeric), ("month", JsValue::from_str("short")), ("hour", two.clone()), ("minute", two)]
+    })
 }
 
 /// "November 2026", in the reader's language.
 pub fn month_label(month: Month) -> String {
-    let options: Object = js_object(&[
-        ("month", JsValue::from_str("long")),
-        ("year", JsValue::from_str("numeric")),
-        ("timeZone", JsValue::from_str("UTC")),
-    ])
-    .unchecked_into();
     let ms = month.first_day().days() as f64 * 86_400_000.0 + 43_200_000.0;
-    js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_date_string("default", &options).into()
+    formatted("month year", ms, || {
+        vec![
+            ("month", JsValue::from_str("long")),
+            ("year", JsValue::from_str("numeric")),
+            ("timeZone", JsValue::from_str("UTC")),
+        ]
+    })
 }
 
 /// "09:05", on the clock of the place the moment was lived.
@@ -371,8 +398,15 @@ pub async fn sleep(duration: std::time::Duration) {
 }
 
 /// Resolves once the browser has painted what is on the page now: the next animation frame,
-/// then a task after it (the paint happens between them).
+/// then a task after it (the paint happens between them). At once on a hidden page, which
+/// has no frames until it is shown again (and may be killed before that).
 pub async fn after_paint() {
+    let hidden = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+    if hidden {
+        return;
+    }
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let Some(window) = web_sys::window() else {
             let _resolved = resolve.call0(&JsValue::UNDEFINED);
@@ -388,7 +422,7 @@ pub async fn after_paint() {
             let _resolved = later.call0(&JsValue::UNDEFINED);
         });
         if window.request_animation_frame(after.unchecked_ref()).is_err() {
-            // No frames (a hidden page): go on at once.
+            // No frames to be had: go on at once.
             let _resolved = resolve.call0(&JsValue::UNDEFINED);
         }
     });
