@@ -35,12 +35,32 @@ async function visit(page) {
   let transferred = 0;
   const cdp = await throttle(page);
   cdp.on("Network.loadingFinished", (e) => (transferred += e.encodedDataLength));
+  // The tap on "New entry" and the moment its text box appears are taken on the page itself,
+  // as soon as the journal is painted: round trips from the harness to find the button and
+  // ask for the time would add their own latency to the app's.
+  await page.addInitScript(() => {
+    const afterPaint = (then) => requestAnimationFrame(() => setTimeout(then, 0));
+    let tapped = false;
+    const look = () => {
+      if (window.editorUsable) return;
+      if (document.getElementById("body")) {
+        window.editorUsable = performance.now();
+        return;
+      }
+      if (tapped || performance.getEntriesByName("journal-visible").length === 0) return;
+      const button = [...document.querySelectorAll("button")].find((b) => b.textContent.trim() === "New entry");
+      if (button && !button.disabled) {
+        tapped = true;
+        afterPaint(() => button.click());
+      }
+    };
+    new MutationObserver(look).observe(document, { childList: true, subtree: true, attributes: true });
+    new PerformanceObserver(look).observe({ type: "mark" });
+  });
   await page.goto(`${server.url}/journal`, { waitUntil: "commit" });
   await page.waitForFunction(() => performance.getEntriesByName("journal-visible").length > 0, null, { timeout: 120_000 });
-  const newEntry = page.getByRole("button", { name: "New entry" });
-  await newEntry.click({ timeout: 120_000 });
   await page.locator("#body").waitFor({ timeout: 120_000 });
-  const usable = await page.evaluate(() => performance.now());
+  const usable = await page.evaluate(() => window.editorUsable);
   const [frame, visible] = await page.evaluate(() => [
     performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN,
     performance.getEntriesByName("journal-visible")[0].startTime,
