@@ -168,9 +168,8 @@ impl<M: Model + 'static> DocHandle<M> {
         self.with_untracked(f)
     }
 
-    /// Changes the document and saves it: right after the frame that shows the change, after a
-    /// quiet spell, if everything before was saved (a tap on a button is kept before the person
-    /// can leave the page, and costs its frame nothing); else shortly
+    /// Changes the document and saves it: at once after a quiet spell, if everything before
+    /// was saved (a tap on a button is kept before the person can leave the page); else shortly
     /// after the last of a run of edits (typing costs one save per pause, not one per
     /// keystroke; a page left before that keeps the edits, see [`Core::rescue`]).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
@@ -282,15 +281,12 @@ impl Core {
         // A keystroke right after another waits for the run to end, even when the save of the
         // one before has finished: saving (sealing, and compacting every 64 records) inside a
         // keystroke's frame is what made typing stutter. The first edit after a quiet spell is
-        // saved right after the frame that shows it, for the same reason (a page hidden before
-        // then keeps it anyway: hiding rescues and flushes every document).
+        // saved at once, in its own turn: a tap is on storage before anything else can happen
+        // (saving it after the next frame was tried: no keystroke got measurably quicker, and a
+        // tap followed at once by leaving the page then depended on the rescue copy).
         if quiet && self.save.get_untracked() == SaveState::Saved {
             self.save.set(SaveState::Pending);
-            let this = *self;
-            wasm_bindgen_futures::spawn_local(async move {
-                crate::platform::after_paint().await;
-                this.flush().await;
-            });
+            wasm_bindgen_futures::spawn_local(self.flush());
         } else {
             self.schedule_save(SAVE_DELAY);
         }
