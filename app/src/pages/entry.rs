@@ -77,9 +77,13 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
     let navigate = use_navigate();
     let journal = handle;
     let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
-    let field =
-        move |f: fn(&amplify::Entry) -> String| move || entry.with(|e| e.as_ref().map(f).unwrap_or_default());
+    // Each part of the entry is a memo of its own: a keystroke changes the body alone, and the
+    // tags, the prompt and the energy are then left as they are (the tag chips were rebuilt on
+    // every key).
     let body = Memo::new(move |_| entry.with(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default()));
+    let prompt = Memo::new(move |_| entry.with(|e| e.as_ref().and_then(|e| e.prompt.clone())));
+    let energy = Memo::new(move |_| entry.with(|e| e.as_ref().and_then(|e| e.energy)));
+    let tags = Memo::new(move |_| entry.with(|e| e.as_ref().map(|e| e.tags.clone()).unwrap_or_default()));
     let tag_draft = RwSignal::new(String::new());
     let today_prompt = prompt_of_the_day(platform::now().local_date());
 
@@ -141,16 +145,14 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                 journal.edit(|j| j.set_prompt(&id, (!value.is_empty()).then_some(value.as_str())));
             }
         >
-            <option value="" selected=move || entry.with(|e| e.as_ref().is_none_or(|e| e.prompt.is_none()))>
+            <option value="" selected=move || prompt.with(Option::is_none)>
                 "Free writing (no prompt)"
             </option>
             {prompts
                 .into_iter()
                 .map(|p| {
                     let value = p.clone();
-                    let is_current = move || {
-                        entry.with(|e| e.as_ref().and_then(|e| e.prompt.as_ref()) == Some(&value))
-                    };
+                    let is_current = move || prompt.with(|p| p.as_ref() == Some(&value));
                     view! {
                         <option value=p.clone() selected=is_current>
                             {p.clone()}
@@ -160,13 +162,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                 .collect_view()}
         </select>
 
-        <label for="body">
-            {move || {
-                entry
-                    .with(|e| e.as_ref().and_then(|e| e.prompt.clone()))
-                    .unwrap_or_else(|| "Your entry".to_owned())
-            }}
-        </label>
+        <label for="body">{move || { prompt.get().unwrap_or_else(|| "Your entry".to_owned()) }}</label>
         <SyncedText
             id="body"
             text=body
@@ -190,9 +186,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                                 type="radio"
                                 name="energy"
                                 id=input_id.clone()
-                                prop:checked=move || {
-                                    entry.with(|e| e.as_ref().and_then(|e| e.energy) == Some(level))
-                                }
+                                prop:checked=move || energy.get() == Some(level)
                                 on:change=move |_| {
                                     journal.edit(|j| j.set_energy(&id, Some(level)));
                                 }
@@ -228,8 +222,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             </div>
             <ul class="tags" aria-label="Tags">
                 {move || {
-                    entry
-                        .with(|e| e.as_ref().map(|e| e.tags.clone()).unwrap_or_default())
+                    tags.get()
                         .into_iter()
                         .map(|tag| {
                             let remove = tag.clone();
@@ -259,7 +252,7 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
                 "Delete entry"
             </button>
         </div>
-        <p class="hint">{move || field(|e| format!("{} words", e.body.split_whitespace().count()))()}</p>
+        <p class="hint">{move || body.with(|b| format!("{} words", b.split_whitespace().count()))}</p>
     }
 }
 
