@@ -77,9 +77,9 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
     let navigate = use_navigate();
     let journal = handle;
     let entry = Memo::new(move |_| journal.with(|j| j.entry(&id)));
-    // Each part of the entry is a memo of its own: a keystroke changes the body alone, and the
-    // tags, the prompt and the energy are then left as they are (the tag chips were rebuilt on
-    // every key).
+    // Each part of the entry is a memo of its own: a keystroke changes the body alone, and what
+    // reads the tags, the prompt or the energy then does not run again (the tag chips were
+    // re-rendered and diffed on every key).
     let body = Memo::new(move |_| entry.with(|e| e.as_ref().map(|e| e.body.clone()).unwrap_or_default()));
     let prompt = Memo::new(move |_| entry.with(|e| e.as_ref().and_then(|e| e.prompt.clone())));
     let energy = Memo::new(move |_| entry.with(|e| e.as_ref().and_then(|e| e.energy)));
