@@ -280,6 +280,26 @@ test("an entry started while older months are still opening keeps its editor and
   await context.close();
 });
 
+test("a journal opened in a hidden tab, which gets no frames, still finishes opening", async ({ page }) => {
+  // Written once, so the next start draws the month from its kept list, then reads it.
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.writeEntry("Boarding in Heathrow");
+  await journal.open();
+  await page.waitForFunction(() => performance.getEntriesByName("journal-all-months").length > 0);
+  // Opened again in a tab the browser keeps hidden (a link opened in the background): no
+  // animation frame ever comes.
+  await page.addInitScript(() => {
+    Object.defineProperty(Document.prototype, "visibilityState", { get: () => "hidden" });
+    Object.defineProperty(Document.prototype, "hidden", { get: () => true });
+    window.requestAnimationFrame = () => 0;
+  });
+  await page.reload();
+  await page.waitForFunction(() => performance.getEntriesByName("journal-all-months").length > 0);
+  await journal.ready();
+  await journal.expectTitles(["Boarding in Heathrow"]);
+});
+
 test("this month at a glance: the days written and a run of days, never a reproach", async ({ page }) => {
   const journal = new JournalPage(page);
   await page.clock.setFixedTime(new Date("2026-10-01T09:00:00"));
