@@ -1,7 +1,7 @@
 //! Coaching: the document a participant and their coach share (sessions, agreed actions,
 //! goals), the journal entries the participant chose to share, and the coach's private notes.
 
-use automerge::{ObjId, ObjType, transaction::Transactable};
+use automerge::{ObjId, ObjType};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -120,9 +120,8 @@ impl Coaching {
     fn add(&mut self, container: &str, at_ms: i64) -> (String, ObjId) {
         let id = crate::hex(&crate::random_bytes::<8>());
         let obj = self.doc.root_obj(container);
-        let am = self.doc.inner_mut();
-        let item = am.put_object(&obj, &id, ObjType::Map).expect("a map");
-        am.put(&item, "at", at_ms).expect("a map");
+        let item = self.doc.put_object(&obj, &id, ObjType::Map);
+        self.doc.put(&item, "at", at_ms);
         (id, item)
     }
 

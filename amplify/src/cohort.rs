@@ -1,7 +1,7 @@
 //! A cohort: one run of the programme. Its members and their roles, its home groups and coach
 //! pairings (names and ids only: never a group's key), and the calendar of its seven months.
 
-use automerge::{ObjType, transaction::Transactable};
+use automerge::ObjType;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, DocKind};
@@ -186,10 +186,9 @@ impl Cohort {
     pub fn add_event(&mut self, kind: Milestone, title: &str, starts: &str, ends: &str) -> String {
         let id = crate::hex(&crate::random_bytes::<8>());
         let obj = self.doc.root_obj("calendar");
-        let am = self.doc.inner_mut();
-        let e = am.put_object(&obj, &id, ObjType::Map).expect("calendar is a map");
+        let e = self.doc.put_object(&obj, &id, ObjType::Map);
         for (k, v) in [("kind", kind.key()), ("title", title), ("starts", starts), ("ends", ends)] {
-            am.put(&e, k, v).expect("a map");
+            self.doc.put(&e, k, v);
         }
         id
     }
@@ -244,7 +243,7 @@ impl Cohort {
         let obj = self.doc.root_obj("members");
         match self.doc.get_obj(&obj, person) {
             Some(m) => m,
-            None => self.doc.inner_mut().put_object(&obj, person, ObjType::Map).expect("members is a map"),
+            None => self.doc.put_object(&obj, person, ObjType::Map),
         }
     }
 
@@ -253,7 +252,7 @@ impl Cohort {
         let groups = self.doc.root_obj("groups");
         let g = match self.doc.get_obj(&groups, space) {
             Some(g) => g,
-            None => self.doc.inner_mut().put_object(&groups, space, ObjType::Map).expect("groups is a map"),
+            None => self.doc.put_object(&groups, space, ObjType::Map),
         };
         if self.doc.get_str(&g, "name").as_deref() != Some(name) {
             self.doc.put(&g, "name", name);

@@ -1,12 +1,13 @@
 //! The automerge document every model wraps, and the helpers the models share.
 
-use automerge::{
-    ActorId, AutoCommit, Automerge, AutomergeError, ChangeHash, LoadOptions, ObjId, ObjType, OnPartialLoad,
-    ROOT, ReadDoc, ScalarValue, TextEncoding, Value,
-    transaction::{CommitOptions, Transactable},
-};
+use std::cell::OnceCell;
 
-use crate::error::DocError;
+use automerge::{ChangeHash, ObjId, ObjType, ROOT, ScalarValue};
+
+use crate::{
+    engine::{self, Got, Store},
+    error::DocError,
+};
 
 /// What a document holds. Stored in the document itself (`schema` at the root) so that a
 /// document of one kind is never opened as another.
@@ -68,24 +69,51 @@ const INIT_ACTOR: &[u8] = b"amplify-init-v1";
 /// Reads go through `&self`, writes through `&mut self`. Edits gather in one open automerge
 /// transaction until the next save (or merge, or `heads`) commits them as one change: typing a
 /// sentence between two saves costs one change's metadata, not one per keystroke.
-#[derive(Debug)]
+///
+/// Automerge itself is behind the installed [`engine`]. A document made before there is one
+/// (the web app's placeholders, drawn while automerge is fetched) reads as empty and is created
+/// when first read or written once the engine is here; writing it before is a bug, and panics.
 pub struct Doc {
     kind: DocKind,
-    inner: AutoCommit,
+    /// The root objects the kind's first change creates.
+    containers: &'static [(&'static str, ObjType)],
+    store: OnceCell<Box<dyn Store>>,
 }
+
+impl std::fmt::Debug for Doc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Doc").field("kind", &self.kind).field("made", &self.store.get().is_some()).finish()
+    }
+}
+
+const NO_ENGINE: &str = "a document is written or loaded only once the engine is installed";
 
 impl Doc {
     /// A new, empty document. `containers` lists the root objects the kind needs; they are
     /// created in the deterministic first change.
-    pub(crate) fn create(kind: DocKind, containers: &[(&str, ObjType)]) -> Doc {
-        let mut inner = AutoCommit::new().with_actor(ActorId::from(INIT_ACTOR));
-        inner.put(ROOT, "schema", kind.schema()).expect("putting on the root of a new document cannot fail");
-        for (name, ty) in containers {
-            inner.put_object(ROOT, *name, *ty).expect("putting on the root of a new document cannot fail");
+    pub(crate) fn create(kind: DocKind, containers: &'static [(&'static str, ObjType)]) -> Doc {
+        let doc = Doc { kind, containers, store: OnceCell::new() };
+        doc.store();
+        doc
+    }
+
+    /// The document's store, made now if it was created before the engine was installed;
+    /// `None` while there is no engine.
+    fn store(&self) -> Option<&dyn Store> {
+        if let Some(store) = self.store.get() {
+            return Some(store.as_ref());
         }
-        inner.commit_with(CommitOptions::default().with_time(0));
-        inner.set_actor(ActorId::random());
-        Doc { kind, inner }
+        let engine = engine::installed()?;
+        Some(
+            self.store
+                .get_or_init(|| engine.create(INIT_ACTOR, self.kind.schema(), self.containers))
+                .as_ref(),
+        )
+    }
+
+    fn store_mut(&mut self) -> &mut dyn Store {
+        self.store().expect(NO_ENGINE);
+        self.store.get_mut().expect("made just above").as_mut()
     }
 
     /// Loads a document saved by [`Doc::save`] (optionally followed by incremental changes).
@@ -94,9 +122,8 @@ impl Doc {
     /// [`DocError::Corrupt`] if the bytes are not an automerge document, and
     /// [`DocError::WrongKind`] if they hold a document of another kind.
     pub fn load(kind: DocKind, bytes: &[u8]) -> Result<Doc, DocError> {
-        let mut inner = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
-        inner.set_actor(ActorId::random());
-        let doc = Doc { kind, inner };
+        let store = engine::installed().expect(NO_ENGINE).load(bytes).map_err(DocError::Corrupt)?;
+        let doc = Doc { kind, containers: &[], store: OnceCell::from(store) };
         match doc.get_str(&ROOT, "schema") {
             Some(schema) if schema == kind.schema() => Ok(doc),
             found => Err(DocError::WrongKind { expected: kind.schema(), found }),
@@ -114,8 +141,7 @@ impl Doc {
     /// [`DocError::Corrupt`] if the bytes cannot be parsed; the document is unchanged then.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         validate_changes(bytes)?;
-        self.inner.load_incremental(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
-        Ok(())
+        self.store_mut().load_incremental(bytes).map_err(DocError::Corrupt)
     }
 
     /// Takes in a whole saved document (a snapshot from another device). Equivalent to
@@ -128,9 +154,11 @@ impl Doc {
     /// kind; this copy is unchanged then.
     pub fn apply_snapshot(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         let mut snapshot = Doc::load(self.kind, bytes)?;
-        snapshot.inner.merge(&mut self.inner).map_err(|e| DocError::Corrupt(e.to_string()))?;
-        snapshot.inner.set_actor(self.inner.get_actor().clone());
-        self.inner = snapshot.inner;
+        let mine = self.store_mut();
+        let theirs = snapshot.store_mut();
+        theirs.merge(mine).map_err(DocError::Corrupt)?;
+        theirs.set_actor(&mine.actor());
+        self.store = snapshot.store;
         Ok(())
     }
 
@@ -139,22 +167,21 @@ impl Doc {
     /// # Errors
     /// [`DocError::Corrupt`] if automerge refuses the other copy's changes.
     pub fn merge(&mut self, other: &mut Doc) -> Result<(), DocError> {
-        self.inner.merge(&mut other.inner).map_err(|e| DocError::Corrupt(e.to_string()))?;
-        Ok(())
+        self.store_mut().merge(other.store_mut()).map_err(DocError::Corrupt)
     }
 
     /// The whole document, compressed: what a snapshot stores.
     pub fn save(&mut self) -> Vec<u8> {
-        self.inner.save()
+        self.store_mut().save()
     }
 
     /// The changes made since `heads`: what an incremental save appends.
     pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
-        self.inner.save_after(heads)
+        self.store_mut().save_after(heads)
     }
 
     pub fn heads(&mut self) -> Vec<ChangeHash> {
-        self.inner.get_heads()
+        self.store_mut().heads()
     }
 
     /// Changes this copy was given but cannot apply yet, because a change they build on is not
@@ -163,43 +190,44 @@ impl Doc {
     /// A copy with missing changes holds the later ones aside; [`Doc::save`] would leave them
     /// out, so such a copy must not replace what is stored.
     pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
-        self.inner.get_missing_deps(&[])
+        self.store_mut().missing_deps()
     }
 
     /// A copy that shares this document's history, with its own actor: a second device.
     pub fn fork(&mut self) -> Doc {
-        Doc { kind: self.kind, inner: self.inner.fork() }
+        let store = self.store_mut().fork();
+        Doc { kind: self.kind, containers: self.containers, store: OnceCell::from(store) }
     }
 
-    pub(crate) fn inner(&self) -> &AutoCommit {
-        &self.inner
+    fn get(&self, obj: &ObjId, key: &str) -> Option<Got> {
+        self.store()?.get(obj, key)
     }
 
-    pub(crate) fn inner_mut(&mut self) -> &mut AutoCommit {
-        &mut self.inner
+    /// Whether `key` holds anything.
+    pub(crate) fn has(&self, obj: &ObjId, key: &str) -> bool {
+        self.get(obj, key).is_some()
     }
 
     /// The object at `key` in the root map, which the kind's first change created.
     pub(crate) fn root_obj(&self, key: &str) -> ObjId {
-        match self.inner.get(ROOT, key) {
-            Ok(Some((Value::Object(_), id))) => id,
+        match self.get(&ROOT, key) {
+            Some(Got::Object(id)) => id,
+            // Not made yet (no engine): nothing to read anywhere in it.
+            _ if self.store().is_none() => ROOT,
             _ => panic!("a loaded {} document always has its `{key}` container", self.kind.label()),
         }
     }
 
     pub(crate) fn get_obj(&self, obj: &ObjId, key: &str) -> Option<ObjId> {
-        match self.inner.get(obj, key) {
-            Ok(Some((Value::Object(_), id))) => Some(id),
+        match self.get(obj, key) {
+            Some(Got::Object(id)) => Some(id),
             _ => None,
         }
     }
 
     pub(crate) fn get_str(&self, obj: &ObjId, key: &str) -> Option<String> {
-        match self.inner.get(obj, key) {
-            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-                ScalarValue::Str(s) => Some(s.to_string()),
-                _ => None,
-            },
+        match self.get(obj, key) {
+            Some(Got::Scalar(ScalarValue::Str(s))) => Some(s.to_string()),
             _ => None,
         }
     }
@@ -207,39 +235,41 @@ impl Doc {
     /// Every string value `key` holds: more than one when devices wrote it concurrently (the
     /// merge keeps them all; `get_str` reads the one automerge picks).
     pub(crate) fn get_all_str(&self, obj: &ObjId, key: &str) -> Vec<String> {
-        self.inner
+        let Some(store) = self.store() else { return Vec::new() };
+        store
             .get_all(obj, key)
-            .unwrap_or_default()
             .into_iter()
-            .filter_map(|(value, _)| match value {
-                Value::Scalar(s) => match s.as_ref() {
-                    ScalarValue::Str(s) => Some(s.to_string()),
-                    _ => None,
-                },
+            .filter_map(|value| match value {
+                Got::Scalar(ScalarValue::Str(s)) => Some(s.to_string()),
                 _ => None,
             })
             .collect()
     }
 
     pub(crate) fn get_i64(&self, obj: &ObjId, key: &str) -> Option<i64> {
-        match self.inner.get(obj, key) {
-            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-                ScalarValue::Int(i) => Some(*i),
-                ScalarValue::Uint(u) => i64::try_from(*u).ok(),
-                ScalarValue::Timestamp(t) => Some(*t),
-                _ => None,
-            },
+        match self.get(obj, key)? {
+            Got::Scalar(ScalarValue::Int(i) | ScalarValue::Timestamp(i)) => Some(i),
+            Got::Scalar(ScalarValue::Uint(u)) => i64::try_from(u).ok(),
             _ => None,
         }
     }
 
     pub(crate) fn get_bool(&self, obj: &ObjId, key: &str) -> bool {
-        matches!(self.inner.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
+        matches!(self.get(obj, key), Some(Got::Scalar(ScalarValue::Boolean(true))))
     }
 
     /// The text of the text object at `key`, or "" if there is none.
     pub(crate) fn get_text(&self, obj: &ObjId, key: &str) -> String {
-        self.get_obj(obj, key).and_then(|text| self.inner.text(&text).ok()).unwrap_or_default()
+        self.get_obj(obj, key).and_then(|text| self.store()?.text(&text)).unwrap_or_default()
+    }
+
+    /// The text at `key` as it was at `heads`: "" if there was none then, `None` if the heads
+    /// are not all known here.
+    pub(crate) fn get_text_at(&self, obj: &ObjId, key: &str, heads: &[ChangeHash]) -> Option<String> {
+        match self.store() {
+            Some(store) => store.text_at_heads(obj, key, heads),
+            None => Some(String::new()),
+        }
     }
 
     /// Replaces the text at `key` with `value` by splicing only what lies between the common
@@ -247,66 +277,39 @@ impl Doc {
     /// the merge.
     ///
     /// Every edit a text field reports (typing, deleting a selection, pasting) is one such span.
-    /// automerge's `update_text` would find the same splice with a diff that takes quadratic
-    /// time on a large paste; this takes linear time.
     pub(crate) fn set_text(&mut self, obj: &ObjId, key: &str, value: &str) {
         let (text, old) = match self.get_obj(obj, key) {
             Some(text) => {
-                let old = self.inner.text(&text).expect("text is a text object");
+                let old = self.store_mut().text(&text).expect("text is a text object");
                 (text, old)
             }
-            None => (self.inner.put_object(obj, key, ObjType::Text).expect("obj is a map"), String::new()),
+            None => (self.put_object(obj, key, ObjType::Text), String::new()),
         };
-        let Splice { start, deleted, inserted } = splice(&old, value);
-        let width = |s: &str| match self.inner.text_encoding() {
-            TextEncoding::Utf8CodeUnit => s.len(),
-            TextEncoding::Utf16CodeUnit => s.encode_utf16().count(),
-            TextEncoding::UnicodeCodePoint | TextEncoding::GraphemeCluster => s.chars().count(),
-        };
-        let (pos, del) = (width(&old[..start]), width(deleted));
-        if matches!(self.inner.text_encoding(), TextEncoding::GraphemeCluster) {
-            self.inner.update_text(&text, value).expect("text is a text object");
-        } else {
-            let del = isize::try_from(del).expect("a text fits in memory");
-            self.inner.splice_text(&text, pos, del, inserted).expect("the span lies within the text");
-        }
+        self.store_mut().replace_text(&text, &old, value);
     }
 
     pub(crate) fn put(&mut self, obj: &ObjId, key: &str, value: impl Into<ScalarValue>) {
-        self.inner.put(obj, key, value).expect("obj is a map");
+        self.store_mut().put(obj, key, value.into());
+    }
+
+    /// Creates an object at `key` (replacing what was there) and names it.
+    pub(crate) fn put_object(&mut self, obj: &ObjId, key: &str, ty: ObjType) -> ObjId {
+        self.store_mut().put_object(obj, key, ty)
     }
 
     pub(crate) fn delete(&mut self, obj: &ObjId, key: &str) {
-        self.inner.delete(obj, key).expect("obj is a map");
+        self.store_mut().delete(obj, key);
     }
 
     /// The keys of a map object.
-    pub(crate) fn keys(&self, obj: &ObjId) -> impl Iterator<Item = String> + '_ {
-        self.inner.keys(obj)
+    pub(crate) fn keys(&self, obj: &ObjId) -> impl Iterator<Item = String> + use<> {
+        self.store().map(|store| store.keys(obj)).unwrap_or_default().into_iter()
     }
-}
 
-/// The one contiguous change that turns `old` into `new`: `old[start..start + deleted.len()]`
-/// becomes `inserted`. Byte offsets, always on character boundaries.
-#[derive(Debug, PartialEq, Eq)]
-struct Splice<'a> {
-    start: usize,
-    deleted: &'a str,
-    inserted: &'a str,
-}
-
-fn splice<'a>(old: &'a str, new: &'a str) -> Splice<'a> {
-    let start: usize =
-        old.chars().zip(new.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
-    let (old_rest, new_rest) = (&old[start..], &new[start..]);
-    let end: usize = old_rest
-        .chars()
-        .rev()
-        .zip(new_rest.chars().rev())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a.len_utf8())
-        .sum();
-    Splice { start, deleted: &old_rest[..old_rest.len() - end], inserted: &new_rest[..new_rest.len() - end] }
+    /// The keys of a map object whose value is `true` (a set).
+    pub(crate) fn keys_set_true(&self, obj: &ObjId) -> Vec<String> {
+        self.store().map(|store| store.keys_set_true(obj)).unwrap_or_default()
+    }
 }
 
 /// Checks that `bytes` parse as automerge chunks, without applying them anywhere.
@@ -321,11 +324,7 @@ pub fn validate_changes(bytes: &[u8]) -> Result<(), DocError> {
     if bytes.is_empty() {
         return Ok(());
     }
-    let strict = LoadOptions::new().on_partial_load(OnPartialLoad::Error);
-    match Automerge::load_with_options(bytes, strict) {
-        Ok(_) | Err(AutomergeError::MissingDeps) => Ok(()),
-        Err(e) => Err(DocError::Corrupt(e.to_string())),
-    }
+    engine::installed().expect(NO_ENGINE).validate_changes(bytes).map_err(DocError::Corrupt)
 }
 
 /// Implements [`Model`] for a struct with one field, `doc: Doc`: the kind, and the root
@@ -383,16 +382,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    #[test]
-    fn splice_finds_the_one_changed_span() {
-        assert_eq!(splice("abc", "abXc"), Splice { start: 2, deleted: "", inserted: "X" });
-        assert_eq!(splice("hello world", "hello"), Splice { start: 5, deleted: " world", inserted: "" });
-        assert_eq!(splice("aaa", "aa"), Splice { start: 2, deleted: "a", inserted: "" });
-        assert_eq!(splice("", "new"), Splice { start: 0, deleted: "", inserted: "new" });
-        // Multi-byte characters are never split.
-        assert_eq!(splice("café", "cafè"), Splice { start: 3, deleted: "é", inserted: "è" });
-    }
 
     #[test]
     fn a_copy_missing_a_change_names_it_and_applies_the_later_ones_once_it_arrives() {

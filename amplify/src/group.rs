@@ -1,6 +1,6 @@
 //! A home group's shared document: its name, who is in it, and notes everyone edits.
 
-use automerge::{ObjType, ReadDoc, transaction::Transactable};
+use automerge::ObjType;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, DocKind};
@@ -69,9 +69,8 @@ impl Group {
         let obj = match self.doc.get_obj(&members, person) {
             Some(obj) => obj,
             None => {
-                let am = self.doc.inner_mut();
-                let obj = am.put_object(&members, person, ObjType::Map).expect("members is a map");
-                am.put(&obj, "joined", now_ms).expect("member is a map");
+                let obj = self.doc.put_object(&members, person, ObjType::Map);
+                self.doc.put(&obj, "joined", now_ms);
                 obj
             }
         };
@@ -82,7 +81,7 @@ impl Group {
 
     /// Whether `person` is in the group.
     pub fn has_member(&self, person: &str) -> bool {
-        self.doc.inner().get(self.doc.root_obj("members"), person).ok().flatten().is_some()
+        self.doc.has(&self.doc.root_obj("members"), person)
     }
 }
 

@@ -29,6 +29,7 @@ mod cohort;
 mod crypto;
 mod doc;
 mod doc_id;
+pub mod engine;
 mod error;
 mod export;
 mod group;

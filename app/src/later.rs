@@ -50,6 +50,8 @@ fn draw(page: Later) -> Result<AnyView, NotLoaded> {
 }
 
 async fn load(page: Later) -> Result<AnyView, NotLoaded> {
+    // Every later page reads or writes documents: not before automerge is here.
+    crate::documents::engine::ready().await;
     #[cfg(feature = "split")]
     {
         draw(page).await

@@ -7,7 +7,7 @@
 //! (id → {text, risk, importance, evidence}), `evidence` (id → {at, by, text}), `comments`
 //! (id → {on, person, name, text, at, resolved_by}: `on` is the field's key).
 
-use automerge::{ChangeHash, ObjId, ObjType, ReadDoc, transaction::Transactable};
+use automerge::{ChangeHash, ObjId, ObjType};
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, DocKind};
@@ -206,11 +206,10 @@ impl Canvas {
     pub fn add_assumption(&mut self, text: &str, risk: Risk) -> String {
         let id = crate::hex(&crate::random_bytes::<8>());
         let obj = self.doc.root_obj("assumptions");
-        let am = self.doc.inner_mut();
-        let a = am.put_object(&obj, &id, ObjType::Map).expect("assumptions is a map");
-        am.put(&a, "risk", risk.key()).expect("a map");
-        am.put(&a, "importance", 2i64).expect("a map");
-        am.put(&a, "evidence", 1i64).expect("a map");
+        let a = self.doc.put_object(&obj, &id, ObjType::Map);
+        self.doc.put(&a, "risk", risk.key());
+        self.doc.put(&a, "importance", 2i64);
+        self.doc.put(&a, "evidence", 1i64);
         self.doc.set_text(&a, "text", text);
         id
     }
@@ -271,10 +270,9 @@ impl Canvas {
     pub fn add_evidence(&mut self, text: &str, by: &str, at_ms: i64) -> String {
         let id = crate::hex(&crate::random_bytes::<8>());
         let obj = self.doc.root_obj("evidence");
-        let am = self.doc.inner_mut();
-        let e = am.put_object(&obj, &id, ObjType::Map).expect("evidence is a map");
-        am.put(&e, "at", at_ms).expect("a map");
-        am.put(&e, "by", by).expect("a map");
+        let e = self.doc.put_object(&obj, &id, ObjType::Map);
+        self.doc.put(&e, "at", at_ms);
+        self.doc.put(&e, "by", by);
         self.doc.set_text(&e, "text", text);
         id
     }
@@ -305,12 +303,11 @@ impl Canvas {
     pub fn comment(&mut self, on: &str, person: &str, name: &str, text: &str, at_ms: i64) -> String {
         let id = crate::hex(&crate::random_bytes::<8>());
         let obj = self.doc.root_obj("comments");
-        let am = self.doc.inner_mut();
-        let c = am.put_object(&obj, &id, ObjType::Map).expect("comments is a map");
+        let c = self.doc.put_object(&obj, &id, ObjType::Map);
         for (k, v) in [("on", on), ("person", person), ("name", name), ("text", text)] {
-            am.put(&c, k, v).expect("a map");
+            self.doc.put(&c, k, v);
         }
-        am.put(&c, "at", at_ms).expect("a map");
+        self.doc.put(&c, "at", at_ms);
         id
     }
 
@@ -326,15 +323,12 @@ impl Canvas {
     /// only for fields that have text.
     pub fn changed_since(&self, heads: &[ChangeHash]) -> Vec<Field> {
         let fields = self.doc.root_obj("fields");
-        let am = self.doc.inner();
         Field::ALL
             .into_iter()
             .filter(|f| {
                 let now = self.doc.get_text(&fields, f.key());
-                let then = match am.get_at(&fields, f.key(), heads) {
-                    Ok(Some((_, text))) => am.text_at(&text, heads).unwrap_or_default(),
-                    Ok(None) => String::new(),
-                    Err(_) => return !now.is_empty(),
+                let Some(then) = self.doc.get_text_at(&fields, f.key(), heads) else {
+                    return !now.is_empty();
                 };
                 now != then
             })

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, ValueRef, transaction::Transactable};
+use automerge::{ObjId, ObjType, ScalarValue};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -278,15 +278,14 @@ impl Journal {
     pub fn add_entry(&mut self, written: Moment, prompt: Option<&str>) -> EntryId {
         let id = EntryId::random();
         let entries = self.entries_obj();
-        let am = self.doc.inner_mut();
-        let entry = am.put_object(&entries, id.to_string(), ObjType::Map).expect("entries is a map");
-        am.put(&entry, "at", written.utc_ms).expect("entry is a map");
-        am.put(&entry, "offset", i64::from(written.offset_min)).expect("entry is a map");
+        let entry = self.doc.put_object(&entries, &id.to_string(), ObjType::Map);
+        self.doc.put(&entry, "at", written.utc_ms);
+        self.doc.put(&entry, "offset", i64::from(written.offset_min));
         if let Some(prompt) = prompt {
-            am.put(&entry, "prompt", prompt).expect("entry is a map");
+            self.doc.put(&entry, "prompt", prompt);
         }
-        am.put_object(&entry, "body", ObjType::Text).expect("entry is a map");
-        am.put_object(&entry, "tags", ObjType::Map).expect("entry is a map");
+        self.doc.put_object(&entry, "body", ObjType::Text);
+        self.doc.put_object(&entry, "tags", ObjType::Map);
         id
     }
 
@@ -426,7 +425,7 @@ impl Journal {
     fn tags_obj(&mut self, entry: &ObjId) -> ObjId {
         match self.doc.get_obj(entry, "tags") {
             Some(tags) => tags,
-            None => self.doc.inner_mut().put_object(entry, "tags", ObjType::Map).expect("entry is a map"),
+            None => self.doc.put_object(entry, "tags", ObjType::Map),
         }
     }
 
@@ -434,13 +433,7 @@ impl Journal {
         let utc_ms = self.doc.get_i64(obj, "at")?;
         let offset_min = self.doc.get_i64(obj, "offset").and_then(|o| i32::try_from(o).ok()).unwrap_or(0);
         let mut tags: Vec<String> = match self.doc.get_obj(obj, "tags") {
-            Some(tags) => self
-                .doc
-                .inner()
-                .map_range(&tags, ..)
-                .filter(|item| matches!(item.value, ValueRef::Scalar(ScalarValueRef::Boolean(true))))
-                .map(|item| item.key.to_string())
-                .collect(),
+            Some(tags) => self.doc.keys_set_true(&tags),
             None => Vec::new(),
         };
         crate::sort::ord(&mut tags);

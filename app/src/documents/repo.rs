@@ -7,6 +7,7 @@ use amplify::{DocId, Group, Keyring, PayloadKind, PersonId, SpaceId};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
+    engine,
     handle::DocHandle,
     health::{Health, SaveState},
     hook::{SharedHook, SyncHook},
@@ -57,12 +58,15 @@ impl Repo {
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         };
         spawn_local(async move {
-            let storage = match Storage::open(db_name).await {
-                Ok(storage) => storage,
-                Err(e) => return repo.fail(e),
+            // Storage and the account open while automerge is fetched; nothing is read or
+            // written before both are here.
+            let opened = async {
+                let storage = Storage::open(db_name).await?;
+                let account = Account::load_or_create(&storage).await?;
+                Ok::<_, StorageError>((storage, account))
             };
-            let account = match Account::load_or_create(&storage).await {
-                Ok(account) => account,
+            let (storage, account) = match futures_util::future::join(opened, engine::ready()).await.0 {
+                Ok(opened) => opened,
                 Err(e) => return repo.fail(e),
             };
             repo.storage.set_value(Some(storage.clone()));
