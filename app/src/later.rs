@@ -92,7 +92,10 @@ pub fn LaterPage(page: Later) -> impl IntoView {
     };
     view! {
         <Transition fallback=|| {
-            view! { <p role="status">"Opening…"</p> }
+            view! {
+                <p role="status">"Opening…"</p>
+                <crate::ui::EngineAlert />
+            }
         }>{drawn}</Transition>
     }
 }

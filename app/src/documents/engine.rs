@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use leptos::prelude::*;
 
 use crate::platform::{self, NotLoaded};
 
@@ -22,6 +23,8 @@ const FETCH_AGAIN: (Duration, Duration) = (Duration::from_secs(2), Duration::fro
 
 thread_local! {
     static INSTALLED: Shared<LocalBoxFuture<'static, ()>> = install().boxed_local().shared();
+    /// Set while a fetch of the engine has failed and it is not installed yet.
+    static DELAYED: RwSignal<bool> = RwSignal::new(false);
 }
 
 /// Resolves once the engine is installed (at once if it is).
@@ -29,9 +32,10 @@ pub async fn ready() {
     INSTALLED.with(Clone::clone).await;
 }
 
-/// Whether the engine is installed.
-pub fn is_ready() -> bool {
-    amplify::engine::installed().is_some()
+/// Whether fetching the engine failed and it is still not here (reactive): documents can be
+/// neither read nor written until it is.
+pub fn delayed() -> bool {
+    DELAYED.with(|d| d.get())
 }
 
 async fn install() {
@@ -40,9 +44,13 @@ async fn install() {
         let (mut wait, longest) = FETCH_AGAIN;
         loop {
             match automerge().await {
-                Ok(engine) => break amplify::engine::install(engine),
+                Ok(engine) => {
+                    amplify::engine::install(engine);
+                    DELAYED.with(|d| d.set(false));
+                    break;
+                }
                 Err(NotLoaded) => {
-                    platform::warn("the document engine could not be fetched; asking again");
+                    DELAYED.with(|d| d.set(true));
                     platform::sleep(wait).await;
                     wait = (wait * 2).min(longest);
                 }

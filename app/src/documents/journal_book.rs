@@ -96,58 +96,81 @@ impl JournalBook {
         self.owner.with_value(|owner| owner.with(f))
     }
 
+    /// Lists the stored volumes and draws the newest from the list kept at the last start
+    /// (see `journal_view`), before any document can be read: automerge may still be on its way
+    /// (see `engine`). Nothing can be written yet: storage is the book's only from
+    /// [`JournalBook::load`]. `lost` names the documents waiting for the relay, whose kept list
+    /// would hide that something is missing.
+    pub async fn show_kept(self, storage: &Storage, lost: &HashMap<String, Lost>) {
+        let months = match stored_months(storage).await {
+            Ok(months) => months,
+            Err(e) => return self.fail(&e),
+        };
+        let hook = self.hook.get_value();
+        let volumes: Vec<Volume> = self.owned(|| {
+            months
+                .iter()
+                .map(|&month| Volume::new(month, DocHandle::new(DocId::Journal(month)).attach(&hook)))
+                .collect()
+        });
+        self.volumes.set(volumes.clone());
+        if let Some(newest) = volumes.first() {
+            let key = newest.handle.id().to_string();
+            if !lost.contains_key(&key) {
+                newest.preview.set(journal_view::cached(storage, &key).await);
+            }
+        }
+    }
+
     /// Reads every stored volume from `storage`, newest first. `lost` names the documents
     /// still waiting for the relay after a record was set aside (see [`DocHandle::load`]); the
     /// volumes' entries are taken out of it.
     pub async fn load(self, storage: Storage, lost: &mut HashMap<String, Lost>) {
         self.storage.set_value(Some(storage.clone()));
-        let mut months: Vec<Month> = match storage.doc_ids().await {
-            Ok(ids) => ids
-                .iter()
-                .filter_map(|id| match id.parse() {
-                    Ok(DocId::Journal(month)) => Some(month),
-                    _ => None,
-                })
-                .collect(),
-            Err(e) => {
-                self.fail(&e);
-                return;
-            }
+        let months = match stored_months(&storage).await {
+            Ok(months) => months,
+            Err(e) => return self.fail(&e),
         };
-        amplify::sort::by(&mut months, |a, b| b.cmp(a));
         let hook = self.hook.get_value();
-        // A page may have started an entry while the months were being listed (storage is open
-        // from the first line above): the volume it made is kept, and what is stored for its
-        // month is read into it (its edits join the stored document, see `DocHandle::load`).
-        let made_meanwhile = self.volumes.get_untracked();
+        // The volumes [`JournalBook::show_kept`] listed, and any a page started an entry in while
+        // the months were being listed (storage is open from the first line above): each is
+        // kept, and what is stored for its month is read into it (its edits join the stored
+        // document, see `DocHandle::load`).
+        let listed = self.volumes.get_untracked();
         let stored: Vec<Volume> = self.owned(|| {
             months
                 .iter()
-                .map(|&month| match made_meanwhile.iter().find(|v| v.month == month) {
+                .map(|&month| match listed.iter().find(|v| v.month == month) {
                     Some(volume) => *volume,
                     None => Volume::new(month, DocHandle::new(DocId::Journal(month)).attach(&hook)),
                 })
                 .collect()
         });
         let mut all = stored.clone();
-        all.extend(made_meanwhile.iter().filter(|v| !months.contains(&v.month)).copied());
+        all.extend(listed.iter().filter(|v| !months.contains(&v.month)).copied());
         amplify::sort::by_key(&mut all, |v| std::cmp::Reverse(v.month));
         self.volumes.set(all);
         for volume in stored {
             let key = volume.handle.id().to_string();
             let lost = lost.remove(&key);
-            let edited = made_meanwhile.iter().any(|v| v.month == volume.month);
+            let edited = volume.handle.version_untracked() > 0;
             // The list as it was, drawn while the document is read (not for one that lost
-            // something: its list must say so; nor for one already written in: its list is newer).
-            let cached = match lost {
-                None if !edited => journal_view::cached(&storage, &key).await,
-                _ => None,
+            // something: its list must say so; nor for one already written in: its list is
+            // newer). The newest month's may be on screen already.
+            let had_view = if volume.preview.with_untracked(Option::is_some) {
+                true
+            } else {
+                let cached = match lost {
+                    None if !edited => journal_view::cached(&storage, &key).await,
+                    _ => None,
+                };
+                let had_view = cached.is_some();
+                if had_view {
+                    volume.preview.set(cached);
+                    platform::after_paint().await;
+                }
+                had_view
             };
-            let had_view = cached.is_some();
-            if had_view {
-                volume.preview.set(cached);
-                platform::after_paint().await;
-            }
             volume.handle.load(storage.clone(), lost).await;
             volume.preview.set(None);
             if had_view {
@@ -310,4 +333,19 @@ impl JournalBook {
             }
         }
     }
+}
+
+/// The months this device holds a volume of, newest first.
+async fn stored_months(storage: &Storage) -> Result<Vec<Month>, StorageError> {
+    let mut months: Vec<Month> = storage
+        .doc_ids()
+        .await?
+        .iter()
+        .filter_map(|id| match id.parse() {
+            Ok(DocId::Journal(month)) => Some(month),
+            _ => None,
+        })
+        .collect();
+    amplify::sort::by(&mut months, |a, b| b.cmp(a));
+    Ok(months)
 }

@@ -57,24 +57,20 @@ impl Repo {
             hook: StoredValue::new_local(hook),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         };
+        // Automerge is fetched while storage opens (see `engine`).
+        spawn_local(engine::ready());
         spawn_local(async move {
-            // Storage and the account open while automerge is fetched; nothing is read or
-            // written before both are here.
-            let opened = async {
-                let storage = Storage::open(db_name).await?;
-                let account = Account::load_or_create(&storage).await?;
-                Ok::<_, StorageError>((storage, account))
-            };
-            let (storage, account) = match futures_util::future::join(opened, engine::ready()).await.0 {
-                Ok(opened) => opened,
+            let storage = match Storage::open(db_name).await {
+                Ok(storage) => storage,
                 Err(e) => return repo.fail(e),
             };
-            repo.storage.set_value(Some(storage.clone()));
+            let account = match Account::load_or_create(&storage).await {
+                Ok(account) => account,
+                Err(e) => return repo.fail(e),
+            };
+            // Who this is decides which pages they see: the journal can be drawn from here on.
             repo.account.set_value(Some(account));
             repo.account_version.update(|v| *v += 1);
-            // From now on every save is sealed into the outbox, even before sync starts: an
-            // edit made while the rest of the device loads must reach the relay too.
-            *repo.hook().borrow_mut() = Some(repo.sealing_hook(|| {}));
             // Documents that lost a record on an earlier start and have not been restored yet.
             let mut lost: HashMap<String, Lost> = match storage.to_recover().await {
                 Ok(lost) => lost.into_iter().collect(),
@@ -83,6 +79,14 @@ impl Repo {
                     HashMap::new()
                 }
             };
+            repo.journal.show_kept(&storage, &lost).await;
+            // Nothing is read or written before automerge is here: storage is the repo's (and
+            // with it, writing) only from now on.
+            engine::ready().await;
+            repo.storage.set_value(Some(storage.clone()));
+            // From now on every save is sealed into the outbox, even before sync starts: an
+            // edit made while the rest of the device loads must reach the relay too.
+            *repo.hook().borrow_mut() = Some(repo.sealing_hook(|| {}));
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone(), lost.remove(&DocId::Profile.to_string())).await;
             repo.journal.load(storage.clone(), &mut lost).await;

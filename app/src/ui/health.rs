@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::words::doc_name;
 use crate::{
-    documents::{DocHandle, Health, Recovery, Repo},
+    documents::{DocHandle, Health, Recovery, Repo, engine},
     sync::{Phase, SyncHandle},
 };
 
@@ -12,12 +12,31 @@ use crate::{
 #[component]
 pub fn JournalAlerts() -> impl IntoView {
     let repo = expect_context::<Repo>();
-    move || {
+    let volumes = move || {
         repo.journal
             .volumes()
             .into_iter()
             .map(|v| view! { <HealthAlert handle=v.handle name=doc_name(v.handle.id()) /> })
             .collect_view()
+    };
+    view! {
+        <EngineAlert />
+        {volumes}
+    }
+}
+
+/// Says so while the part of the app that reads and writes documents could not be fetched
+/// (offline before the app was kept on this device): what shows is the list kept last time,
+/// and writing opens once it arrives.
+#[component]
+pub fn EngineAlert() -> impl IntoView {
+    view! {
+        <Show when=engine::delayed>
+            <p class="alert" role="status" data-testid="engine-delayed">
+                "Part of Amplify is still on its way: it could not be fetched just now. "
+                "What you see is what this device showed last time; writing opens as soon as it arrives."
+            </p>
+        </Show>
     }
 }
 

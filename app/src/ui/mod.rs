@@ -12,7 +12,7 @@ pub mod words;
 
 pub use self::{
     fields::{SyncedInput, SyncedText},
-    health::{HealthAlert, JournalAlerts},
+    health::{EngineAlert, HealthAlert, JournalAlerts},
     invite::{InvitePanel, Qr},
     members::Membership,
     notice::{NoticeBar, Notices},

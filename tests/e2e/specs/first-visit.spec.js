@@ -65,6 +65,59 @@ test("a first visit downloads the wasm once, precompressed, cached for good", as
   }
 });
 
+test("the first download is at most 500 KB brotli: the page, its styles, scripts and wasm", async ({ baseURL }) => {
+  const br = { headers: { "accept-encoding": "br" } };
+  const sized = async (path) => {
+    const response = await fetch(new URL(path, baseURL), br);
+    expect(response.ok, path).toBe(true);
+    expect(response.headers.get("content-encoding"), path).toBe("br");
+    return Number(response.headers.get("content-length"));
+  };
+  const html = await (await fetch(new URL("/", baseURL))).text();
+  const first = [...html.matchAll(/<link rel="(?:stylesheet|modulepreload|preload)" href="([^"]+)"/g)].map((m) => m[1]);
+  expect(first.some((path) => path.endsWith("_bg.wasm"))).toBe(true);
+  let total = await sized("/");
+  for (const path of first) total += await sized(path);
+  // What the rest of the app adds (automerge, the other pages, sync) arrives as chunks.
+  expect(total).toBeGreaterThan(100 * 1024);
+  expect(total, `first download ${(total / 1024).toFixed(0)} KB`).toBeLessThanOrEqual(500 * 1024);
+});
+
+const AUTOMERGE = /\/split_automerge-[0-9a-f]{16}\.wasm$/;
+
+test("automerge arrives after the first download; while it cannot be fetched the journal shows what it kept and says so, then writing opens", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
+  const page = await context.newPage();
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await journal.writeEntry("Opened on the train.");
+    // Opened once more, so this start keeps the month's list for the next.
+    await journal.open();
+    await page.waitForFunction(() => performance.getEntriesByName("journal-all-months").length > 0);
+
+    let asked = 0;
+    await page.route(AUTOMERGE, (route) => {
+      asked += 1;
+      return route.abort();
+    });
+    await page.reload();
+    await expect(page.getByTestId("engine-delayed")).toBeVisible();
+    await journal.expectTitles(["Opened on the train."]);
+    await expect(page.getByRole("button", { name: "New entry" })).toBeDisabled();
+    expect(asked).toBeGreaterThan(0);
+
+    await page.unroute(AUTOMERGE);
+    await expect(page.getByTestId("engine-delayed")).toHaveCount(0, { timeout: 20_000 });
+    await journal.writeEntry("Written once it arrived.");
+    await journal.expectTitles(["Written once it arrived.", "Opened on the train."]);
+    await journal.open();
+    await journal.expectTitles(["Written once it arrived.", "Opened on the train."]);
+  } finally {
+    await context.close();
+  }
+});
+
 const CHUNK = /\/split_later-[0-9a-f]{16}\.wasm$/;
 
 test("the first download leaves the other pages out; they arrive when opened, and a failed fetch can be tried again", async ({ browser, baseURL }) => {
