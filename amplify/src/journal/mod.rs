@@ -277,6 +277,13 @@ impl Journal {
     /// Starts a new entry written at `written`, optionally answering `prompt`.
     pub fn add_entry(&mut self, written: Moment, prompt: Option<&str>) -> EntryId {
         let id = EntryId::random();
+        self.add_entry_as(id, written, prompt);
+        id
+    }
+
+    /// Starts a new entry with the id `id` (one chosen before the journal could be written:
+    /// a draft's), written at `written`, optionally answering `prompt`.
+    pub fn add_entry_as(&mut self, id: EntryId, written: Moment, prompt: Option<&str>) {
         let entries = self.entries_obj();
         let entry = self.doc.put_object(&entries, &id.to_string(), ObjType::Map);
         self.doc.put(&entry, "at", written.utc_ms);
@@ -286,7 +293,6 @@ impl Journal {
         }
         self.doc.put_object(&entry, "body", ObjType::Text);
         self.doc.put_object(&entry, "tags", ObjType::Map);
-        id
     }
 
     /// The entry with this id, deleted or not.

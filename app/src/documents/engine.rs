@@ -23,8 +23,9 @@ const FETCH_AGAIN: (Duration, Duration) = (Duration::from_secs(2), Duration::fro
 
 thread_local! {
     static INSTALLED: Shared<LocalBoxFuture<'static, ()>> = install().boxed_local().shared();
-    /// Set while a fetch of the engine has failed and it is not installed yet.
-    static DELAYED: RwSignal<bool> = RwSignal::new(false);
+    /// Set while a fetch of the engine has failed and it is not installed yet. Reference
+    /// counted: an arena signal would belong to whichever page first asked, and go with it.
+    static DELAYED: ArcRwSignal<bool> = ArcRwSignal::new(false);
 }
 
 /// Resolves once the engine is installed (at once if it is).

@@ -13,6 +13,7 @@ use amplify::{Day, DocId, Entry, EntryId, Journal, Moment, Month, Query, tag_cou
 use leptos::prelude::*;
 
 use super::{
+    drafts,
     handle::DocHandle,
     health::{Health, SaveState},
     hook::SharedHook,
@@ -305,6 +306,30 @@ impl JournalBook {
     pub fn add_entry(&self, at: Moment, prompt: Option<&str>) -> Option<EntryId> {
         let handle = self.volume(at.local_date().month())?;
         handle.health_untracked().writable().then(|| handle.edit(|j| j.add_entry(at, prompt)))
+    }
+
+    /// Whether "New entry" starts a draft (see `drafts`): the journal is still opening and this
+    /// month's volume cannot be written yet, but who this is is known.
+    pub fn drafting(&self) -> bool {
+        self.is_loading() && !self.can_write()
+    }
+
+    /// Writes every entry started as a draft into the volume of its month, as an entry with the
+    /// draft's id, and forgets the draft; a draft whose volume cannot be written is kept for later.
+    pub fn fold_drafts(&self) {
+        for (id, draft) in drafts::all() {
+            let Some(handle) = self.volume(draft.written.local_date().month()) else { return };
+            if !handle.health_untracked().writable() {
+                continue;
+            }
+            if !handle.with_untracked(|j| j.has_entry(&id)) {
+                handle.edit(|j| {
+                    j.add_entry_as(id, draft.written, draft.prompt.as_deref());
+                    j.set_body(&id, &draft.body);
+                });
+            }
+            drafts::discard(&id);
+        }
     }
 
     pub(crate) fn volumes_untracked(&self) -> Vec<Volume> {

@@ -3,6 +3,7 @@
 //! health; `target` names any document whatever its model; `repo` holds them all with the
 //! account; `journal_book` is the journal as monthly volumes; `marks` what this person has seen.
 
+pub mod drafts;
 pub mod engine;
 mod handle;
 mod health;

@@ -90,6 +90,8 @@ impl Repo {
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone(), lost.remove(&DocId::Profile.to_string())).await;
             repo.journal.load(storage.clone(), &mut lost).await;
+            // Entries started while the journal opened, or before a reload that came first.
+            repo.journal.fold_drafts();
             let stored = storage.doc_ids().await.unwrap_or_else(|e| {
                 warn(&format!("could not list the documents on this device: {e}"));
                 Vec::new()

@@ -7,10 +7,11 @@ use leptos_router::{
     components::A,
     hooks::{use_navigate, use_params_map},
 };
+use wasm_bindgen::JsCast;
 
 use crate::{
     actions,
-    documents::{DocHandle, Repo},
+    documents::{DocHandle, Repo, drafts},
     platform,
     ui::Notices,
     ui::SyncedText,
@@ -22,6 +23,8 @@ use super::ListAddress;
 #[derive(Clone, Copy, PartialEq)]
 enum Shown {
     Editor(DocHandle<Journal>, EntryId),
+    /// Started before the journal could be written (see `drafts`).
+    Draft(EntryId),
     /// Not found yet, and older months are still being read.
     Opening,
     Missing,
@@ -44,9 +47,10 @@ pub fn EntryPage() -> impl IntoView {
             let live = handle.with(|j| j.is_live(&id));
             Some((handle, id, live))
         });
-        match found {
-            Some((handle, id, true)) => Shown::Editor(handle, id),
-            None if repo.journal.is_loading() => Shown::Opening,
+        match (found, id.get()) {
+            (Some((handle, id, true)), _) => Shown::Editor(handle, id),
+            (None, Some(id)) if drafts::get(&id).is_some() => Shown::Draft(id),
+            (None, _) if repo.journal.is_loading() => Shown::Opening,
             _ => Shown::Missing,
         }
     });
@@ -57,6 +61,7 @@ pub fn EntryPage() -> impl IntoView {
             </A>
             {move || match shown.get() {
                 Shown::Editor(handle, id) => view! { <Editor handle id /> }.into_any(),
+                Shown::Draft(id) => view! { <DraftEditor id /> }.into_any(),
                 Shown::Opening => view! { <p role="status">"Opening your journal…"</p> }.into_any(),
                 Shown::Missing => {
                     view! {
@@ -125,6 +130,29 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             journal.edit(|j| j.delete(&id, platform::now().utc_ms));
         }
     });
+
+    // A draft that just became this entry: the caret goes back where it was in its text box,
+    // unless the person had moved elsewhere. A turn later: the draft's box may still be in the
+    // page while this one's effects first run.
+    if drafts::has_caret(&id) {
+        spawn_local(async move {
+            platform::sleep(std::time::Duration::ZERO).await;
+            let Some((start, end)) = drafts::take_caret(&id) else { return };
+            let document = document();
+            if document
+                .active_element()
+                .is_some_and(|active| active.tag_name() != "BODY" && active.id() != "body")
+            {
+                return;
+            }
+            if let Some(body) = document.get_element_by_id("body")
+                && let Ok(body) = body.dyn_into::<web_sys::HtmlTextAreaElement>()
+            {
+                let _focus_is_a_nicety = body.focus();
+                let _caret_too = body.set_selection_range(start, end);
+            }
+        });
+    }
 
     let written = entry.with_untracked(|e| e.as_ref().map(|e| e.written)).unwrap_or_else(platform::now);
     let when = format!(
@@ -253,6 +281,65 @@ fn Editor(handle: DocHandle<Journal>, id: EntryId) -> impl IntoView {
             </button>
         </div>
         <p class="hint">{move || body.with(|b| format!("{} words", b.split_whitespace().count()))}</p>
+    }
+}
+
+/// An entry started before the journal could be written: its text, kept on the device with
+/// every keystroke, until it becomes the entry (then [`Editor`] takes over, caret and all).
+#[component]
+fn DraftEditor(id: EntryId) -> impl IntoView {
+    let draft = drafts::get(&id).unwrap_or_else(|| drafts::Draft {
+        written: platform::now(),
+        prompt: None,
+        body: String::new(),
+    });
+    let typed = RwSignal::new(draft.body.clone());
+    let body = Memo::new(move |_| typed.get());
+    // Where the caret is, as it moves (typing, arrows, a tap), for the entry's editor to put it
+    // back when the draft becomes the entry.
+    let follow_caret = move |ev: &web_sys::Event| {
+        if let Some(area) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) {
+            let start = area.selection_start().ok().flatten().unwrap_or(0);
+            let end = area.selection_end().ok().flatten().unwrap_or(start);
+            drafts::hand_over_caret(id, start, end);
+        }
+    };
+    on_cleanup(move || {
+        // Left with nothing in it: a draft nobody wants to see in the list.
+        if typed.get_untracked().trim().is_empty() {
+            drafts::discard(&id);
+        }
+    });
+    let when = format!(
+        "{} at {}",
+        platform::day_label(draft.written.local_date(), platform::now().local_date()),
+        platform::clock(draft.written)
+    );
+    view! {
+        <h1 class="visually-hidden">"Journal entry"</h1>
+        <p class="when">{when}</p>
+        <label for="body">{draft.prompt.unwrap_or_else(|| "Your entry".to_owned())}</label>
+        <div
+            class="draft"
+            on:input=move |ev| follow_caret(&ev)
+            on:keyup=move |ev| follow_caret(&ev)
+            on:pointerup=move |ev| follow_caret(&ev)
+            on:focusin=move |ev| follow_caret(&ev)
+        >
+            <SyncedText
+                id="body"
+                text=body
+                rows=10
+                autofocus=true
+                on_edit=move |text: String| {
+                    drafts::write(&id, &text);
+                    typed.set(text);
+                }
+            />
+        </div>
+        <p class="hint" role="status" data-testid="draft-status">
+            "Kept on this device. The prompt, energy and tags open in a moment, as your journal finishes opening."
+        </p>
     }
 }
 

@@ -9,7 +9,7 @@ use leptos_router::{
 };
 
 use crate::{
-    documents::Repo,
+    documents::{Repo, drafts},
     platform,
     ui::{JournalAlerts, words},
 };
@@ -68,13 +68,18 @@ pub fn JournalPage() -> impl IntoView {
     let today = platform::now().local_date();
     let daily = prompt_of_the_day(today);
 
+    // While the journal is still opening (automerge on its way, this month being read), an entry
+    // starts as a draft that becomes an entry once it can (see `drafts`): writing never waits.
     let new_entry = move |prompt: Option<&'static str>| {
-        if let Some(id) = journal.add_entry(platform::now(), prompt) {
-            navigate(&format!("/entry/{id}"), NavigateOptions::default());
-        }
+        let id = match journal.add_entry(platform::now(), prompt) {
+            Some(id) => id,
+            None if journal.drafting() => drafts::start(platform::now(), prompt),
+            None => return,
+        };
+        navigate(&format!("/entry/{id}"), NavigateOptions::default());
     };
     let new_entry_free = new_entry.clone();
-    let can_write = move || journal.can_write();
+    let can_write = move || journal.can_write() || journal.drafting();
 
     let query = Memo::new(move |_| Query::parse(&search.get()));
     // Only the entries the list shows are taken out of the volumes; the rest are counted.

@@ -104,7 +104,6 @@ test("automerge arrives after the first download; while it cannot be fetched the
     await page.reload();
     await expect(page.getByTestId("engine-delayed")).toBeVisible();
     await journal.expectTitles(["Opened on the train."]);
-    await expect(page.getByRole("button", { name: "New entry" })).toBeDisabled();
     expect(asked).toBeGreaterThan(0);
 
     await page.unroute(AUTOMERGE);
@@ -113,6 +112,45 @@ test("automerge arrives after the first download; while it cannot be fetched the
     await journal.expectTitles(["Written once it arrived.", "Opened on the train."]);
     await journal.open();
     await journal.expectTitles(["Written once it arrived.", "Opened on the train."]);
+  } finally {
+    await context.close();
+  }
+});
+
+test("an entry started before automerge arrives: the text box is there at once, keeps every word across a reload, and becomes the entry", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
+  const page = await context.newPage();
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await page.route(AUTOMERGE, (route) => route.abort());
+    await page.reload();
+    await expect(page.getByTestId("engine-delayed")).toBeVisible();
+
+    await journal.newEntry();
+    await expect(page.getByTestId("draft-status")).toBeVisible();
+    await journal.body.pressSequentially("On the tarmac, ");
+    // The page is reloaded before automerge came: the words are still there.
+    await page.reload();
+    await expect(journal.body).toHaveValue("On the tarmac, ");
+    await expect(page.getByTestId("draft-status")).toBeVisible();
+    await journal.body.focus();
+    await journal.body.press("End");
+    await journal.body.pressSequentially("no signal");
+
+    // Once it arrives the draft becomes the entry, under the same caret.
+    await page.unroute(AUTOMERGE);
+    await expect(page.locator("fieldset.energy")).toBeVisible({ timeout: 20_000 });
+    await expect(page.getByTestId("draft-status")).toHaveCount(0);
+    await expect(journal.body).toBeFocused();
+    await journal.body.pressSequentially(" yet.");
+    await expect(journal.body).toHaveValue("On the tarmac, no signal yet.");
+    await journal.saved();
+    await journal.backToJournal();
+    await journal.expectTitles(["On the tarmac, no signal yet."]);
+    await page.reload();
+    await journal.ready();
+    await journal.expectTitles(["On the tarmac, no signal yet."]);
   } finally {
     await context.close();
   }
