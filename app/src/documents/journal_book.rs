@@ -73,6 +73,9 @@ pub struct JournalBook {
     volumes: RwSignal<Vec<Volume>>,
     /// True until every stored volume has been read.
     loading: RwSignal<bool>,
+    /// From the moment the kept list is shown until the journal can be written: "New entry"
+    /// starts a draft meanwhile (see `drafts`).
+    drafting: RwSignal<bool>,
     storage: StoredValue<Option<Storage>, LocalStorage>,
     hook: StoredValue<SharedHook, LocalStorage>,
     /// The reactive owner the book was made under. Volumes are created later (a new month, a
@@ -87,6 +90,7 @@ impl JournalBook {
             hook: StoredValue::new_local(hook),
             volumes: RwSignal::new(Vec::new()),
             loading: RwSignal::new(true),
+            drafting: RwSignal::new(false),
             storage: StoredValue::new_local(None),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
         }
@@ -115,6 +119,11 @@ impl JournalBook {
                 .collect()
         });
         self.volumes.set(volumes.clone());
+        self.drafting.set(true);
+        // Nothing stored (a new device): the journal is empty, and says so at once.
+        if volumes.is_empty() {
+            self.loading.set(false);
+        }
         if let Some(newest) = volumes.first() {
             let key = newest.handle.id().to_string();
             if !lost.contains_key(&key) {
@@ -183,6 +192,8 @@ impl JournalBook {
             platform::sleep(Duration::ZERO).await;
         }
         self.loading.set(false);
+        // Drafts are folded in by the caller now, with nothing in between (see `Repo::start`).
+        self.drafting.set(false);
         platform::mark("journal-all-months");
     }
 
@@ -193,6 +204,7 @@ impl JournalBook {
         volume.handle.set_health(Health::unreadable(error.to_string()));
         self.volumes.set(vec![volume]);
         self.loading.set(false);
+        self.drafting.set(false);
     }
 
     /// Whether older months are still being read.
@@ -308,10 +320,10 @@ impl JournalBook {
         handle.health_untracked().writable().then(|| handle.edit(|j| j.add_entry(at, prompt)))
     }
 
-    /// Whether "New entry" starts a draft (see `drafts`): the journal is still opening and this
-    /// month's volume cannot be written yet, but who this is is known.
+    /// Whether "New entry" starts a draft (see `drafts`): the journal is still opening (what
+    /// was kept is shown, automerge may be on its way) and this month cannot be written yet.
     pub fn drafting(&self) -> bool {
-        self.is_loading() && !self.can_write()
+        self.drafting.get() && !self.can_write()
     }
 
     /// Writes every entry started as a draft into the volume of its month, as an entry with the

@@ -126,6 +126,8 @@ test("an entry started before automerge arrives: the text box is there at once, 
     await page.route(AUTOMERGE, (route) => route.abort());
     await page.reload();
     await expect(page.getByTestId("engine-delayed")).toBeVisible();
+    // Nothing stored yet: the journal knows it is empty without automerge.
+    await expect(page.locator(".count")).toHaveText("No entries yet. Your first one is a tap away.");
 
     await journal.newEntry();
     await expect(page.getByTestId("draft-status")).toBeVisible();
