@@ -1,6 +1,6 @@
 // Writing, finding, editing and deleting journal entries, with everything kept on reload.
 import { test, expect } from "@playwright/test";
-import { JournalPage, deviceRecords, restoreDevice, storedCount } from "../support/journal.js";
+import { JournalPage, monthsWritten, restoreDevice, storedCount } from "../support/journal.js";
 
 test("three entries are all there after a reload, newest first under Today", async ({ page }) => {
   const journal = new JournalPage(page);
@@ -247,16 +247,7 @@ test("jump to a month: the list shows that month alone, and every month again", 
 
 test("an entry started while older months are still opening keeps its editor and its words", async ({ browser }) => {
   // Eight months of a programme, an entry in each, written on a faked clock...
-  const seeding = await browser.newContext();
-  const written = await seeding.newPage();
-  const seed = new JournalPage(written);
-  for (let month = 3; month <= 10; month++) {
-    await written.clock.setFixedTime(new Date(2026, month - 1, 12, 9, 0));
-    await seed.open();
-    await seed.writeEntry(`Month ${month} of the programme`);
-  }
-  const records = await deviceRecords(written);
-  await seeding.close();
+  const records = await monthsWritten(browser, [3, 4, 5, 6, 7, 8, 9, 10]);
   // ...and opened on the real one, on a slow phone: this month first, the older ones after it.
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -282,16 +273,7 @@ test("an entry started while older months are still opening keeps its editor and
 
 test("a journal opened in a hidden tab, which gets no frames, still reads its older months", async ({ browser }) => {
   // Two months written, on a faked clock...
-  const seeding = await browser.newContext();
-  const written = await seeding.newPage();
-  const seed = new JournalPage(written);
-  for (const month of [9, 10]) {
-    await written.clock.setFixedTime(new Date(2026, month - 1, 12, 9, 0));
-    await seed.open();
-    await seed.writeEntry(`Month ${month} of the programme`);
-  }
-  const records = await deviceRecords(written);
-  await seeding.close();
+  const records = await monthsWritten(browser, [9, 10]);
   // ...opened once, which keeps each month's list for the next start...
   const context = await browser.newContext();
   const page = await context.newPage();

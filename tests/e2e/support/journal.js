@@ -76,6 +76,24 @@ export class JournalPage {
 }
 
 /**
+ * A device's records after writing one entry in each of `months` (of 2026, on a faked clock,
+ * the 12th at 9:00): "Month 9 of the programme"... For `restoreDevice` in another context.
+ */
+export async function monthsWritten(browser, months) {
+  const seeding = await browser.newContext();
+  const written = await seeding.newPage();
+  const seed = new JournalPage(written);
+  for (const month of months) {
+    await written.clock.setFixedTime(new Date(2026, month - 1, 12, 9, 0));
+    await seed.open();
+    await seed.writeEntry(`Month ${month} of the programme`);
+  }
+  const records = await deviceRecords(written);
+  await seeding.close();
+  return records;
+}
+
+/**
  * Everything this device keeps in IndexedDB: each store's parameters and records. With
  * `restoreDevice`, another browser context becomes the same device (for a journal written on a
  * faked clock, then opened on the real one).
