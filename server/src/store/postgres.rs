@@ -53,6 +53,9 @@ const MIGRATE_LOCK: i64 = 0x414D_504D;
 
 /// How long a relay starting waits for its database.
 const OPEN_WAIT: Duration = Duration::from_secs(30);
+/// How long a connection whose statement failed has to answer an empty query before it is
+/// taken for ended (see `ClientGuard::ended`).
+const CHECK_WAIT: Duration = Duration::from_secs(2);
 
 /// PostgreSQL refuses a notification payload of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
@@ -152,6 +155,12 @@ impl Conn {
         self.live(guard)
     }
 
+    /// A new connection in place of `guard`'s, which ended.
+    fn renew<'a>(&'a self, mut guard: MutexGuard<'a, Option<Client>>) -> Result<ClientGuard<'a>, StoreError> {
+        *guard = None;
+        self.live(guard)
+    }
+
     fn live<'a>(&'a self, mut guard: MutexGuard<'a, Option<Client>>) -> Result<ClientGuard<'a>, StoreError> {
         if guard.as_ref().is_none_or(Client::is_closed) {
             self.statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
@@ -171,9 +180,9 @@ impl Conn {
     ) -> Result<R, StoreError> {
         let mut client = self.live(guard)?;
         match read(&mut client) {
-            Err(e) if client.is_closed() => {
+            Err(e) if client.ended() => {
                 tracing::info!(error = %e, "a connection to the database had ended; reading on a new one");
-                read(&mut self.live(client.client)?)
+                read(&mut self.renew(client.client)?)
             }
             result => result,
         }
@@ -197,6 +206,13 @@ struct ClientGuard<'a> {
 }
 
 impl ClientGuard<'_> {
+    /// Whether this connection has ended: closed, or no longer answering. The database's
+    /// goodbye (a restart, `pg_terminate_backend`) can arrive as the failed statement's error
+    /// before the client has seen its socket close, so `is_closed` alone would miss it.
+    fn ended(&mut self) -> bool {
+        self.is_closed() || self.is_valid(CHECK_WAIT).is_err()
+    }
+
     /// `sql` prepared on this connection, once.
     fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
         let statements = self.statements;
@@ -470,11 +486,11 @@ impl PgStore {
             Ok(tx) => return PgStore::locked(Tx { tx, statements }, f),
             Err(e) => e,
         };
-        if !client.is_closed() {
+        if !client.ended() {
             return Err(not_begun.into());
         }
         tracing::info!(error = %not_begun, "the connection to the database had ended; writing on a new one");
-        let mut client = self.writer.live(client.client)?;
+        let mut client = self.writer.renew(client.client)?;
         let tx = client.transaction()?;
         PgStore::locked(Tx { tx, statements }, f)
     }
