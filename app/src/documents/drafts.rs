@@ -6,7 +6,10 @@
 //!
 //! [`JournalBook::fold_drafts`]: super::JournalBook::fold_drafts
 
+use std::cell::{Cell, RefCell};
+
 use amplify::{EntryId, Moment};
+use gloo_storage::{LocalStorage, Storage as _};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -29,8 +32,11 @@ thread_local! {
     /// Bumped when a draft starts or leaves, for views asking whether one is kept. Reference
     /// counted: an arena signal would belong to whichever page first asked, and go with it.
     static CHANGED: ArcRwSignal<u64> = ArcRwSignal::new(0);
+    /// This page's drafts, as last typed: what is folded in, whether or not localStorage (full,
+    /// or refused) took the last copy.
+    static HERE: RefCell<Vec<(EntryId, Draft)>> = const { RefCell::new(Vec::new()) };
     /// Where the caret was in a draft's text box as the draft became an entry.
-    static CARET: std::cell::Cell<Option<(EntryId, u32, u32)>> = const { std::cell::Cell::new(None) };
+    static CARET: Cell<Option<(EntryId, u32, u32)>> = const { Cell::new(None) };
 }
 
 fn ids() -> Vec<String> {
@@ -44,10 +50,7 @@ fn changed() {
 /// Starts a draft written at `written`, optionally answering `prompt`: the id its entry will have.
 pub fn start(written: Moment, prompt: Option<&str>) -> EntryId {
     let id = EntryId::random();
-    platform::remember(
-        &format!("{DRAFT}{id}"),
-        &Draft { written, prompt: prompt.map(str::to_owned), body: String::new() },
-    );
+    keep(id, &Draft { written, prompt: prompt.map(str::to_owned), body: String::new() });
     let mut ids = ids();
     ids.push(id.to_string());
     platform::remember(INDEX, &ids);
@@ -59,28 +62,46 @@ pub fn start(written: Moment, prompt: Option<&str>) -> EntryId {
 /// start or leave, not as they are typed in).
 pub fn get(id: &EntryId) -> Option<Draft> {
     CHANGED.with(|c| c.track());
-    platform::remembered(&format!("{DRAFT}{id}"))
+    let here = HERE.with_borrow(|here| here.iter().find(|(d, _)| d == id).map(|(_, draft)| draft.clone()));
+    here.or_else(|| platform::remembered(&format!("{DRAFT}{id}")))
 }
 
-/// Keeps `body` as the draft's text.
-pub fn write(id: &EntryId, body: &str) {
-    let key = format!("{DRAFT}{id}");
-    if let Some(mut draft) = platform::remembered::<Draft>(&key) {
-        body.clone_into(&mut draft.body);
-        platform::remember(&key, &draft);
+/// Keeps `draft` as entry `id`'s: for this page at once, and in localStorage for a reload.
+/// `false` if localStorage refused it (full): the words are safe only while the page is open.
+pub fn keep(id: EntryId, draft: &Draft) -> bool {
+    HERE.with_borrow_mut(|here| match here.iter_mut().find(|(d, _)| *d == id) {
+        Some((_, kept)) => kept.clone_from(draft),
+        None => here.push((id, draft.clone())),
+    });
+    match LocalStorage::set(format!("{DRAFT}{id}"), draft) {
+        Ok(()) => true,
+        Err(e) => {
+            platform::warn(&format!("could not keep a draft on this device: {e}"));
+            false
+        }
     }
 }
 
-/// Every kept draft, oldest first.
+/// Every draft, oldest first: this page's as last typed, and those an earlier page kept.
 pub(crate) fn all() -> Vec<(EntryId, Draft)> {
-    ids()
+    let mut all: Vec<(EntryId, Draft)> = ids()
         .iter()
         .filter_map(|id| Some((EntryId::parse(id)?, platform::remembered(&format!("{DRAFT}{id}"))?)))
-        .collect()
+        .collect();
+    HERE.with_borrow(|here| {
+        for (id, draft) in here {
+            match all.iter_mut().find(|(d, _)| d == id) {
+                Some((_, stored)) => stored.clone_from(draft),
+                None => all.push((*id, draft.clone())),
+            }
+        }
+    });
+    all
 }
 
 /// Forgets the draft for `id` (it is an entry now, or was left empty).
 pub fn discard(id: &EntryId) {
+    HERE.with_borrow_mut(|here| here.retain(|(d, _)| d != id));
     platform::forget_remembered(&format!("{DRAFT}{id}"));
     let id = id.to_string();
     platform::remember(INDEX, &ids().into_iter().filter(|i| *i != id).collect::<Vec<_>>());

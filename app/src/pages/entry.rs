@@ -295,6 +295,9 @@ fn DraftEditor(id: EntryId) -> impl IntoView {
     });
     let typed = RwSignal::new(draft.body.clone());
     let body = Memo::new(move |_| typed.get());
+    // Whether the device took the last keystroke's copy (localStorage can be full).
+    let kept = RwSignal::new(true);
+    let (written, prompt) = (draft.written, draft.prompt.clone());
     // Where the caret is, as it moves (typing, arrows, a tap), for the entry's editor to put it
     // back when the draft becomes the entry.
     let follow_caret = move |ev: &web_sys::Event| {
@@ -318,7 +321,7 @@ fn DraftEditor(id: EntryId) -> impl IntoView {
     view! {
         <h1 class="visually-hidden">"Journal entry"</h1>
         <p class="when">{when}</p>
-        <label for="body">{draft.prompt.unwrap_or_else(|| "Your entry".to_owned())}</label>
+        <label for="body">{draft.prompt.clone().unwrap_or_else(|| "Your entry".to_owned())}</label>
         <div
             class="draft"
             on:input=move |ev| follow_caret(&ev)
@@ -332,13 +335,24 @@ fn DraftEditor(id: EntryId) -> impl IntoView {
                 rows=10
                 autofocus=true
                 on_edit=move |text: String| {
-                    drafts::write(&id, &text);
-                    typed.set(text);
+                    let draft = drafts::Draft {
+                        written,
+                        prompt: prompt.clone(),
+                        body: text,
+                    };
+                    kept.set(drafts::keep(id, &draft));
+                    typed.set(draft.body);
                 }
             />
         </div>
         <p class="hint" role="status" data-testid="draft-status">
-            "Kept on this device. The prompt, energy and tags open in a moment, as your journal finishes opening."
+            {move || {
+                if kept.get() {
+                    "Kept on this device. The prompt, energy and tags open in a moment, as your journal finishes opening."
+                } else {
+                    "This device's storage is full: your words are safe while this page stays open, and go into your journal as soon as it opens."
+                }
+            }}
         </p>
     }
 }

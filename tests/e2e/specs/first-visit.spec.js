@@ -158,6 +158,38 @@ test("an entry started before automerge arrives: the text box is there at once, 
   }
 });
 
+test("a draft typed while the device's storage is full says so and still becomes the whole entry", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, serviceWorkers: "block" });
+  const page = await context.newPage();
+  try {
+    const journal = new JournalPage(page);
+    await journal.open();
+    await page.route(AUTOMERGE, (route) => route.abort());
+    // localStorage refuses every draft, as a full one does.
+    await page.addInitScript(() => {
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key, value) {
+        if (key.startsWith("amplify.draft.")) throw new DOMException("full", "QuotaExceededError");
+        return setItem.call(this, key, value);
+      };
+    });
+    await page.reload();
+    await expect(page.getByTestId("engine-delayed")).toBeVisible();
+    await journal.newEntry();
+    await journal.body.pressSequentially("Every word of this stays");
+    await expect(page.getByTestId("draft-status")).toContainText("storage is full");
+
+    await page.unroute(AUTOMERGE);
+    await expect(page.locator("fieldset.energy")).toBeVisible({ timeout: 20_000 });
+    await expect(journal.body).toHaveValue("Every word of this stays");
+    await journal.saved();
+    await journal.backToJournal();
+    await journal.expectTitles(["Every word of this stays"]);
+  } finally {
+    await context.close();
+  }
+});
+
 const CHUNK = /\/split_later-[0-9a-f]{16}\.wasm$/;
 
 test("the first download leaves the other pages out; they arrive when opened, and a failed fetch can be tried again", async ({ browser, baseURL }) => {
