@@ -105,15 +105,11 @@ impl JournalBook {
     /// (see `journal_view`), before any document can be read: automerge may still be on its way
     /// (see `engine`). Nothing can be written yet: storage is the book's only from
     /// [`JournalBook::load`]. `lost` names the documents waiting for the relay, whose kept list
-    /// would hide that something is missing. The months stored, newest first, for
-    /// [`JournalBook::load`]; `None` if they could not be listed (the journal says so).
-    pub async fn show_kept(self, storage: &Storage, lost: &HashMap<String, Lost>) -> Option<Vec<Month>> {
+    /// would hide that something is missing.
+    pub async fn show_kept(self, storage: &Storage, lost: &HashMap<String, Lost>) {
         let months = match stored_months(storage).await {
             Ok(months) => months,
-            Err(e) => {
-                self.fail(&e);
-                return None;
-            }
+            Err(e) => return self.fail(&e),
         };
         let hook = self.hook.get_value();
         let volumes: Vec<Volume> = self.owned(|| {
@@ -134,18 +130,22 @@ impl JournalBook {
                 newest.preview.set(journal_view::cached(storage, &key).await);
             }
         }
-        Some(months)
     }
 
-    /// Reads every stored volume, `months` as [`JournalBook::show_kept`] listed them, from
-    /// `storage`, newest first. `lost` names the documents still waiting for the relay after a
-    /// record was set aside (see [`DocHandle::load`]); the volumes' entries are taken out of it.
-    pub async fn load(self, storage: Storage, months: Vec<Month>, lost: &mut HashMap<String, Lost>) {
+    /// Reads every stored volume from `storage`, newest first. `lost` names the documents
+    /// still waiting for the relay after a record was set aside (see [`DocHandle::load`]); the
+    /// volumes' entries are taken out of it.
+    pub async fn load(self, storage: Storage, lost: &mut HashMap<String, Lost>) {
         self.storage.set_value(Some(storage.clone()));
+        let months = match stored_months(&storage).await {
+            Ok(months) => months,
+            Err(e) => return self.fail(&e),
+        };
         let hook = self.hook.get_value();
-        // The volumes [`JournalBook::show_kept`] listed are kept (a page may be showing them),
-        // and what is stored for each month is read into its volume (edits made to it join the
-        // stored document, see `DocHandle::load`).
+        // The volumes [`JournalBook::show_kept`] listed, and any a page started an entry in while
+        // the months were being listed (storage is open from the first line above): each is
+        // kept, and what is stored for its month is read into it (its edits join the stored
+        // document, see `DocHandle::load`).
         let listed = self.volumes.get_untracked();
         let stored: Vec<Volume> = self.owned(|| {
             months

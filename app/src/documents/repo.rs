@@ -79,7 +79,7 @@ impl Repo {
                     HashMap::new()
                 }
             };
-            let months = repo.journal.show_kept(&storage, &lost).await;
+            repo.journal.show_kept(&storage, &lost).await;
             // Nothing is read or written before automerge is here: storage is the repo's (and
             // with it, writing) only from now on.
             engine::ready().await;
@@ -89,9 +89,7 @@ impl Repo {
             *repo.hook().borrow_mut() = Some(repo.sealing_hook(|| {}));
             // Each document loads on its own: one that fails leaves the others working.
             repo.profile.load(storage.clone(), lost.remove(&DocId::Profile.to_string())).await;
-            if let Some(months) = months {
-                repo.journal.load(storage.clone(), months, &mut lost).await;
-            }
+            repo.journal.load(storage.clone(), &mut lost).await;
             // Entries started while the journal opened, or before a reload that came first.
             repo.journal.fold_drafts();
             let stored = storage.doc_ids().await.unwrap_or_else(|e| {
