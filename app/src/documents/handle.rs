@@ -168,8 +168,8 @@ impl<M: Model + 'static> DocHandle<M> {
         self.with_untracked(f)
     }
 
-    /// Changes the document and saves it: at once after a quiet spell, if everything before
-    /// was saved (a tap on a button is kept before the person can leave the page); else shortly
+    /// Changes the document and saves it: once painted after a quiet spell, if everything
+    /// before was saved (a tap on a button is on storage a frame later); else shortly
     /// after the last of a run of edits (typing costs one save per pause, not one per
     /// keystroke; a page left before that keeps the edits, see [`Core::rescue`]).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
@@ -281,12 +281,18 @@ impl Core {
         // A keystroke right after another waits for the run to end, even when the save of the
         // one before has finished: saving (sealing, and compacting every 64 records) inside a
         // keystroke's frame is what made typing stutter. The first edit after a quiet spell is
-        // saved at once, in its own turn: a tap is on storage before anything else can happen
-        // (saving it after the next frame was tried: no keystroke got measurably quicker, and a
-        // tap followed at once by leaving the page then depended on the rescue copy).
+        // saved at once, but after the browser has painted it: saved in the keystroke's own
+        // task, its sealing and the IndexedDB request held up that keystroke's frame (`./x
+        // profile`: the first key's listeners took 6.9 ms and its frame came at 8.4 ms, 4.6
+        // and 5.8 ms now; the second key's 3.2 and 4.2). A page left within that frame keeps
+        // the edit all the same: leaving rescues it ([`Core::rescue`]).
         if quiet && self.save.get_untracked() == SaveState::Saved {
             self.save.set(SaveState::Pending);
-            wasm_bindgen_futures::spawn_local(self.flush());
+            let this = *self;
+            wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::after_paint().await;
+                this.flush().await;
+            });
         } else {
             self.schedule_save(SAVE_DELAY);
         }

@@ -194,6 +194,44 @@ test("typing is saved once per pause, not once per keystroke", async ({ page }) 
   await expect(journal.body).toHaveValue("Slow typing.");
 });
 
+test("the first keystroke after a pause is painted before it is saved, and saved a frame later", async ({ page }) => {
+  const journal = new JournalPage(page);
+  await journal.open();
+  await journal.newEntry();
+  await journal.write("Notes from the plant tour.");
+  // Counts the frames the page paints; notes the count at each keystroke and at each save
+  // written to the device's log of changes.
+  await page.evaluate(() => {
+    window.painted = 0;
+    const tick = () => {
+      window.painted++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    window.typed = [];
+    window.stored = [];
+    document.addEventListener("input", () => window.typed.push(window.painted), true);
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function (...args) {
+      if (this.name === "changes") window.stored.push(window.painted);
+      return add.apply(this, args);
+    };
+  });
+  // Each the first key after a pause: saved at once, not at the end of a run.
+  for (const key of ["!", "?", "."]) {
+    await journal.body.press(key);
+    await journal.saved();
+  }
+  const [typed, stored] = await page.evaluate(() => [window.typed, window.stored]);
+  expect(typed).toHaveLength(3);
+  expect(stored).toHaveLength(3);
+  for (const [i, frame] of typed.entries()) {
+    expect(stored[i], "a frame was painted between the keystroke and its save").toBeGreaterThan(frame);
+  }
+  await page.reload();
+  await expect(journal.body).toHaveValue("Notes from the plant tour.!?.");
+});
+
 test("edits the page had no time to store come back after the reload", async ({ page }) => {
   const journal = new JournalPage(page);
   await journal.open();
