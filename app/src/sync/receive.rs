@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Phase, engine::Engine};
-use crate::{documents::RemoteError, platform::warn};
+use crate::{account::Joined, documents::RemoteError, platform::warn};
 
 /// Why a blob from the relay was not taken in.
 enum Refused {
@@ -67,18 +67,9 @@ impl Engine {
     pub(super) async fn receive(&self, blob: &Sealed, seq: u64, snapshot: Option<u64>) {
         let Some(account) = self.account() else { return };
         let Some(space) = account.space(blob.space) else { return };
-        let outcome = match space.open(blob) {
-            Err(e) => Err(Refused::Unreadable(e.to_string())),
-            Ok(payload) => match payload.doc.parse::<DocId>().ok().and_then(|id| self.repo.target(id)) {
-                None => Err(Refused::Unreadable(format!("no document here for {}", payload.doc))),
-                Some(target) => {
-                    target.apply_remote(&payload.bytes, payload.kind).await.map_err(|e| match e {
-                        RemoteError::Storage(e) => Refused::NotKept(e.to_string()),
-                        RemoteError::Doc(e) => Refused::Unreadable(e.to_string()),
-                    })
-                }
-            },
-        };
+        // This device's own blob, sent on this connection: the same bytes, so nothing new.
+        let own = self.sent.borrow_mut().remove(&blob.signature).is_some_and(|sent| sent == *blob);
+        let outcome = if own { Ok(()) } else { self.apply(space, blob).await };
         match outcome {
             Ok(()) => {}
             // Not kept on this device (a full disk): leave the cursor so it comes again.
@@ -96,6 +87,22 @@ impl Engine {
         match snapshot {
             Some(covers) => cursor.snapshot(covers),
             None => cursor.past(seq, blob.ciphertext.len()),
+        }
+    }
+
+    /// Opens `blob` and applies it to its document.
+    async fn apply(&self, space: &Joined, blob: &Sealed) -> Result<(), Refused> {
+        match space.open(blob) {
+            Err(e) => Err(Refused::Unreadable(e.to_string())),
+            Ok(payload) => match payload.doc.parse::<DocId>().ok().and_then(|id| self.repo.target(id)) {
+                None => Err(Refused::Unreadable(format!("no document here for {}", payload.doc))),
+                Some(target) => {
+                    target.apply_remote(&payload.bytes, payload.kind).await.map_err(|e| match e {
+                        RemoteError::Storage(e) => Refused::NotKept(e.to_string()),
+                        RemoteError::Doc(e) => Refused::Unreadable(e.to_string()),
+                    })
+                }
+            },
         }
     }
 

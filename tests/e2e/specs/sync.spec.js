@@ -61,3 +61,67 @@ test("a second invitee sees everyone who joined before, once in", async ({ brows
     await Promise.all(people.map((p) => p.close()));
   }
 });
+
+test("a device's own blob, handed back by the relay, is not taken in again: typing in between is not saved early", async ({
+  browser,
+  baseURL,
+}) => {
+  const phone = await Person.open(browser, baseURL);
+  try {
+    // Counts the saves written to the device's log of changes, and holds what the relay sends
+    // while `holding`.
+    await phone.context.addInitScript(() => {
+      window.saves = 0;
+      const add = IDBObjectStore.prototype.add;
+      IDBObjectStore.prototype.add = function (...args) {
+        if (this.name === "changes") window.saves++;
+        return add.apply(this, args);
+      };
+      window.holding = false;
+      window.held = [];
+      window.typed = 0;
+      document.addEventListener("input", () => window.typed++, true);
+      window.release = () => {
+        window.holding = false;
+        for (const [handler, event] of window.held.splice(0)) handler(event);
+      };
+      const set = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage").set;
+      Object.defineProperty(WebSocket.prototype, "onmessage", {
+        configurable: true,
+        set(handler) {
+          set.call(this, handler && ((event) => (window.holding ? window.held.push([handler, event]) : handler(event))));
+        },
+      });
+    });
+    await phone.page.reload();
+    await phone.journal.ready();
+    await phone.journal.newEntry();
+    await phone.journal.write("Notes.");
+    await phone.synced();
+
+    await phone.page.evaluate(() => (window.holding = true));
+    // The first key after a pause is saved and sent at once; the relay hands the blob back
+    // (a blob frame: tag 5, or 14 in the compact form).
+    await phone.journal.body.press("End");
+    await phone.journal.body.press("!");
+    await phone.page.waitForFunction(() => window.held.some(([, e]) => [5, 14].includes(new Uint8Array(e.data)[0])));
+    // A run of typing; the blob arrives in the middle of it. From then on the run is saved
+    // once, when it ends (taking the blob in again saved what was typed so far first).
+    await phone.page.evaluate(() => (window.typed = 0));
+    const typing = phone.journal.body.pressSequentially("? And more.", { delay: 50 });
+    await phone.page.waitForFunction(() => window.typed >= 3);
+    const before = await phone.page.evaluate(() => {
+      window.release();
+      return window.saves;
+    });
+    await typing;
+    await phone.journal.saved();
+    const saves = await phone.page.evaluate(() => window.saves);
+    expect(saves - before, "the run is not saved early because the blob came back").toBe(1);
+    await phone.synced();
+    await phone.page.reload();
+    await expect(phone.journal.body).toHaveValue("Notes.!? And more.");
+  } finally {
+    await phone.close();
+  }
+});
