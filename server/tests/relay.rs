@@ -45,6 +45,53 @@ async fn a_new_device_catches_up_then_receives_live_blobs() {
     relay.stop().await;
 }
 
+#[tokio::test]
+async fn a_writer_is_not_sent_its_own_blobs_back_and_gets_everyone_elses_in_order() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), limits()).await;
+    let space = SpaceSecret::generate().keys();
+    let (maya, sam) = (Member::of(&[&space]), Member::of(&[&space]));
+    let mut phone = Client::connect(relay.addr, &maya).await;
+    let mut laptop = Client::connect(relay.addr, &sam).await;
+    assert!(phone.subscribe(space.id, vec![]).await.is_empty());
+    assert!(laptop.subscribe(space.id, vec![]).await.is_empty());
+
+    // They take turns, each waiting for its acknowledgement: a blob handed back to its writer
+    // would reach it before the other's next one.
+    let (mut to_phone, mut to_laptop) = (Vec::new(), Vec::new());
+    for (i, text) in [&b"one"[..], b"two", b"three", b"four"].into_iter().enumerate() {
+        let (client, member, frames) =
+            if i % 2 == 0 { (&mut phone, &maya, &mut to_phone) } else { (&mut laptop, &sam, &mut to_laptop) };
+        client
+            .send(&ClientFrame::Put { request: i as u32, blob: member.seal(&space, "group/notes", text) })
+            .await;
+        loop {
+            match client.recv().await {
+                RelayFrame::Ack { request, seq, .. } if request == i as u32 => {
+                    assert_eq!(seq, i as u64 + 1);
+                    break;
+                }
+                frame => frames.push(frame),
+            }
+        }
+    }
+    while seqs(&to_phone).last() != Some(&4) {
+        to_phone.push(phone.recv().await);
+    }
+    while seqs(&to_laptop).last() != Some(&3) {
+        to_laptop.push(laptop.recv().await);
+    }
+    assert_eq!(seqs(&to_phone), [2, 4], "the phone gets the laptop's blobs, not its own");
+    assert_eq!(opened(&space, &to_phone), [b"two".to_vec(), b"four".to_vec()]);
+    assert_eq!(seqs(&to_laptop), [1, 3], "the laptop gets the phone's blobs, not its own");
+
+    // A device coming back with a cursor is sent what it lacks, its own blobs included.
+    let doc = space.content.doc_ref("group/notes");
+    let mut again = Client::connect(relay.addr, &maya).await;
+    assert_eq!(seqs(&again.subscribe(space.id, vec![(doc, 2)]).await), [3, 4]);
+    relay.stop().await;
+}
+
 /// The blob frames a device gets when it follows `space`, as sent (the catch-up, then one
 /// live blob), having said whether it reads the compact form.
 async fn blob_frames_as(

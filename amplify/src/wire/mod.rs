@@ -11,7 +11,9 @@
 //! [`ClientFrame::Subscribe`]s to spaces with its cursors, receives what it lacks
 //! ([`RelayFrame::Snapshot`], [`RelayFrame::Blob`], then [`RelayFrame::CaughtUp`]) and new blobs
 //! live after that; it [`ClientFrame::Put`]s its own, each answered by [`RelayFrame::Ack`] once
-//! durable, or by [`RelayFrame::Reject`].
+//! durable, or by [`RelayFrame::Reject`]. A blob is not sent back to the connection that put it,
+//! unless it comes after blobs that connection has not been sent yet (then the log goes out in
+//! order, its own blob with the rest).
 
 use crate::{
     crypto::{Cert, DeviceId, DocRef, Sealed, SpaceId},

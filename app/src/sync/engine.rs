@@ -8,7 +8,7 @@ use std::{
 
 use std::{future::Future, pin::Pin, rc::Rc};
 
-use amplify::{ClientFrame, DocId, DocRef, Fatal, PayloadKind, RelayFrame, Sealed, SpaceId};
+use amplify::{ClientFrame, DocId, DocRef, Fatal, PayloadKind, RelayFrame, SpaceId};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_util::StreamExt;
 use leptos::{prelude::*, task::spawn_local};
@@ -60,10 +60,6 @@ pub(super) struct Engine {
     pub(super) cursors: RefCell<Cursors>,
     /// Outbox keys sent on this connection and not yet answered.
     pub(super) in_flight: RefCell<HashSet<u32>>,
-    /// Blobs sent on this connection, by signature, until the relay hands them back to this
-    /// device as to every follower of their space: their changes are here already, so they are
-    /// not opened and applied again (which also saved the document's pending edits first).
-    pub(super) sent: RefCell<HashMap<[u8; 64], Sealed>>,
     /// Documents with a snapshot queued, so as not to queue another.
     pub(super) snapshotting: RefCell<HashSet<(SpaceId, DocRef)>>,
     pub(super) caught_up: RefCell<HashSet<SpaceId>>,
@@ -190,7 +186,6 @@ impl Engine {
             let ended = self.session(&mut events, &mut attempt).await;
             *self.socket.borrow_mut() = None;
             self.in_flight.borrow_mut().clear();
-            self.sent.borrow_mut().clear();
             self.caught_up.borrow_mut().clear();
             self.logged.borrow_mut().clear();
             self.members_requests.borrow_mut().clear();

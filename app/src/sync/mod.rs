@@ -107,7 +107,6 @@ impl SyncHandle {
             socket: RefCell::new(None),
             cursors: RefCell::new(Cursors::default()),
             in_flight: RefCell::new(HashSet::new()),
-            sent: RefCell::new(HashMap::new()),
             snapshotting: RefCell::new(HashSet::new()),
             caught_up: RefCell::new(HashSet::new()),
             recovering: RefCell::new(HashMap::new()),

@@ -75,7 +75,6 @@ impl Engine {
                 continue;
             }
             self.in_flight.borrow_mut().insert(key);
-            self.sent.borrow_mut().insert(blob.signature, blob.clone());
             let frame = match outgoing.covers {
                 0 => ClientFrame::Put { request: key, blob },
                 covers => ClientFrame::Snapshot { request: key, covers, blob },

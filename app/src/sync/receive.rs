@@ -67,9 +67,7 @@ impl Engine {
     pub(super) async fn receive(&self, blob: &Sealed, seq: u64, snapshot: Option<u64>) {
         let Some(account) = self.account() else { return };
         let Some(space) = account.space(blob.space) else { return };
-        // This device's own blob, sent on this connection: the same bytes, so nothing new.
-        let own = self.sent.borrow_mut().remove(&blob.signature).is_some_and(|sent| sent == *blob);
-        let outcome = if own { Ok(()) } else { self.apply(space, blob).await };
+        let outcome = self.apply(space, blob).await;
         match outcome {
             Ok(()) => {}
             // Not kept on this device (a full disk): leave the cursor so it comes again.

@@ -727,6 +727,15 @@ impl Session {
                     m.bytes_accepted.fetch_add(raw.len() as u64, Ordering::Relaxed);
                     m.stored_blobs.fetch_add(1, Ordering::Relaxed);
                     m.stored_bytes.fetch_add(raw.len() as i64, Ordering::Relaxed);
+                    // The writer has this blob: when it follows the space and was sent
+                    // everything before it, its own copy counts as sent and is not handed back
+                    // (on a phone, every change would come down again as it went up). After a
+                    // gap it goes out with the blobs before it, in the log's order.
+                    let key = (space, doc);
+                    if self.following.contains(&space) && self.sent.get(&key).copied().unwrap_or(0) + 1 == seq
+                    {
+                        self.sent.insert(key, seq);
+                    }
                     let frame = Arc::new(blob_frame(seq, &raw));
                     self.hub.publish(&Event { space, doc, seq, frame, kind: EventKind::Blob });
                 }

@@ -62,7 +62,7 @@ test("a second invitee sees everyone who joined before, once in", async ({ brows
   }
 });
 
-test("a device's own blob, handed back by the relay, is not taken in again: typing in between is not saved early", async ({
+test("the relay does not hand a device its own blob back: typing in between is not saved early", async ({
   browser,
   baseURL,
 }) => {
@@ -100,13 +100,14 @@ test("a device's own blob, handed back by the relay, is not taken in again: typi
     await phone.synced();
 
     await phone.page.evaluate(() => (window.holding = true));
-    // The first key after a pause is saved and sent at once; the relay hands the blob back
-    // (a blob frame: tag 5, or 14 in the compact form).
+    // The first key after a pause is saved and sent at once; the relay acknowledges it (an
+    // Ack frame: tag 3). Were the blob handed back as to every other follower (a blob frame,
+    // right behind), taking it in would save what is typed meanwhile first.
     await phone.journal.body.press("End");
     await phone.journal.body.press("!");
-    await phone.page.waitForFunction(() => window.held.some(([, e]) => [5, 14].includes(new Uint8Array(e.data)[0])));
-    // A run of typing; the blob arrives in the middle of it. From then on the run is saved
-    // once, when it ends (taking the blob in again saved what was typed so far first).
+    await phone.page.waitForFunction(() => window.held.some(([, e]) => new Uint8Array(e.data)[0] === 3));
+    // A run of typing, with what the relay sent released in the middle of it: the run is saved
+    // once, when it ends.
     await phone.page.evaluate(() => (window.typed = 0));
     const typing = phone.journal.body.pressSequentially("? And more.", { delay: 50 });
     await phone.page.waitForFunction(() => window.typed >= 3);
@@ -117,7 +118,7 @@ test("a device's own blob, handed back by the relay, is not taken in again: typi
     await typing;
     await phone.journal.saved();
     const saves = await phone.page.evaluate(() => window.saves);
-    expect(saves - before, "the run is not saved early because the blob came back").toBe(1);
+    expect(saves - before, "the run is not saved early by a blob coming back").toBe(1);
     await phone.synced();
     await phone.page.reload();
     await expect(phone.journal.body).toHaveValue("Notes.!? And more.");
