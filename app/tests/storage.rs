@@ -546,3 +546,27 @@ async fn a_months_kept_list_is_used_only_for_the_very_bytes_it_was_made_from() {
     let kept = journal_view::cached(&storage, id).await.expect("a list again once saved");
     assert_eq!(kept[0].body, "unsaved");
 }
+
+#[wasm_bindgen_test]
+async fn changes_from_the_relay_that_reach_no_storage_are_not_taken_as_kept() {
+    let mut phone = Journal::new();
+    let theirs = phone.add_entry(Moment::new(1, 0), None);
+    phone.set_body(&theirs, "from the phone");
+    let remote = phone.doc_mut().save();
+
+    // A handle still waiting for its load has no storage: the changes show, but the caller is
+    // told they are not kept, so its cursor stays and the relay sends them again.
+    let waiting = DocHandle::<Journal>::new("journal/2026-11".parse().unwrap());
+    let outcome = waiting.apply_remote(&remote, PayloadKind::Changes).await;
+    assert!(matches!(outcome, Err(app::documents::RemoteError::Storage(_))), "{outcome:?}");
+    assert_eq!(bodies(&waiting), ["from the phone"]);
+
+    // Its load then keeps them.
+    let name = db_name("waiting");
+    let storage = open(&name).await;
+    waiting.load(storage.clone(), None).await;
+    waiting.flush().await;
+    storage.close();
+    let storage = open(&name).await;
+    assert_eq!(bodies(&loaded::<Journal>("journal/2026-11", &storage).await), ["from the phone"]);
+}

@@ -78,19 +78,24 @@ impl Core {
             self.health.set(Health::Ready);
             self.forget_unreadable();
         }
+        let Some(storage) = storage else {
+            // Shown, but on no storage (a handle still waiting for its load): the caller leaves
+            // its cursor, so the relay sends it again, and the load keeps what is here now.
+            return Err(
+                StorageError::Unavailable(format!("{id} is not open on this device's storage yet")).into()
+            );
+        };
         if !clean {
             // Local edits could not be saved (a full disk): save everything together later.
             self.schedule_save(SAVE_DELAY);
             return Ok(());
         }
-        if let Some(storage) = storage {
-            if kind == PayloadKind::Snapshot {
-                // Keep it as this device's snapshot too (a whole document is no change record).
-                self.compact(&shared, &storage).await?;
-            } else {
-                storage.append(&id, bytes, None).await?;
-                shared.borrow_mut().appended += bytes.len();
-            }
+        if kind == PayloadKind::Snapshot {
+            // Keep it as this device's snapshot too (a whole document is no change record).
+            self.compact(&shared, &storage).await?;
+        } else {
+            storage.append(&id, bytes, None).await?;
+            shared.borrow_mut().appended += bytes.len();
         }
         Ok(())
     }

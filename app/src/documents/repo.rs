@@ -106,6 +106,17 @@ impl Repo {
                     Err(e) => warn(&format!("left alone on this device: {e}")),
                 }
             }
+            // A page may have asked for a document this device has not stored yet before
+            // storage was the repo's (a reload while the cohort was still arriving): its handle
+            // waits for a load no stored record brings. It starts empty now, with storage,
+            // keeping whatever reached it meanwhile; left waiting, it would take the relay's
+            // changes into memory alone and never keep them.
+            let waiting: Vec<(DocId, Target)> = repo.docs.with_untracked(|docs| {
+                docs.iter().filter(|(_, target)| target.health() == Health::Loading).copied().collect()
+            });
+            for (id, target) in waiting {
+                target.load(storage.clone(), lost.remove(&id.to_string())).await;
+            }
             repo.loaded.set(true);
             then(repo);
         });

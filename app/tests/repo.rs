@@ -1,0 +1,55 @@
+//! The repo as a page starts it, in a real browser: every document it hands out ends up kept
+//! on the device, whenever a page asked for it.
+
+use app::{Health, Repo};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window: web_sys::Window = js_sys::global().unchecked_into();
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("a timer");
+    });
+    JsFuture::from(promise).await.expect("the timer fires");
+}
+
+/// Starts a repo on `db`, as a page load does; returns it once everything is read.
+async fn started(db: &'static str, ask_first: impl FnOnce(Repo)) -> Repo {
+    let repo = Repo::start(db, |_| {});
+    ask_first(repo);
+    for _ in 0..500 {
+        if repo.loaded.get_untracked() {
+            return repo;
+        }
+        sleep(10).await;
+    }
+    panic!("the repo did not finish loading");
+}
+
+use leptos::prelude::GetUntracked;
+
+#[wasm_bindgen_test]
+async fn a_document_a_page_asked_for_before_storage_opened_is_kept() {
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let db: &'static str = format!("amplify-test-repo-early-{}", js_sys::Math::random()).leak();
+    // Asked for the moment the page starts (a view drawn as soon as the account reads), for a
+    // document this device has never stored.
+    let mut early = None;
+    let repo = started(db, |repo| early = repo.keyring()).await;
+    let keyring = early.expect("the keyring is handed out at once");
+    assert_eq!(keyring.health_untracked(), Health::Ready, "a document asked for early loads with the rest");
+    keyring.edit(|k| k.set_registration("AMPR-KEPT"));
+    keyring.flush().await;
+    assert_eq!(
+        repo.keyring().expect("the same keyring").with_untracked(amplify::Keyring::registration).as_deref(),
+        Some("AMPR-KEPT")
+    );
+
+    // The next start reads it from storage.
+    let again = started(db, |_| {}).await;
+    let kept = again.keyring().expect("the keyring").with_untracked(amplify::Keyring::registration);
+    assert_eq!(kept.as_deref(), Some("AMPR-KEPT"), "what was written to it is on the device");
+}
