@@ -80,7 +80,15 @@ test("the relay does not hand a device its own blob back: typing in between is n
       window.holding = false;
       window.held = [];
       window.typed = 0;
-      document.addEventListener("input", () => window.typed++, true);
+      window.inputs = [];
+      document.addEventListener(
+        "input",
+        () => {
+          window.typed++;
+          window.inputs.push(performance.now());
+        },
+        true,
+      );
       window.release = () => {
         window.holding = false;
         for (const [handler, event] of window.held.splice(0)) handler(event);
@@ -108,7 +116,10 @@ test("the relay does not hand a device its own blob back: typing in between is n
     await phone.page.waitForFunction(() => window.held.some(([, e]) => new Uint8Array(e.data)[0] === 3));
     // A run of typing, with what the relay sent released in the middle of it: the run is saved
     // once, when it ends.
-    await phone.page.evaluate(() => (window.typed = 0));
+    await phone.page.evaluate(() => {
+      window.typed = 0;
+      window.inputs = [];
+    });
     const typing = phone.journal.body.pressSequentially("? And more.", { delay: 50 });
     await phone.page.waitForFunction(() => window.typed >= 3);
     const before = await phone.page.evaluate(() => {
@@ -118,7 +129,11 @@ test("the relay does not hand a device its own blob back: typing in between is n
     await typing;
     await phone.journal.saved();
     const saves = await phone.page.evaluate(() => window.saves);
-    expect(saves - before, "the run is not saved early by a blob coming back").toBe(1);
+    // A busy machine can stall the typing itself: each pause long enough to end a run (300 ms)
+    // may add the run's save and the next key's. Typed without one, the run is saved once.
+    const pauses = await phone.page.evaluate(() => window.inputs.slice(1).filter((t, i) => t - window.inputs[i] >= 250).length);
+    expect(saves - before, "the run is saved").toBeGreaterThanOrEqual(1);
+    expect(saves - before, `the run is not saved early by a blob coming back (${pauses} pauses in the typing)`).toBeLessThanOrEqual(1 + 2 * pauses);
     await phone.synced();
     await phone.page.reload();
     await expect(phone.journal.body).toHaveValue("Notes.!? And more.");
