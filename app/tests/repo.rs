@@ -1,7 +1,9 @@
 //! The repo as a page starts it, in a real browser: every document it hands out ends up kept
 //! on the device, whenever a page asked for it.
 
+use amplify::members::RecoveryKey;
 use app::{Health, Repo};
+use leptos::prelude::GetUntracked;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -29,8 +31,6 @@ async fn started(db: &'static str, ask_first: impl FnOnce(Repo)) -> Repo {
     panic!("the repo did not finish loading");
 }
 
-use leptos::prelude::GetUntracked;
-
 #[wasm_bindgen_test]
 async fn a_document_a_page_asked_for_before_storage_opened_is_kept() {
     let _ = any_spawner::Executor::init_wasm_bindgen();
@@ -52,4 +52,23 @@ async fn a_document_a_page_asked_for_before_storage_opened_is_kept() {
     let again = started(db, |_| {}).await;
     let kept = again.keyring().expect("the keyring").with_untracked(amplify::Keyring::registration);
     assert_eq!(kept.as_deref(), Some("AMPR-KEPT"), "what was written to it is on the device");
+}
+
+#[wasm_bindgen_test]
+async fn the_account_changed_the_moment_the_page_opens_is_kept() {
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let db: &'static str = format!("amplify-test-repo-account-{}", js_sys::Math::random()).leak();
+    let repo = Repo::start(db, |_| {});
+    // Asked at once, before storage is the repo's: a page draws, and its buttons can be tapped,
+    // as soon as the account reads, a little before the repo may write (automerge is in and the
+    // journal's months are listed only then).
+    assert!(repo.storage().is_none(), "the change is asked for before the repo may write");
+    let code = RecoveryKey::from_seed([7; 32]);
+    repo.update_account(|a| a.recovery = Some(code.clone()))
+        .await
+        .expect("it waits for storage, then keeps it");
+
+    let again = started(db, |_| {}).await;
+    let kept = again.account_untracked(|a| a.and_then(|a| a.recovery.as_ref().map(RecoveryKey::seed)));
+    assert_eq!(kept, Some(code.seed()), "the change is on the device");
 }

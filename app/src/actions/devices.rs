@@ -80,7 +80,7 @@ pub async fn restore_device(repo: Repo, sync: SyncHandle, seed: [u8; 32]) -> Res
 }
 
 async fn take_personal(repo: Repo, sync: SyncHandle, access: Access) -> Result<(), ActionError> {
-    let storage = repo.storage().ok_or(ActionError::NotReady)?;
+    let storage = repo.writable_storage().await?;
     repo.flush_all().await;
     let old = repo.update_account(|a| a.link_personal(access, "Your journal")).await?;
     if let Some(old) = old {

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     account::Account,
-    platform::warn,
+    platform::{self, warn},
     storage::{Lost, Storage, StorageError},
 };
 
@@ -134,6 +134,23 @@ impl Repo {
         self.storage.get_value()
     }
 
+    /// Storage once the repo writes it: a moment after the account reads, when automerge has
+    /// arrived. An action started in between (a button tapped as the page opens) waits for it
+    /// instead of failing; only storage that could not be opened at all is an error.
+    pub async fn writable_storage(&self) -> Result<Storage, StorageError> {
+        loop {
+            if let Some(storage) = self.storage() {
+                return Ok(storage);
+            }
+            if let Some(e) = self.storage_error.get_untracked() {
+                return Err(e);
+            }
+            engine::ready().await;
+            // The start sets storage as soon as the engine is in; let it run first.
+            platform::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Reads the account (reactively: views re-render when a space is joined).
     pub fn with_account<R>(&self, f: impl FnOnce(Option<&Account>) -> R) -> R {
         self.account_version.track();
@@ -147,7 +164,7 @@ impl Repo {
 
     /// Changes the account and keeps it on the device.
     pub async fn update_account<R>(&self, f: impl FnOnce(&mut Account) -> R) -> Result<R, StorageError> {
-        let storage = self.storage().ok_or_else(|| StorageError::Unavailable("not open yet".to_owned()))?;
+        let storage = self.writable_storage().await?;
         let (result, account) = self
             .account
             .try_update_value(|a| {
