@@ -1,22 +1,14 @@
 //! The repo as a page starts it, in a real browser: every document it hands out ends up kept
 //! on the device, whenever a page asked for it.
 
+use std::time::Duration;
+
 use amplify::members::RecoveryKey;
-use app::{Health, Repo};
+use app::{Health, Repo, platform::sleep};
 use leptos::prelude::GetUntracked;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let window: web_sys::Window = js_sys::global().unchecked_into();
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("a timer");
-    });
-    JsFuture::from(promise).await.expect("the timer fires");
-}
 
 /// Starts a repo on `db`, as a page load does; returns it once everything is read.
 async fn started(db: &'static str, ask_first: impl FnOnce(Repo)) -> Repo {
@@ -26,7 +18,7 @@ async fn started(db: &'static str, ask_first: impl FnOnce(Repo)) -> Repo {
         if repo.loaded.get_untracked() {
             return repo;
         }
-        sleep(10).await;
+        sleep(Duration::from_millis(10)).await;
     }
     panic!("the repo did not finish loading");
 }
